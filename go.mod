@@ -1,0 +1,3 @@
+module github.com/ircsock/ircsock
+
+go 1.26.8
