@@ -1,0 +1,155 @@
+package sock
+
+import (
+	"bytes"
+	"errors"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ircsock/ircsock/filter"
+)
+
+// nlFilter is a test-only newline framer: records end with '\n'. It keeps
+// a reference to the fed chunk only until Next reports the chunk drained,
+// then copies the partial tail, as the filter contract allows.
+type nlFilter struct {
+	p    []byte
+	tail []byte
+	max  int
+}
+
+var errTooLong = errors.New("test: record too long")
+
+func (f *nlFilter) Feed(p []byte) {
+	if len(f.tail) > 0 {
+		f.tail = append(f.tail, p...)
+		f.p = f.tail
+		f.tail = nil
+		return
+	}
+	f.p = p
+}
+
+func (f *nlFilter) Next() ([]byte, bool, error) {
+	i := bytes.IndexByte(f.p, '\n')
+	if i < 0 {
+		f.tail = append(f.tail[:0], f.p...)
+		f.p = nil
+		if f.max > 0 && len(f.tail) > f.max {
+			f.tail = f.tail[:0]
+			return nil, false, &filter.RecordError{Err: errTooLong}
+		}
+		return nil, false, nil
+	}
+	rec := f.p[:i]
+	f.p = f.p[i+1:]
+	if f.max > 0 && len(rec) > f.max {
+		return nil, false, &filter.RecordError{Err: errTooLong}
+	}
+	return rec, true, nil
+}
+
+func (f *nlFilter) Pending() []byte {
+	out := append(f.tail, f.p...)
+	f.tail, f.p = nil, nil
+	return out
+}
+
+func (f *nlFilter) Put(dst, rec []byte) ([]byte, error) {
+	return append(append(dst, rec...), '\n'), nil
+}
+
+func (f *nlFilter) Flush(dst []byte) ([]byte, error) { return dst, nil }
+
+var _ filter.Filter = (*nlFilter)(nil)
+
+// recorder is a Handler that records everything on channels.
+type recorder struct {
+	recs   chan string
+	errs   chan error
+	idle   chan struct{}
+	closed chan closeInfo
+	onRec  func(w *Wheel, rec []byte)
+}
+
+type closeInfo struct {
+	reason string
+	err    error
+}
+
+func newRecorder() *recorder {
+	return &recorder{
+		recs:   make(chan string, 100000),
+		errs:   make(chan error, 100),
+		idle:   make(chan struct{}, 100),
+		closed: make(chan closeInfo, 1),
+	}
+}
+
+func (r *recorder) Record(w *Wheel, rec []byte) {
+	r.recs <- string(rec)
+	if r.onRec != nil {
+		r.onRec(w, rec)
+	}
+}
+func (r *recorder) RecordError(w *Wheel, err error) { r.errs <- err }
+func (r *recorder) Idle(w *Wheel) {
+	select {
+	case r.idle <- struct{}{}:
+	default:
+	}
+}
+func (r *recorder) Closed(w *Wheel, reason string, err error) { r.closed <- closeInfo{reason, err} }
+
+// tcpPair returns the two ends of a loopback TCP connection.
+func tcpPair(t *testing.T) (server, client *net.TCPConn) {
+	t.Helper()
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	done := make(chan net.Conn, 1)
+	go func() {
+		c, _ := ln.Accept()
+		done <- c
+	}()
+	c, err := net.Dial("tcp4", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := <-done
+	if s == nil {
+		t.Fatal("accept failed")
+	}
+	return s.(*net.TCPConn), c.(*net.TCPConn)
+}
+
+// startWheel runs a wheel over conn and returns it with a wait function.
+func startWheel(t *testing.T, conn net.Conn, h Handler, cfg WheelConfig) (*Wheel, func()) {
+	t.Helper()
+	w := NewWheel(conn, &nlFilter{max: 1000}, &nlFilter{}, h, cfg)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		w.Run()
+	}()
+	return w, func() {
+		w.Close("test end", nil)
+		wg.Wait()
+	}
+}
+
+func waitClosed(t *testing.T, r *recorder) closeInfo {
+	t.Helper()
+	select {
+	case ci := <-r.closed:
+		return ci
+	case <-time.After(10 * time.Second):
+		t.Fatal("wheel did not close within 10s")
+		return closeInfo{}
+	}
+}

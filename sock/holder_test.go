@@ -1,0 +1,2 @@
+package sock
+func holderMain() bool { return false }

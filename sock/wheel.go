@@ -1,0 +1,635 @@
+package sock
+
+import (
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/ircsock/ircsock/filter"
+)
+
+// Default values of the zero [WheelConfig] fields.
+const (
+	DefaultMaxSendQ     = 1 << 20
+	DefaultDrainTimeout = 10 * time.Second
+)
+
+// ReasonSendQ is the close reason of a wheel whose send queue went past
+// [WheelConfig.MaxSendQ]. The text is the one IRC servers use.
+const ReasonSendQ = "Max SendQ exceeded"
+
+// ReasonPeerClosed is the close reason when the peer ends the stream.
+const ReasonPeerClosed = "Remote host closed the connection"
+
+// Errors returned by [Wheel] methods.
+var (
+	// ErrSendQExceeded is the cause reported with [ReasonSendQ]. It is
+	// fatal: the wheel is closed.
+	ErrSendQExceeded = errors.New("sock: max sendq exceeded")
+	// ErrClosing is returned by writes after Disconnect or Close.
+	ErrClosing = errors.New("sock: wheel is closing")
+)
+
+// epoch anchors lastSeen as a monotonic offset, so one atomic int64 is
+// enough to record it and comparing two of them ignores wall-clock jumps.
+var epoch = time.Now()
+
+func monoNow() int64 { return int64(time.Since(epoch)) }
+
+// WheelConfig configures a [Wheel]. The zero value works.
+type WheelConfig struct {
+	// MaxSendQ is the most bytes queued and not yet written. Going past it
+	// closes the wheel with [ReasonSendQ]. Zero means [DefaultMaxSendQ].
+	MaxSendQ int
+	// Idle is the time without input before [Handler.Idle], repeated every
+	// Idle while the peer stays silent. Zero or negative disables it.
+	Idle time.Duration
+	// DrainTimeout bounds how long [Wheel.Disconnect] waits for the queue
+	// to be written and for the peer to close after it. Zero means
+	// [DefaultDrainTimeout].
+	DrainTimeout time.Duration
+}
+
+// A Handler receives what a [Wheel] reads. Record, RecordError and Closed
+// run on the wheel's reading goroutine (the one that called [Wheel.Run]),
+// one at a time, in wire order; Idle runs on a timer goroutine.
+type Handler interface {
+	// Record is called for each decoded record. rec is valid only until
+	// Record returns. Record may change the input filter (see
+	// [Wheel.Input]); the change applies to the next record.
+	Record(w *Wheel, rec []byte)
+	// RecordError reports a per-record decoding error (see
+	// [filter.IsRecordError]); the stream goes on.
+	RecordError(w *Wheel, err error)
+	// Idle reports that no input arrived for the configured idle time.
+	// It is never called after Closed starts. It must not block for long:
+	// Closed waits for it.
+	Idle(w *Wheel)
+	// Closed is called exactly once, last, after the connection is closed
+	// and the wheel's writer has stopped. reason is human-readable; err is
+	// the cause, nil for a requested or clean close.
+	Closed(w *Wheel, reason string, err error)
+}
+
+// A Wheel moves records over one net.Conn through two filters: in (bytes
+// from the wire to records) and out (records to bytes for the wire). They
+// are usually [filter.Stack] values and may change at different moments.
+//
+// Reading: [Wheel.Run] is the only reading goroutine. It waits for the
+// socket to become readable without holding a buffer (for a *net.TCPConn),
+// decodes what arrived and calls the [Handler] for each record, so read-side
+// filter changes happen exactly between two records.
+//
+// Writing: [Wheel.Write] may be called from any goroutine. It encodes the
+// record through out at once, under the wheel's write lock, into a pending
+// buffer; a writer goroutine, started when the buffer becomes non-empty and
+// gone when it is drained, writes the whole buffer as one batch after one
+// Flush of out. Write-side changes ([Wheel.WriteOp]) happen at that point in
+// the byte stream.
+type Wheel struct {
+	conn net.Conn
+	raw  syscall.RawConn // nil unless reading through the fd directly
+	h    Handler
+	in   filter.Filter
+
+	maxSendQ int32
+	idle     time.Duration
+	drain    time.Duration
+	lastSeen atomic.Int64
+	dead     atomic.Bool // hard close requested: stop delivering records
+
+	// rawRead is the fd callback, built once so a read allocates nothing;
+	// its results travel through rbuf, rn and rerr.
+	rawRead func(fd uintptr) bool
+	rbuf    *[]byte
+	rn      int
+	rerr    error
+
+	opsPending atomic.Bool
+	opsMu      sync.Mutex
+	readOps    []func(in filter.Filter)
+
+	idleMu   sync.Mutex
+	idleT    *time.Timer
+	idleDone bool
+
+	wmu        sync.Mutex
+	out        filter.Filter
+	pend       *[]byte // pooled; nil while nothing is queued
+	spare      *[]byte
+	inflight   int
+	queued     uint64 // bytes ever appended to pend
+	written    uint64 // bytes ever written
+	writing    bool
+	closing    bool // Disconnect requested
+	closed     bool // hard closed
+	reason     string
+	cause      error
+	notify     []flushNote
+	writerDone chan struct{}
+	drainT     *time.Timer
+	// Value is free for the wheel's owner (the Backend keeps its *Conn).
+	Value any
+}
+
+type flushNote struct {
+	at uint64
+	fn func()
+}
+
+// NewWheel wraps conn. in decodes what is read, out encodes what is
+// written. Nothing happens until [Wheel.Run].
+func NewWheel(conn net.Conn, in, out filter.Filter, h Handler, cfg WheelConfig) *Wheel {
+	w := &Wheel{conn: conn, h: h, in: in, out: out, idle: cfg.Idle, drain: cfg.DrainTimeout}
+	q := cfg.MaxSendQ
+	if q <= 0 {
+		q = DefaultMaxSendQ
+	}
+	if q > 1<<30 {
+		q = 1 << 30
+	}
+	w.maxSendQ = int32(q)
+	if w.drain <= 0 {
+		w.drain = DefaultDrainTimeout
+	}
+	if tc, ok := conn.(*net.TCPConn); ok {
+		if rc, err := tc.SyscallConn(); err == nil {
+			w.raw = rc
+			w.rawRead = w.readFD
+		}
+	}
+	w.lastSeen.Store(monoNow())
+	return w
+}
+
+// Conn returns the wheel's connection.
+func (w *Wheel) Conn() net.Conn { return w.conn }
+
+// Input returns the input filter. Only the reading goroutine may use it,
+// that is inside [Handler.Record] or [Handler.RecordError]; other
+// goroutines use [Wheel.ReadOp].
+func (w *Wheel) Input() filter.Filter { return w.in }
+
+// LastSeen returns when input last arrived (the wheel's creation before
+// any).
+func (w *Wheel) LastSeen() time.Time { return epoch.Add(time.Duration(w.lastSeen.Load())) }
+
+// IdleFor returns how long the wheel has had no input.
+func (w *Wheel) IdleFor() time.Duration { return time.Duration(monoNow() - w.lastSeen.Load()) }
+
+// Disconnecting reports whether Disconnect or Close has been called or
+// the wheel has closed.
+func (w *Wheel) Disconnecting() bool {
+	w.wmu.Lock()
+	defer w.wmu.Unlock()
+	return w.closing || w.closed
+}
+
+// SendQ returns the bytes queued and not yet written.
+func (w *Wheel) SendQ() int {
+	w.wmu.Lock()
+	defer w.wmu.Unlock()
+	n := w.inflight
+	if w.pend != nil {
+		n += len(*w.pend)
+	}
+	return n
+}
+
+// ReadOp arranges for fn to run on the reading goroutine at the next
+// record boundary: after the record being handled, or, if the wheel is
+// waiting for input, before the next bytes read are decoded. fn must not
+// block. Use it to change the input filter from another goroutine.
+func (w *Wheel) ReadOp(fn func(in filter.Filter)) {
+	w.opsMu.Lock()
+	w.readOps = append(w.readOps, fn)
+	w.opsPending.Store(true)
+	w.opsMu.Unlock()
+}
+
+func (w *Wheel) applyReadOps() {
+	w.opsMu.Lock()
+	ops := w.readOps
+	w.readOps = nil
+	w.opsPending.Store(false)
+	w.opsMu.Unlock()
+	for _, fn := range ops {
+		fn(w.in)
+	}
+}
+
+// Run runs the read loop on the calling goroutine until the connection
+// closes, then calls [Handler.Closed] and returns. A TLS handshake, if any,
+// must be done before.
+func (w *Wheel) Run() {
+	if w.idle > 0 {
+		w.idleMu.Lock()
+		w.idleT = time.AfterFunc(w.idle, w.idleFire)
+		w.idleMu.Unlock()
+	}
+	var rerr error
+	for {
+		bp, n, err := w.read()
+		if n > 0 {
+			w.lastSeen.Store(monoNow())
+			if ferr := w.process((*bp)[:n:n]); ferr != nil {
+				// A fatal decoder may still hold the buffer: drop it.
+				w.Close(fatalReason(ferr), ferr)
+				rerr = ferr
+				break
+			}
+		}
+		if bp != nil {
+			putBuf(bp)
+		}
+		if err != nil {
+			rerr = err
+			break
+		}
+	}
+	w.finish(rerr)
+}
+
+func fatalReason(err error) string {
+	return strings.TrimPrefix(err.Error(), "filter: ")
+}
+
+// process decodes one chunk. It returns a fatal decoder error, else nil
+// once the decoder holds no reference to p any more.
+func (w *Wheel) process(p []byte) error {
+	if w.opsPending.Load() {
+		w.applyReadOps()
+	}
+	w.in.Feed(p)
+	for {
+		rec, ok, err := w.in.Next()
+		if err != nil {
+			if filter.IsRecordError(err) {
+				if !w.dead.Load() {
+					w.h.RecordError(w, err)
+				}
+				continue
+			}
+			return err
+		}
+		if !ok {
+			return nil
+		}
+		if !w.dead.Load() {
+			w.h.Record(w, rec)
+		}
+		if w.opsPending.Load() {
+			w.applyReadOps()
+		}
+	}
+}
+
+// read returns a pooled buffer holding n bytes (bp may be nil when n is 0).
+func (w *Wheel) read() (bp *[]byte, n int, err error) {
+	if w.raw != nil {
+		err = w.raw.Read(w.rawRead)
+		bp, n = w.rbuf, w.rn
+		w.rbuf, w.rn = nil, 0
+		if err == nil {
+			err = w.rerr
+		}
+		w.rerr = nil
+		return bp, n, err
+	}
+	bp = getBuf()
+	n, err = w.conn.Read((*bp)[:cap(*bp)])
+	return bp, n, err
+}
+
+// readFD runs inside RawConn.Read: a buffer is taken from the pool only
+// when the socket has data, so a wheel waiting for input holds none.
+func (w *Wheel) readFD(fd uintptr) bool {
+	bp := getBuf()
+	for {
+		n, err := syscall.Read(int(fd), (*bp)[:cap(*bp)])
+		if err == syscall.EINTR {
+			continue
+		}
+		if err == syscall.EAGAIN {
+			putBuf(bp)
+			return false
+		}
+		if err != nil {
+			putBuf(bp)
+			w.rerr = err
+			return true
+		}
+		if n == 0 {
+			putBuf(bp)
+			w.rerr = io.EOF
+			return true
+		}
+		w.rbuf, w.rn = bp, n
+		return true
+	}
+}
+
+func (w *Wheel) idleFire() {
+	w.idleMu.Lock()
+	defer w.idleMu.Unlock()
+	if w.idleDone {
+		return
+	}
+	now := monoNow()
+	last := w.lastSeen.Load()
+	if d := time.Duration(now - last); d < w.idle {
+		w.idleT.Reset(w.idle - d)
+		return
+	}
+	w.h.Idle(w)
+	w.idleT.Reset(w.idle)
+}
+
+// Write encodes rec through the output filter and queues it. It returns
+// the encoder's error (the record is dropped, the stream goes on),
+// [ErrClosing] after Disconnect or Close, or [ErrSendQExceeded] when the
+// queue overflows (the wheel is then closed with [ReasonSendQ]).
+func (w *Wheel) Write(rec []byte) error {
+	w.wmu.Lock()
+	if w.closing || w.closed {
+		w.wmu.Unlock()
+		return ErrClosing
+	}
+	if w.pend == nil {
+		w.pend = getBuf()
+	}
+	before := len(*w.pend)
+	b, err := w.out.Put(*w.pend, rec)
+	if err != nil {
+		*w.pend = b[:before]
+		w.wmu.Unlock()
+		return err
+	}
+	*w.pend = b
+	w.queued += uint64(len(b) - before)
+	if len(b)+w.inflight > int(w.maxSendQ) {
+		w.closeLocked(ReasonSendQ, ErrSendQExceeded)
+		w.wmu.Unlock()
+		_ = w.conn.Close()
+		return ErrSendQExceeded
+	}
+	w.startWriterLocked()
+	w.wmu.Unlock()
+	return nil
+}
+
+// WriteOp runs fn at the current point of the output stream, under the
+// write lock: out is flushed into the queue first, so everything written
+// before is encoded with the old output filter and everything after with
+// whatever fn leaves. fn may append bytes to dst (encoded by nobody) and
+// returns it. An error from fn is returned and closes nothing.
+func (w *Wheel) WriteOp(fn func(out filter.Filter, dst []byte) ([]byte, error)) error {
+	w.wmu.Lock()
+	defer w.wmu.Unlock()
+	if w.closing || w.closed {
+		return ErrClosing
+	}
+	if w.pend == nil {
+		w.pend = getBuf()
+	}
+	b, err := w.out.Flush(*w.pend)
+	if err != nil {
+		*w.pend = b
+		return err
+	}
+	before := len(b)
+	b, err = fn(w.out, b)
+	*w.pend = b
+	w.queued += uint64(len(b) - before)
+	if len(b) > 0 {
+		w.startWriterLocked()
+	} else {
+		w.releaseLocked()
+	}
+	return err
+}
+
+// AfterFlush calls fn, on the writer goroutine or at once on the caller's,
+// when every byte queued before the call has been written. If the wheel
+// closes first, fn is never called.
+func (w *Wheel) AfterFlush(fn func()) {
+	w.wmu.Lock()
+	if w.closed {
+		w.wmu.Unlock()
+		return
+	}
+	if w.written >= w.queued {
+		w.wmu.Unlock()
+		fn()
+		return
+	}
+	w.notify = append(w.notify, flushNote{at: w.queued, fn: fn})
+	w.wmu.Unlock()
+}
+
+// Disconnect closes the wheel after everything queued before it has been
+// written: then the write side is shut down, and the connection is closed
+// when the peer closes its side, or after DrainTimeout in any case. Later
+// writes fail with [ErrClosing]. It reports false if the wheel was already
+// disconnecting or closed.
+func (w *Wheel) Disconnect(reason string) bool {
+	w.wmu.Lock()
+	defer w.wmu.Unlock()
+	if w.closing || w.closed {
+		return false
+	}
+	w.closing = true
+	w.setReasonLocked(reason, nil)
+	w.drainT = time.AfterFunc(w.drain, func() { w.Close(reason, nil) })
+	w.startWriterLocked()
+	return true
+}
+
+// Close closes the connection at once, dropping the queue. The first
+// reason given to Disconnect or Close is the one reported.
+func (w *Wheel) Close(reason string, cause error) {
+	w.wmu.Lock()
+	w.closeLocked(reason, cause)
+	w.wmu.Unlock()
+	_ = w.conn.Close()
+}
+
+func (w *Wheel) setReasonLocked(reason string, cause error) {
+	if w.reason == "" && w.cause == nil {
+		w.reason, w.cause = reason, cause
+	}
+}
+
+func (w *Wheel) closeLocked(reason string, cause error) {
+	w.setReasonLocked(reason, cause)
+	w.dead.Store(true)
+	if w.closed {
+		return
+	}
+	w.closed = true
+	w.notify = nil
+	if w.drainT != nil {
+		w.drainT.Stop()
+	}
+	if !w.writing {
+		w.releaseLocked()
+	}
+}
+
+func (w *Wheel) startWriterLocked() {
+	if !w.writing {
+		w.writing = true
+		go w.writeLoop()
+	}
+}
+
+// releaseLocked gives the queue buffers back to the pool, so an idle
+// wheel holds none.
+func (w *Wheel) releaseLocked() {
+	if w.pend != nil && (len(*w.pend) == 0 || w.closed) {
+		putBuf(w.pend)
+		w.pend = nil
+	}
+	if w.spare != nil {
+		putBuf(w.spare)
+		w.spare = nil
+	}
+}
+
+func (w *Wheel) writeLoop() {
+	w.wmu.Lock()
+	var notes []flushNote
+	for !w.closed {
+		var err error
+		if w.pend != nil {
+			*w.pend, err = w.out.Flush(*w.pend)
+		}
+		if err != nil {
+			w.closeLocked("Output error: "+fatalReason(err), err)
+			break
+		}
+		if w.pend == nil || len(*w.pend) == 0 {
+			if w.closing {
+				w.releaseLocked()
+				w.writing = false
+				w.wmu.Unlock()
+				w.shutdownWrite()
+				w.wmu.Lock()
+				w.finishWriterLocked()
+				w.wmu.Unlock()
+				return
+			}
+			break
+		}
+		batch := w.pend
+		if w.spare == nil {
+			w.spare = getBuf()
+		}
+		w.pend, w.spare = w.spare, nil
+		w.inflight = len(*batch)
+		w.wmu.Unlock()
+
+		_, err = w.conn.Write(*batch)
+
+		w.wmu.Lock()
+		w.written += uint64(w.inflight)
+		w.inflight = 0
+		*batch = (*batch)[:0]
+		if cap(*batch) > maxKeep {
+			putBuf(batch) // dropped by putBuf, replaced on demand
+		} else {
+			w.spare = batch
+		}
+		if err != nil {
+			w.closeLocked("Write error: "+err.Error(), err)
+			w.wmu.Unlock()
+			_ = w.conn.Close()
+			w.wmu.Lock()
+			break
+		}
+		notes = notes[:0]
+		for len(w.notify) > 0 && w.notify[0].at <= w.written {
+			notes = append(notes, w.notify[0])
+			w.notify = w.notify[1:]
+		}
+		if len(w.notify) == 0 {
+			w.notify = nil
+		}
+		if len(notes) > 0 {
+			w.wmu.Unlock()
+			for _, n := range notes {
+				n.fn()
+			}
+			w.wmu.Lock()
+		}
+	}
+	w.writing = false
+	w.releaseLocked()
+	w.finishWriterLocked()
+	w.wmu.Unlock()
+}
+
+func (w *Wheel) finishWriterLocked() {
+	if w.writerDone != nil && !w.writing {
+		close(w.writerDone)
+		w.writerDone = nil
+	}
+}
+
+// shutdownWrite ends a graceful disconnect: the peer sees end of stream
+// (and, for TLS, a close_notify) while we go on reading until it closes,
+// so that unread input never turns our close into a reset that could
+// destroy the data we just sent.
+func (w *Wheel) shutdownWrite() {
+	type closeWriter interface{ CloseWrite() error }
+	if cw, ok := w.conn.(closeWriter); ok {
+		if err := cw.CloseWrite(); err == nil {
+			return
+		}
+	}
+	w.Close(w.reasonNow(), nil)
+}
+
+func (w *Wheel) reasonNow() string {
+	w.wmu.Lock()
+	defer w.wmu.Unlock()
+	return w.reason
+}
+
+// finish runs on the reading goroutine once reading has stopped.
+func (w *Wheel) finish(readErr error) {
+	_ = w.conn.Close()
+	w.idleMu.Lock()
+	w.idleDone = true
+	if w.idleT != nil {
+		w.idleT.Stop()
+	}
+	w.idleMu.Unlock()
+
+	w.wmu.Lock()
+	if readErr == io.EOF || errors.Is(readErr, net.ErrClosed) {
+		w.setReasonLocked(ReasonPeerClosed, nil)
+	} else if readErr != nil {
+		w.setReasonLocked("Read error: "+readErr.Error(), readErr)
+	}
+	w.closeLocked(w.reason, nil)
+	var wait chan struct{}
+	if w.writing {
+		w.writerDone = make(chan struct{})
+		wait = w.writerDone
+	}
+	if w.drainT != nil {
+		w.drainT.Stop()
+	}
+	reason, cause := w.reason, w.cause
+	w.wmu.Unlock()
+	if wait != nil {
+		<-wait
+	}
+	w.h.Closed(w, reason, cause)
+}

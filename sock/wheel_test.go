@@ -1,0 +1,430 @@
+package sock
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ircsock/ircsock/filter"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) {
+	if holderMain() {
+		return
+	}
+	goleak.VerifyTestMain(m)
+}
+
+func TestWheelReadOrderAndSplit(t *testing.T) {
+	cases := []struct {
+		name  string
+		chunk int
+	}{
+		{"whole", 0},
+		{"byte", 1},
+		{"seven", 7},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s, c := tcpPair(t)
+			defer c.Close()
+			r := newRecorder()
+			_, stop := startWheel(t, s, r, WheelConfig{})
+			defer stop()
+			var want []string
+			var all strings.Builder
+			for i := range 200 {
+				l := fmt.Sprintf("line %d", i)
+				want = append(want, l)
+				all.WriteString(l + "\n")
+			}
+			data := all.String()
+			go func() {
+				if tc.chunk == 0 {
+					c.Write([]byte(data))
+					return
+				}
+				for i := 0; i < len(data); i += tc.chunk {
+					c.Write([]byte(data[i:min(i+tc.chunk, len(data))]))
+				}
+			}()
+			for i, w := range want {
+				select {
+				case got := <-r.recs:
+					if got != w {
+						t.Fatalf("record %d = %q, want %q", i, got, w)
+					}
+				case <-time.After(10 * time.Second):
+					t.Fatalf("record %d: timeout", i)
+				}
+			}
+		})
+	}
+}
+
+func TestWheelRecordError(t *testing.T) {
+	s, c := tcpPair(t)
+	defer c.Close()
+	r := newRecorder()
+	_, stop := startWheel(t, s, r, WheelConfig{})
+	defer stop()
+	c.Write([]byte("ok1\n" + strings.Repeat("x", 1500) + "\nok2\n"))
+	for _, want := range []string{"ok1", "ok2"} {
+		select {
+		case got := <-r.recs:
+			if got != want {
+				t.Fatalf("record = %q, want %q", got, want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("timeout")
+		}
+	}
+	select {
+	case err := <-r.errs:
+		if !errors.Is(err, errTooLong) {
+			t.Fatalf("RecordError(%v), want %v", err, errTooLong)
+		}
+	default:
+		t.Fatal("no RecordError for the long line")
+	}
+}
+
+// gateConn blocks its first Write until gate is closed and counts writes.
+type gateConn struct {
+	net.Conn
+	gate   chan struct{}
+	mu     sync.Mutex
+	writes int
+}
+
+func (g *gateConn) Write(p []byte) (int, error) {
+	g.mu.Lock()
+	g.writes++
+	first := g.writes == 1
+	g.mu.Unlock()
+	if first {
+		<-g.gate
+	}
+	return g.Conn.Write(p)
+}
+
+func TestWheelWriteOrderAndBatching(t *testing.T) {
+	s, c := tcpPair(t)
+	defer c.Close()
+	gc := &gateConn{Conn: s, gate: make(chan struct{})}
+	r := newRecorder()
+	w, stop := startWheel(t, gc, r, WheelConfig{})
+	defer stop()
+	const n = 500
+	for i := range n {
+		if err := w.Write(fmt.Appendf(nil, "msg %d", i)); err != nil {
+			t.Fatalf("Write(%d) = %v", i, err)
+		}
+	}
+	close(gc.gate)
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	br := bufio.NewReader(c)
+	for i := range n {
+		l, err := br.ReadString('\n')
+		if err != nil {
+			t.Fatalf("read line %d: %v", i, err)
+		}
+		if want := fmt.Sprintf("msg %d\n", i); l != want {
+			t.Fatalf("line %d = %q, want %q", i, l, want)
+		}
+	}
+	gc.mu.Lock()
+	writes := gc.writes
+	gc.mu.Unlock()
+	// The first record was taken alone before the gate; everything queued
+	// while it was blocked must go out as one batch.
+	if writes > 2 {
+		t.Errorf("conn.Write called %d times for %d records, want at most 2", writes, n)
+	}
+}
+
+func TestWheelConcurrentWriters(t *testing.T) {
+	s, c := tcpPair(t)
+	defer c.Close()
+	r := newRecorder()
+	w, stop := startWheel(t, s, r, WheelConfig{})
+	defer stop()
+	const writers, per = 4, 1000
+	var wg sync.WaitGroup
+	for g := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range per {
+				w.Write(fmt.Appendf(nil, "%d %d", g, i))
+			}
+		}()
+	}
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	br := bufio.NewReader(c)
+	next := make([]int, writers)
+	for range writers * per {
+		l, err := br.ReadString('\n')
+		if err != nil {
+			t.Fatalf("read: %v", err)
+		}
+		var g, i int
+		if _, err := fmt.Sscanf(l, "%d %d", &g, &i); err != nil {
+			t.Fatalf("bad line %q: %v", l, err)
+		}
+		if i != next[g] {
+			t.Fatalf("writer %d: got record %d, want %d", g, i, next[g])
+		}
+		next[g]++
+	}
+	wg.Wait()
+}
+
+func TestWheelSendQOverflow(t *testing.T) {
+	s, c := tcpPair(t)
+	defer c.Close()
+	// Small kernel buffers so the queue fills quickly; the client never reads.
+	s.SetWriteBuffer(4096)
+	c.SetReadBuffer(4096)
+	r := newRecorder()
+	w, stop := startWheel(t, s, r, WheelConfig{MaxSendQ: 64 << 10})
+	defer stop()
+	rec := []byte(strings.Repeat("y", 500))
+	var err error
+	deadline := time.Now().Add(10 * time.Second)
+	for err == nil && time.Now().Before(deadline) {
+		err = w.Write(rec)
+	}
+	if !errors.Is(err, ErrSendQExceeded) {
+		t.Fatalf("Write error = %v, want %v", err, ErrSendQExceeded)
+	}
+	ci := waitClosed(t, r)
+	if ci.reason != ReasonSendQ || !errors.Is(ci.err, ErrSendQExceeded) {
+		t.Fatalf("Closed(%q, %v), want (%q, %v)", ci.reason, ci.err, ReasonSendQ, ErrSendQExceeded)
+	}
+	if q := w.SendQ(); q > 64<<10 {
+		t.Errorf("SendQ() = %d after close, want <= %d", q, 64<<10)
+	}
+}
+
+func TestWheelDisconnectAfterFlush(t *testing.T) {
+	cases := []struct {
+		name string
+		n    int
+	}{
+		{"nothing_queued", 0},
+		{"many_queued", 20000},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s, c := tcpPair(t)
+			defer c.Close()
+			r := newRecorder()
+			w, stop := startWheel(t, s, r, WheelConfig{})
+			defer stop()
+			for i := range tc.n {
+				if err := w.Write(fmt.Appendf(nil, "queued %d", i)); err != nil {
+					t.Fatalf("Write(%d) = %v", i, err)
+				}
+			}
+			if !w.Disconnect("bye") {
+				t.Fatal("Disconnect() = false, want true")
+			}
+			if w.Disconnect("again") {
+				t.Error("second Disconnect() = true, want false")
+			}
+			if err := w.Write([]byte("late")); !errors.Is(err, ErrClosing) {
+				t.Errorf("Write after Disconnect = %v, want %v", err, ErrClosing)
+			}
+			c.SetReadDeadline(time.Now().Add(10 * time.Second))
+			br := bufio.NewReader(c)
+			for i := range tc.n {
+				l, err := br.ReadString('\n')
+				if want := fmt.Sprintf("queued %d\n", i); l != want || err != nil {
+					t.Fatalf("line %d = %q, %v; want %q", i, l, err, want)
+				}
+			}
+			if b, err := br.ReadByte(); err != io.EOF {
+				t.Fatalf("after the queue: ReadByte() = %q, %v; want EOF", b, err)
+			}
+			c.Close()
+			ci := waitClosed(t, r)
+			if ci.reason != "bye" || ci.err != nil {
+				t.Fatalf("Closed(%q, %v), want (%q, nil)", ci.reason, ci.err, "bye")
+			}
+		})
+	}
+}
+
+func TestWheelDisconnectDrainTimeout(t *testing.T) {
+	s, c := tcpPair(t)
+	defer c.Close()
+	r := newRecorder()
+	w, stop := startWheel(t, s, r, WheelConfig{DrainTimeout: 100 * time.Millisecond})
+	defer stop()
+	w.Disconnect("bye")
+	// The client never closes: the drain timeout must close anyway.
+	ci := waitClosed(t, r)
+	if ci.reason != "bye" {
+		t.Fatalf("Closed reason = %q, want %q", ci.reason, "bye")
+	}
+}
+
+func TestWheelCloseNow(t *testing.T) {
+	s, c := tcpPair(t)
+	defer c.Close()
+	s.SetWriteBuffer(4096)
+	c.SetReadBuffer(4096)
+	r := newRecorder()
+	w, stop := startWheel(t, s, r, WheelConfig{MaxSendQ: 8 << 20})
+	defer stop()
+	for range 10000 {
+		w.Write([]byte(strings.Repeat("z", 400)))
+	}
+	w.Close("now", nil)
+	ci := waitClosed(t, r)
+	if ci.reason != "now" {
+		t.Fatalf("Closed reason = %q, want %q", ci.reason, "now")
+	}
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	n, err := io.Copy(io.Discard, c)
+	if err != nil && !errors.Is(err, net.ErrClosed) && !strings.Contains(err.Error(), "reset") {
+		t.Fatalf("client read: %v", err)
+	}
+	if n >= 10000*401 {
+		t.Errorf("client got %d bytes after Close, want fewer than the %d queued", n, 10000*401)
+	}
+}
+
+func TestWheelPeerClose(t *testing.T) {
+	s, c := tcpPair(t)
+	r := newRecorder()
+	_, stop := startWheel(t, s, r, WheelConfig{})
+	defer stop()
+	c.Write([]byte("last\n"))
+	c.Close()
+	ci := waitClosed(t, r)
+	if ci.reason != ReasonPeerClosed || ci.err != nil {
+		t.Fatalf("Closed(%q, %v), want (%q, nil)", ci.reason, ci.err, ReasonPeerClosed)
+	}
+	if got := <-r.recs; got != "last" {
+		t.Fatalf("record = %q, want %q", got, "last")
+	}
+}
+
+func TestWheelIdle(t *testing.T) {
+	s, c := tcpPair(t)
+	defer c.Close()
+	r := newRecorder()
+	w, stop := startWheel(t, s, r, WheelConfig{Idle: 50 * time.Millisecond})
+	for i := range 2 {
+		select {
+		case <-r.idle:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("idle event %d: none within 5s", i)
+		}
+	}
+	if d := w.IdleFor(); d < 50*time.Millisecond {
+		t.Errorf("IdleFor() = %v after two idle events, want >= 50ms", d)
+	}
+	stop()
+	ci := waitClosed(t, r)
+	_ = ci
+	select {
+	case <-r.idle:
+		// An event sent before Closed may still sit in the channel; drain
+		// and make sure nothing new arrives.
+	default:
+	}
+	time.Sleep(120 * time.Millisecond) // idle period x2: a late timer would fire now
+	select {
+	case <-r.idle:
+		t.Fatal("idle event after Closed")
+	default:
+	}
+}
+
+func TestWheelIdleResetByInput(t *testing.T) {
+	s, c := tcpPair(t)
+	defer c.Close()
+	r := newRecorder()
+	w, stop := startWheel(t, s, r, WheelConfig{Idle: time.Hour})
+	defer stop()
+	before := w.LastSeen()
+	c.Write([]byte("hi\n"))
+	<-r.recs
+	if !w.LastSeen().After(before) {
+		t.Errorf("LastSeen() = %v, not after %v", w.LastSeen(), before)
+	}
+}
+
+func TestWheelHoldsNoBuffersWhileIdle(t *testing.T) {
+	s, c := tcpPair(t)
+	defer c.Close()
+	r := newRecorder()
+	w, stop := startWheel(t, s, r, WheelConfig{})
+	defer stop()
+	c.Write([]byte("a partial line without end"))
+	c.Write([]byte("\nfull\nand a partial tail"))
+	for _, want := range []string{"a partial line without end", "full"} {
+		if got := <-r.recs; got != want {
+			t.Fatalf("record = %q, want %q", got, want)
+		}
+	}
+	w.Write([]byte("reply"))
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if l, err := bufio.NewReader(c).ReadString('\n'); l != "reply\n" || err != nil {
+		t.Fatalf("client read %q, %v", l, err)
+	}
+	// Wait until the writer has released its buffers.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		w.wmu.Lock()
+		held := w.pend != nil || w.spare != nil || w.writing
+		w.wmu.Unlock()
+		if !held {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("write buffers still held 5s after the queue drained")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if w.raw == nil {
+		t.Fatal("wheel over *net.TCPConn does not use the fd read path")
+	}
+	// rbuf is only set between the fd callback and process; while the
+	// reader waits it must be nil (the pooled buffer was returned).
+	if w.rbuf != nil {
+		t.Error("read buffer held while idle")
+	}
+	tail := string(w.in.(*nlFilter).tail)
+	if tail != "and a partial tail" {
+		t.Errorf("decoder tail = %q, want %q (copied out of the read buffer)", tail, "and a partial tail")
+	}
+}
+
+func TestWheelReadOp(t *testing.T) {
+	s, c := tcpPair(t)
+	defer c.Close()
+	r := newRecorder()
+	w, stop := startWheel(t, s, r, WheelConfig{})
+	defer stop()
+	applied := make(chan struct{})
+	w.ReadOp(func(in filter.Filter) {
+		close(applied)
+	})
+	c.Write([]byte("x\n"))
+	select {
+	case <-applied:
+	case <-time.After(10 * time.Second):
+		t.Fatal("ReadOp not applied")
+	}
+}
