@@ -1,8 +1,10 @@
 package ircmsg
 
-// API skeleton: the ircmsg helper replaces every TODO body. The exported
-// names and signatures below are what filter, sock, the backend and
-// cmd/ircsock code against; change them only together with their callers.
+import "strings"
+
+// The exported names and signatures below are what filter, sock, the
+// backend and cmd/ircsock code against; change them only together with
+// their callers.
 
 // A Tag is one IRCv3 message tag. An empty Value and no value are the same
 // (IRCv3 message-tags).
@@ -27,13 +29,18 @@ type Message struct {
 }
 
 // Limits bounds what Parse accepts and Format writes. The zero value means
-// the IRCv3 defaults; a negative field means no limit.
+// the IRCv3 defaults; a negative field means no limit. Exceeding a limit is
+// an error ([ErrTagsTooLong], [ErrClientTagsTooLong], [ErrBodyTooLong]),
+// never a silent truncation.
 type Limits struct {
 	// TagBytes is the longest tag section, with its '@' and trailing
 	// space. Zero means 8191 (IRCv3 message-tags).
 	TagBytes int
 	// ClientTagBytes is the most bytes of client-only tags ("+name") a
 	// message may carry, counted as IRCv3 counts them. Zero means 4094.
+	// The count is of tag data: the client-only items in wire form
+	// ("+key=escaped value") and the ';' between them, without '@' and
+	// the trailing space.
 	ClientTagBytes int
 	// BodyBytes is the longest message without its tags, CRLF included.
 	// Zero means 512 (RFC 1459).
@@ -45,44 +52,32 @@ type Format struct {
 	// Colonify puts ':' before the last parameter even when it is not
 	// needed (POE::Filter::IRCv3's colonify, which servers usually want).
 	Colonify bool
-	Limits   Limits
+	// Limits bounds what Append writes; the zero value means the IRCv3
+	// defaults.
+	Limits Limits
 }
 
-// Parse parses one line (without CR LF) with the default [Limits].
-func Parse(line []byte) (*Message, error) {
-	m := new(Message)
-	if err := m.Parse(line); err != nil {
-		return nil, err
-	}
-	return m, nil
-}
-
-// ParseString parses one line (without CR LF) with the default [Limits].
-func ParseString(line string) (*Message, error) { panic("TODO") }
-
-// Parse replaces m's contents with the parsed line, reusing m's slices.
+// Parse replaces m's contents with the parsed line, reusing m's slices, with
+// the default [Limits]; see [Limits.ParseInto].
 func (m *Message) Parse(line []byte) error { return Limits{}.ParseInto(m, line) }
-
-// ParseInto parses line into m under the limits l.
-func (l Limits) ParseInto(m *Message, line []byte) error { panic("TODO") }
 
 // AppendTo appends m's wire form (without CR LF) to dst with the zero
 // [Format].
 func (m *Message) AppendTo(dst []byte) ([]byte, error) { return Format{}.Append(dst, m) }
 
-// Append appends m's wire form (without CR LF) to dst.
-func (f Format) Append(dst []byte, m *Message) ([]byte, error) { panic("TODO") }
-
-// Tag returns the value of the tag key and whether it is present.
-func (m *Message) Tag(key string) (value string, ok bool) { panic("TODO") }
-
-// SetTag sets the tag key to value, keeping its place if present, else
-// adding it at the end.
-func (m *Message) SetTag(key, value string) { panic("TODO") }
-
-// DeleteTag removes the tag key, keeping the order of the others.
-func (m *Message) DeleteTag(key string) { panic("TODO") }
-
 // SplitSource splits a source "nick!user@host" into its parts; a missing
 // part is empty.
-func SplitSource(source string) (nick, user, host string) { panic("TODO") }
+//
+// The host is everything after the first '@', the user what lies between
+// the first '!' before it and the '@' (ircdocs parser-tests
+// userhost-split): "nick@host" has no user and "nick!user" no host.
+func SplitSource(source string) (nick, user, host string) {
+	nick = source
+	if at := strings.IndexByte(source, '@'); at >= 0 {
+		nick, host = source[:at], source[at+1:]
+	}
+	if bang := strings.IndexByte(nick, '!'); bang >= 0 {
+		nick, user = nick[:bang], nick[bang+1:]
+	}
+	return nick, user, host
+}

@@ -1,0 +1,78 @@
+package ircmsg_test
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/ircsock/ircsock/ircmsg"
+)
+
+func ExampleParse() {
+	m, err := ircmsg.Parse([]byte(`@time=2024-01-02T03:04:05.678Z;+example.com/note=hi\sthere :nick!user@host privmsg #chan :Hello, world`))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, t := range m.Tags {
+		fmt.Printf("tag %s = %q\n", t.Key, t.Value)
+	}
+	fmt.Println(m.Source)
+	fmt.Println(m.Command)
+	fmt.Printf("%q\n", m.Params)
+
+	_, err = ircmsg.Parse([]byte("@a=b :only.a.source"))
+	fmt.Println(errors.Is(err, ircmsg.ErrNoCommand), err)
+	// Output:
+	// tag time = "2024-01-02T03:04:05.678Z"
+	// tag +example.com/note = "hi there"
+	// nick!user@host
+	// PRIVMSG
+	// ["#chan" "Hello, world"]
+	// true ircmsg: no command at offset 19 of "@a=b :only.a.source"
+}
+
+func ExampleFormat_Append() {
+	m := &ircmsg.Message{
+		Tags:    []ircmsg.Tag{{Key: "msgid", Value: "abc"}, {Key: "+draft/reply", Value: "x;y"}},
+		Source:  "irc.example.net",
+		Command: "NOTICE",
+		Params:  []string{"nick", "hello"},
+	}
+	buf := make([]byte, 0, 512)
+	buf, _ = ircmsg.Format{}.Append(buf, m)
+	fmt.Println(string(buf))
+
+	buf, _ = ircmsg.Format{Colonify: true}.Append(buf[:0], m)
+	fmt.Println(string(buf))
+
+	m.Params[1] = "hi\r\nQUIT"
+	_, err := ircmsg.Format{}.Append(buf[:0], m)
+	fmt.Println(err)
+	// Output:
+	// @msgid=abc;+draft/reply=x\:y :irc.example.net NOTICE nick hello
+	// @msgid=abc;+draft/reply=x\:y :irc.example.net NOTICE nick :hello
+	// ircmsg: CR, LF or NUL byte (param 1)
+}
+
+func ExampleSplitSource() {
+	nick, user, host := ircmsg.SplitSource("alice!~al@example.org")
+	fmt.Println(nick, user, host)
+	nick, user, host = ircmsg.SplitSource("irc.example.net")
+	fmt.Printf("%q %q %q\n", nick, user, host)
+	// Output:
+	// alice ~al example.org
+	// "irc.example.net" "" ""
+}
+
+func ExampleMessage_SetTag() {
+	m, _ := ircmsg.ParseString("@account=alice;msgid=1 PRIVMSG #c :hi")
+	m.SetTag("msgid", "2")      // keeps its place
+	m.SetTag("+typing", "done") // added at the end
+	m.DeleteTag("account")
+	v, ok := m.Tag("msgid")
+	fmt.Println(v, ok)
+	fmt.Println(m)
+	// Output:
+	// 2 true
+	// @msgid=2;+typing=done PRIVMSG #c hi
+}

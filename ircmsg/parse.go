@@ -1,0 +1,361 @@
+package ircmsg
+
+import (
+	"bytes"
+	"unsafe"
+)
+
+// Defaults for the zero [Limits].
+const (
+	// DefaultTagBytes is IRCv3 message-tags' limit on the tag section:
+	// "8191 bytes, including the leading '@' and trailing space".
+	DefaultTagBytes = 8191
+	// DefaultClientTagBytes is IRCv3 message-tags' 4094 bytes of tag data
+	// a client may send, applied to client-only tags.
+	DefaultClientTagBytes = 4094
+	// DefaultBodyBytes is RFC 1459's 512 bytes per message, CR LF included.
+	DefaultBodyBytes = 512
+)
+
+func limit(v, def int) int {
+	if v == 0 {
+		return def
+	}
+	return v
+}
+
+func (l Limits) tagBytes() int       { return limit(l.TagBytes, DefaultTagBytes) }
+func (l Limits) clientTagBytes() int { return limit(l.ClientTagBytes, DefaultClientTagBytes) }
+
+// bodyMax is the longest body without CR LF, or -1 for no limit.
+func (l Limits) bodyMax() int {
+	n := limit(l.BodyBytes, DefaultBodyBytes)
+	if n < 0 {
+		return -1
+	}
+	return max(n-2, 0)
+}
+
+// linearTags is how many tags a parse or format checks for duplicates by a
+// linear scan; past it a map keeps "thousands of tiny tags" linear.
+const linearTags = 16
+
+// Parse parses one line (without CR LF) with the default [Limits].
+//
+// It makes two allocations: the line's bytes and the Message with room for
+// 8 parameters and 6 tags. More parameters or tags cost one more each.
+func Parse(line []byte) (*Message, error) {
+	m := newMessage()
+	if err := m.Parse(line); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// ParseString parses one line (without CR LF) with the default [Limits].
+// It costs what [Parse] costs.
+func ParseString(line string) (*Message, error) {
+	m := newMessage()
+	if err := (Limits{}).ParseStringInto(m, line); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// msgBlock lets a new Message and the backing arrays of its usual Params and
+// Tags share one allocation.
+type msgBlock struct {
+	m      Message
+	params [8]string
+	tags   [6]Tag
+}
+
+func newMessage() *Message {
+	b := new(msgBlock)
+	b.m.Params = b.params[:0]
+	b.m.Tags = b.tags[:0]
+	return &b.m
+}
+
+// ParseInto parses line into m under the limits l, reusing the capacity of
+// m.Params and m.Tags. It does not keep line: it copies it once into a new
+// buffer that the strings of m share (unescaped tag values and the
+// uppercased command are rewritten in that copy). So a parse into a reused
+// Message costs one allocation, and any string taken from m keeps that
+// copy, at most one line, alive.
+//
+// The parse follows POE::Filter::IRCv3 and RFC 1459 where they are lenient:
+// leading spaces and runs of spaces between parts are skipped, trailing
+// spaces after the last middle parameter are ignored, TAB and other control
+// bytes are ordinary, there is no limit on the number of parameters, and
+// the command is uppercased (ASCII only) but otherwise not checked.
+//
+// It is strict where safety needs it, returning a *[ParseError]:
+//   - an empty line ([ErrEmpty]);
+//   - a CR, LF or NUL byte anywhere ([ErrBadByte]): the line filter has
+//     already removed the line end, so such a byte is a framing bug or an
+//     injection attempt, and refusing it means it can never be re-emitted;
+//   - no command after the tags or the source, or only spaces
+//     ([ErrNoCommand]); an empty source ": CMD" ([ErrEmptySource]); a
+//     command starting with ':' or '@' ([ErrBadCommand]);
+//   - a tag section, client-only tags or body past the limits l
+//     ([ErrTagsTooLong], [ErrClientTagsTooLong], [ErrBodyTooLong]).
+//
+// Tags follow IRCv3 message-tags: values are unescaped, an empty value is
+// the same as none, the last of duplicate keys wins (at the place of the
+// first), and client-only tags ("+name") are kept. A tag whose key is not
+// valid ([ValidTagKey]) is dropped, not an error: the spec forbids
+// rejecting a message for an invalid key name, and dropping it keeps every
+// parsed Message writable by [Format.Append]. Empty items (";;") are
+// skipped.
+//
+// On error m is left empty (its capacity is kept).
+func (l Limits) ParseInto(m *Message, line []byte) error {
+	sp, err := l.precheck(line)
+	if err != nil {
+		m.reset()
+		return err
+	}
+	arena := make([]byte, len(line))
+	copy(arena, line)
+	if err := l.parse(m, arena, sp); err != nil {
+		m.reset()
+		return parseErr(line, err.off, err.err)
+	}
+	return nil
+}
+
+// ParseStringInto is [Limits.ParseInto] for a string line.
+func (l Limits) ParseStringInto(m *Message, line string) error {
+	// precheck only reads, so it may look at the string's bytes.
+	sp, err := l.precheck(unsafe.Slice(unsafe.StringData(line), len(line)))
+	if err != nil {
+		m.reset()
+		return err
+	}
+	arena := []byte(line)
+	if err := l.parse(m, arena, sp); err != nil {
+		m.reset()
+		return parseErr(line, err.off, err.err)
+	}
+	return nil
+}
+
+// ParseString replaces m's contents with the parsed line, as [Message.Parse].
+func (m *Message) ParseString(line string) error { return Limits{}.ParseStringInto(m, line) }
+
+func (m *Message) reset() {
+	clear(m.Tags)
+	clear(m.Params)
+	m.Tags = m.Tags[:0]
+	m.Params = m.Params[:0]
+	m.Source = ""
+	m.Command = ""
+}
+
+// precheck applies the checks that need no parsing: emptiness, bad bytes,
+// and the length limits, before any allocation. It returns the index of the
+// space ending the tag section, or -1 when the line has no tags.
+func (l Limits) precheck(line []byte) (int, error) {
+	if len(line) == 0 {
+		return -1, parseErr(line, 0, ErrEmpty)
+	}
+	bad := -1
+	for _, c := range [...]byte{'\r', '\n', 0} {
+		if i := bytes.IndexByte(line, c); i >= 0 && (bad < 0 || i < bad) {
+			bad = i
+		}
+	}
+	if bad >= 0 {
+		return -1, parseErr(line, bad, ErrBadByte)
+	}
+	sp, body := -1, 0
+	if line[0] == '@' {
+		tmax := l.tagBytes()
+		sp = bytes.IndexByte(line, ' ')
+		switch {
+		case tmax >= 0 && (sp < 0 && len(line) > tmax || sp >= tmax):
+			// sp+1 bytes with the space
+			return -1, parseErr(line, tmax, ErrTagsTooLong)
+		case sp < 0:
+			return -1, parseErr(line, len(line), ErrNoCommand)
+		}
+		body = sp + 1
+	}
+	if bmax := l.bodyMax(); bmax >= 0 && len(line)-body > bmax {
+		return -1, parseErr(line, body+bmax, ErrBodyTooLong)
+	}
+	return sp, nil
+}
+
+type offErr struct {
+	off int
+	err error
+}
+
+// str returns b[i:j] as a string sharing b's memory. The parser never
+// writes to a range after making a string of it, and never reuses b.
+func str(b []byte, i, j int) string {
+	if i >= j {
+		return ""
+	}
+	return unsafe.String(&b[i], j-i)
+}
+
+func skipSpaces(b []byte, i int) int {
+	for i < len(b) && b[i] == ' ' {
+		i++
+	}
+	return i
+}
+
+// nextSpace returns the index of the first space at or after i, or len(b).
+func nextSpace(b []byte, i int) int {
+	if j := bytes.IndexByte(b[i:], ' '); j >= 0 {
+		return i + j
+	}
+	return len(b)
+}
+
+// parse parses the private copy b of a line that passed precheck; sp is the
+// end of the tag section or -1.
+func (l Limits) parse(m *Message, b []byte, sp int) *offErr {
+	oldTags, oldParams := len(m.Tags), len(m.Params)
+	tags := m.Tags[:0]
+	i := 0
+	if sp >= 0 {
+		var e *offErr
+		if tags, e = l.parseTags(tags, b, sp); e != nil {
+			m.Tags = tags
+			return e
+		}
+		i = sp + 1
+	}
+	if oldTags > len(tags) {
+		clear(tags[len(tags):oldTags])
+	}
+	m.Tags = tags
+
+	i = skipSpaces(b, i)
+	m.Source = ""
+	if i < len(b) && b[i] == ':' {
+		j := bytes.IndexByte(b[i:], ' ')
+		if j < 0 {
+			return &offErr{len(b), ErrNoCommand}
+		}
+		if j == 1 {
+			return &offErr{i, ErrEmptySource}
+		}
+		m.Source = str(b, i+1, i+j)
+		i = skipSpaces(b, i+j)
+	}
+
+	if i == len(b) {
+		return &offErr{i, ErrNoCommand}
+	}
+	if b[i] == ':' || b[i] == '@' {
+		return &offErr{i, ErrBadCommand}
+	}
+	j := nextSpace(b, i)
+	for k := i; k < j; k++ {
+		if c := b[k]; 'a' <= c && c <= 'z' {
+			b[k] = c - ('a' - 'A')
+		}
+	}
+	m.Command = str(b, i, j)
+	i = j
+
+	params := m.Params[:0]
+	for {
+		i = skipSpaces(b, i)
+		if i == len(b) {
+			break
+		}
+		if b[i] == ':' {
+			params = append(params, str(b, i+1, len(b)))
+			break
+		}
+		j := nextSpace(b, i)
+		params = append(params, str(b, i, j))
+		i = j
+	}
+	if oldParams > len(params) {
+		clear(params[len(params):oldParams])
+	}
+	m.Params = params
+	return nil
+}
+
+// parseTags parses the tag section b[1:sp] into tags, unescaping values in
+// place.
+func (l Limits) parseTags(tags []Tag, b []byte, sp int) ([]Tag, *offErr) {
+	clientMax := l.clientTagBytes()
+	client := -1 // bytes of client-only tag data, as if joined by ';'
+	var index map[string]int
+	for i := 1; i < sp; {
+		end := i + bytes.IndexByte(b[i:sp], ';')
+		if end < i {
+			end = sp
+		}
+		if end == i {
+			i++ // empty item
+			continue
+		}
+		if b[i] == '+' && clientMax >= 0 {
+			client += end - i + 1
+			if client > clientMax {
+				return tags, &offErr{end, ErrClientTagsTooLong}
+			}
+		}
+		keyEnd := i + bytes.IndexByte(b[i:end], '=')
+		if keyEnd < i {
+			keyEnd = end
+		}
+		key := str(b, i, keyEnd)
+		next := end + 1
+		if !ValidTagKey(key) {
+			i = next
+			continue
+		}
+		value := ""
+		if keyEnd < end {
+			v := b[keyEnd+1 : end]
+			n := len(v)
+			if bytes.IndexByte(v, '\\') >= 0 {
+				n = unescapeInPlace(v)
+			}
+			value = str(b, keyEnd+1, keyEnd+1+n)
+		}
+		i = next
+
+		// Last wins, at the place of the first.
+		if index == nil {
+			dup := false
+			for k := range tags {
+				if tags[k].Key == key {
+					tags[k].Value = value
+					dup = true
+					break
+				}
+			}
+			if dup {
+				continue
+			}
+			if len(tags) == linearTags {
+				index = make(map[string]int, 2*linearTags)
+				for k, t := range tags {
+					index[t.Key] = k
+				}
+			}
+		}
+		if index != nil {
+			if k, ok := index[key]; ok {
+				tags[k].Value = value
+				continue
+			}
+			index[key] = len(tags)
+		}
+		tags = append(tags, Tag{Key: key, Value: value})
+	}
+	return tags, nil
+}

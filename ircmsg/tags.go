@@ -1,0 +1,152 @@
+package ircmsg
+
+import "slices"
+
+// ValidTagKey reports whether key is a tag key as IRCv3 message-tags defines
+// it: an optional client-only prefix '+', an optional vendor (a host name:
+// ASCII letters, digits, '-' and '.') followed by '/', and a non-empty name
+// of ASCII letters, digits and '-'.
+func ValidTagKey(key string) bool {
+	i := 0
+	if i < len(key) && key[i] == '+' {
+		i++
+	}
+	name := i
+	for j := i; j < len(key); j++ {
+		c := key[j]
+		switch {
+		case isKeyNameByte(c):
+		case c == '.':
+			// Only a vendor may contain dots; a '/' must follow.
+		case c == '/':
+			if j == i || name != i {
+				return false // empty vendor, or a second '/'
+			}
+			name = j + 1
+		default:
+			return false
+		}
+	}
+	if name >= len(key) {
+		return false // empty name
+	}
+	for j := name; j < len(key); j++ {
+		if !isKeyNameByte(key[j]) {
+			return false // a '.' in the name part
+		}
+	}
+	return true
+}
+
+func isKeyNameByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-'
+}
+
+// escapeClass marks the bytes a tag value cannot carry raw. IRCv3
+// message-tags escapes ';', SPACE, '\', CR and LF; it has no escape for NUL,
+// which is therefore an error when formatting.
+var escapeClass = [256]uint8{';': 1, ' ': 1, '\\': 1, '\r': 1, '\n': 1, 0: 2}
+
+// escapedLen returns the length of value once escaped, or -1 if value holds
+// a NUL byte.
+func escapedLen(value string) int {
+	n := len(value)
+	for i := 0; i < len(value); i++ {
+		switch escapeClass[value[i]] {
+		case 1:
+			n++
+		case 2:
+			return -1
+		}
+	}
+	return n
+}
+
+// appendEscaped appends value escaped per IRCv3 message-tags. The caller has
+// checked it holds no NUL.
+func appendEscaped(dst []byte, value string) []byte {
+	for i := 0; i < len(value); i++ {
+		c := value[i]
+		switch c {
+		case ';':
+			dst = append(dst, '\\', ':')
+		case ' ':
+			dst = append(dst, '\\', 's')
+		case '\\':
+			dst = append(dst, '\\', '\\')
+		case '\r':
+			dst = append(dst, '\\', 'r')
+		case '\n':
+			dst = append(dst, '\\', 'n')
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return dst
+}
+
+// unescapeInPlace unescapes the tag value b per IRCv3 message-tags and
+// returns the length of the result, which is at most len(b): every escape
+// shrinks, so the result is written over the input.
+//
+// An escape of any other byte stands for that byte (the backslash is
+// dropped: "\a" is "a", unlike POE::Filter::IRCv3's BEL), and a lone
+// backslash at the end is dropped.
+func unescapeInPlace(b []byte) int {
+	w := 0
+	for r := 0; r < len(b); r++ {
+		c := b[r]
+		if c == '\\' {
+			r++
+			if r == len(b) {
+				break
+			}
+			switch c = b[r]; c {
+			case ':':
+				c = ';'
+			case 's':
+				c = ' '
+			case 'r':
+				c = '\r'
+			case 'n':
+				c = '\n'
+			}
+		}
+		b[w] = c
+		w++
+	}
+	return w
+}
+
+// Tag returns the value of the tag key and whether it is present.
+func (m *Message) Tag(key string) (value string, ok bool) {
+	for _, t := range m.Tags {
+		if t.Key == key {
+			return t.Value, true
+		}
+	}
+	return "", false
+}
+
+// SetTag sets the tag key to value, keeping its place if present, else
+// adding it at the end. The key is not checked here; [Format.Append]
+// refuses a message whose keys [ValidTagKey] rejects.
+func (m *Message) SetTag(key, value string) {
+	for i := range m.Tags {
+		if m.Tags[i].Key == key {
+			m.Tags[i].Value = value
+			return
+		}
+	}
+	m.Tags = append(m.Tags, Tag{Key: key, Value: value})
+}
+
+// DeleteTag removes the tag key, keeping the order of the others.
+func (m *Message) DeleteTag(key string) {
+	for i := range m.Tags {
+		if m.Tags[i].Key == key {
+			m.Tags = slices.Delete(m.Tags, i, i+1)
+			return
+		}
+	}
+}
