@@ -1,0 +1,132 @@
+package ircd
+
+import (
+	"crypto/tls"
+	"log/slog"
+	"time"
+)
+
+// Defaults used when a [Config] field is zero.
+const (
+	DefaultServerName      = "ircsock.localhost"
+	DefaultNetwork         = "ircsock"
+	DefaultListen          = "127.0.0.1:6667"
+	DefaultPingInterval    = 90 * time.Second
+	DefaultRegisterTimeout = 30 * time.Second
+	DefaultMaxConns        = 1024
+	DefaultMaxConnsPerIP   = 128
+	DefaultMaxChannels     = 50
+	DefaultShutdownTimeout = 5 * time.Second
+)
+
+// Fixed protocol limits, advertised in RPL_ISUPPORT (005).
+const (
+	NickLen    = 30  // NICKLEN
+	ChanLen    = 50  // CHANNELLEN
+	TopicLen   = 390 // TOPICLEN
+	UserLen    = 10  // USERLEN
+	ReasonLen  = 300 // longest QUIT, PART or KICK reason kept
+	RealLen    = 100 // longest real name kept
+	MaxTargets = 4   // TARGMAX for PRIVMSG, NOTICE and TAGMSG
+)
+
+// Config configures a [Server]. The zero value serves plain IRC on
+// 127.0.0.1:6667.
+type Config struct {
+	// ServerName is the server's name, the source of its own messages.
+	// Zero means "ircsock.localhost".
+	ServerName string
+	// Network is advertised as NETWORK in 005. Zero means "ircsock".
+	Network string
+	// Version is reported in 002 and 004. Zero means "ircsock".
+	Version string
+
+	// Listen is the plain-text listener's host:port; port 0 picks an
+	// ephemeral port (see [Server.Addr]). Zero means "127.0.0.1:6667";
+	// "none" disables the plain listener.
+	Listen string
+	// TLSListen is the TLS listener's host:port; empty means no TLS
+	// listener. It needs TLS.
+	TLSListen string
+	// TLS is the TLS listener's configuration (with its certificate).
+	TLS *tls.Config
+
+	// Password, when not empty, must be given with PASS before
+	// registration completes, or the client gets 464 and is closed.
+	Password string
+	// MOTD is the message of the day, one entry per line; nil or empty
+	// means the client gets 422 ERR_NOMOTD.
+	MOTD []string
+
+	// PingInterval is the listener's idle time: a client silent for that
+	// long is sent a PING, and one still silent at the next idle event is
+	// closed with "Ping timeout: N seconds". Zero means 90 s; negative
+	// disables idle pings.
+	PingInterval time.Duration
+	// RegisterTimeout bounds how long a connection may take to register
+	// (NICK, USER and CAP END); past it the connection is closed with
+	// "Registration timeout". Zero means 30 s; negative disables it.
+	RegisterTimeout time.Duration
+
+	// MaxConns is the most connections open at once per listener. Zero
+	// means 1024; negative means no limit.
+	MaxConns int
+	// MaxConnsPerIP is the most connections open at once from one remote
+	// address per listener. Zero means 128; negative means no limit.
+	MaxConnsPerIP int
+	// MaxSendQ is the most bytes queued for one client before it is
+	// dropped with "Max SendQ exceeded". Zero means the Backend's default
+	// (1 MiB).
+	MaxSendQ int
+	// MaxLine is the longest input line, CR LF excluded; longer lines get
+	// 417 ERR_INPUTTOOLONG. Zero means the Backend's default (8703).
+	MaxLine int
+	// MaxChannels is the most channels one client may be in (CHANLIMIT);
+	// past it JOIN gets 405. Zero means 50.
+	MaxChannels int
+
+	// ShutdownTimeout bounds how long [Server.Run] waits, once its
+	// context is done, for queued output to be written before it closes
+	// every connection at once. Zero means 5 s.
+	ShutdownTimeout time.Duration
+
+	// Logger receives the server's log; nil means no log.
+	Logger *slog.Logger
+}
+
+func (c Config) withDefaults() Config {
+	if c.ServerName == "" {
+		c.ServerName = DefaultServerName
+	}
+	if c.Network == "" {
+		c.Network = DefaultNetwork
+	}
+	if c.Version == "" {
+		c.Version = "ircsock"
+	}
+	if c.Listen == "" {
+		c.Listen = DefaultListen
+	}
+	if c.PingInterval == 0 {
+		c.PingInterval = DefaultPingInterval
+	}
+	if c.RegisterTimeout == 0 {
+		c.RegisterTimeout = DefaultRegisterTimeout
+	}
+	if c.MaxConns == 0 {
+		c.MaxConns = DefaultMaxConns
+	}
+	if c.MaxConnsPerIP == 0 {
+		c.MaxConnsPerIP = DefaultMaxConnsPerIP
+	}
+	if c.MaxChannels == 0 {
+		c.MaxChannels = DefaultMaxChannels
+	}
+	if c.ShutdownTimeout == 0 {
+		c.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}

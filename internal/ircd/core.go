@@ -1,0 +1,383 @@
+package ircd
+
+import (
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ircsock/ircsock"
+	"github.com/ircsock/ircsock/ircmsg"
+)
+
+// transport is what the IRC logic needs from the Backend: a way to queue a
+// message for some connections and to close one after its queue is
+// written. *ircsock.Backend implements it; unit tests use a recorder.
+type transport interface {
+	Send(m *ircmsg.Message, ids ...ircsock.ConnID) error
+	Disconnect(id ircsock.ConnID, reason string) error
+}
+
+// capability bits a client can enable with CAP REQ.
+type capSet uint8
+
+const (
+	capMessageTags capSet = 1 << iota
+	capServerTime
+)
+
+// capNames lists the supported capabilities in CAP LS order.
+var capNames = []struct {
+	name string
+	bit  capSet
+}{
+	{"message-tags", capMessageTags},
+	{"server-time", capServerTime},
+}
+
+func capByName(name string) (capSet, bool) {
+	for _, c := range capNames {
+		if c.name == name {
+			return c.bit, true
+		}
+	}
+	return 0, false
+}
+
+func (s capSet) String() string {
+	var names []string
+	for _, c := range capNames {
+		if s&c.bit != 0 {
+			names = append(names, c.name)
+		}
+	}
+	return strings.Join(names, " ")
+}
+
+// client is one connection's IRC state.
+type client struct {
+	id     ircsock.ConnID
+	host   string // the peer IP, made safe as a parameter
+	secure bool
+
+	nick, user, real string
+	registered       bool
+	passGiven        string
+	capNegotiating   bool // registration waits for CAP END
+	caps             capSet
+	invisible        bool
+
+	lastInput   time.Time
+	pingPending bool
+
+	channels map[string]*channel // by folded name
+}
+
+// source is the client's nick!user@host, the source of what it relays.
+func (c *client) source() string { return c.nick + "!" + c.user + "@" + c.host }
+
+// target is how numerics address the client: its nick, or "*" before it
+// has one.
+func (c *client) target() string {
+	if c.nick == "" {
+		return "*"
+	}
+	return c.nick
+}
+
+// channel is one channel's state. Members keep join order so that NAMES
+// and WHO replies are deterministic.
+type channel struct {
+	name     string
+	created  time.Time
+	topic    string
+	topicBy  string
+	topicAt  time.Time
+	members  []*client
+	ops      map[*client]bool
+	isMember map[*client]bool
+}
+
+func (ch *channel) add(c *client, op bool) {
+	ch.members = append(ch.members, c)
+	ch.isMember[c] = true
+	if op {
+		ch.ops[c] = true
+	}
+}
+
+func (ch *channel) remove(c *client) {
+	if i := slices.Index(ch.members, c); i >= 0 {
+		ch.members = slices.Delete(ch.members, i, i+1)
+	}
+	delete(ch.isMember, c)
+	delete(ch.ops, c)
+}
+
+func (ch *channel) prefixed(c *client) string {
+	if ch.ops[c] {
+		return "@" + c.nick
+	}
+	return c.nick
+}
+
+// regEntry is a registration deadline. Every connection gets the same
+// timeout, so deadlines are queued in the order connections open and the
+// queue is always sorted: a FIFO, not a heap.
+type regEntry struct {
+	id       ircsock.ConnID
+	deadline time.Time
+}
+
+// core is the IRC server's state and command logic. Every method runs on
+// the one goroutine that owns the event loop; nothing here is locked.
+type core struct {
+	cfg      Config
+	out      transport
+	log      *slog.Logger
+	created  time.Time
+	isupport [][]string
+
+	clients map[ircsock.ConnID]*client
+	nicks   map[string]*client  // folded nick -> client, registered or not
+	chans   map[string]*channel // folded name -> channel
+	regq    []regEntry
+	closing bool
+}
+
+func newCore(cfg Config, out transport, now time.Time) *core {
+	cfg = cfg.withDefaults()
+	s := &core{
+		cfg:     cfg,
+		out:     out,
+		log:     cfg.Logger,
+		created: now,
+		clients: make(map[ircsock.ConnID]*client),
+		nicks:   make(map[string]*client),
+		chans:   make(map[string]*channel),
+	}
+	tokens := []string{
+		"CASEMAPPING=ascii",
+		"CHANTYPES=#&",
+		"CHANMODES=,,,",
+		"CHANLIMIT=#&:" + strconv.Itoa(cfg.MaxChannels),
+		"CHANNELLEN=" + strconv.Itoa(ChanLen),
+		"NICKLEN=" + strconv.Itoa(NickLen),
+		"TOPICLEN=" + strconv.Itoa(TopicLen),
+		"USERLEN=" + strconv.Itoa(UserLen),
+		"PREFIX=(o)@",
+		"NETWORK=" + cfg.Network,
+		"TARGMAX=PRIVMSG:" + strconv.Itoa(MaxTargets) + ",NOTICE:" + strconv.Itoa(MaxTargets) +
+			",TAGMSG:" + strconv.Itoa(MaxTargets) + ",JOIN:,PART:,NAMES:1,WHOIS:1",
+		"MAXTARGETS=" + strconv.Itoa(MaxTargets),
+		"KICKLEN=" + strconv.Itoa(ReasonLen),
+	}
+	// RPL_ISUPPORT: at most 13 tokens per line (Modern IRC docs).
+	for len(tokens) > 0 {
+		n := min(len(tokens), 13)
+		s.isupport = append(s.isupport, tokens[:n])
+		tokens = tokens[n:]
+	}
+	return s
+}
+
+// open starts the state of a new connection from peer.
+func (s *core) open(id ircsock.ConnID, peer netip.Addr, secure bool, now time.Time) {
+	if s.closing {
+		return
+	}
+	host := peer.Unmap().String()
+	if strings.HasPrefix(host, ":") {
+		// "::1" would read as a trailing parameter in 352 and 311.
+		host = "0" + host
+	}
+	s.clients[id] = &client{
+		id:        id,
+		host:      host,
+		secure:    secure,
+		lastInput: now,
+		channels:  make(map[string]*channel),
+	}
+	if s.cfg.RegisterTimeout > 0 {
+		s.regq = append(s.regq, regEntry{id, now.Add(s.cfg.RegisterTimeout)})
+	}
+	s.log.Debug("open", "conn", id, "peer", host, "tls", secure)
+}
+
+// closed forgets a connection the Backend has closed. A client the server
+// already dropped (QUIT, timeouts) is gone from the map by now.
+func (s *core) closed(id ircsock.ConnID, reason string, now time.Time) {
+	c, ok := s.clients[id]
+	if !ok {
+		return
+	}
+	s.log.Debug("closed", "conn", id, "nick", c.nick, "reason", reason)
+	s.part(c, reason, now)
+}
+
+// idle handles the Backend's ConnectionIdle event: the first one sends a
+// PING, the next one while that PING is unanswered closes the connection.
+func (s *core) idle(id ircsock.ConnID, now time.Time) {
+	c, ok := s.clients[id]
+	if !ok || s.closing {
+		return
+	}
+	if c.pingPending {
+		secs := int(now.Sub(c.lastInput).Round(time.Second) / time.Second)
+		s.drop(c, fmt.Sprintf("Ping timeout: %d seconds", secs), now)
+		return
+	}
+	c.pingPending = true
+	s.sendTo(c, &ircmsg.Message{Command: "PING", Params: []string{s.cfg.ServerName}}, now)
+}
+
+// expire closes every connection whose registration deadline has passed.
+func (s *core) expire(now time.Time) {
+	for len(s.regq) > 0 && !s.regq[0].deadline.After(now) {
+		e := s.regq[0]
+		s.regq = s.regq[1:]
+		if c, ok := s.clients[e.id]; ok && !c.registered {
+			s.drop(c, "Registration timeout", now)
+		}
+	}
+	if len(s.regq) == 0 {
+		s.regq = nil // let the backing array go
+	}
+}
+
+// nextDeadline is the earliest pending registration deadline.
+func (s *core) nextDeadline() (time.Time, bool) {
+	if len(s.regq) == 0 {
+		return time.Time{}, false
+	}
+	return s.regq[0].deadline, true
+}
+
+// shutdown tells every client the server is going away. The caller then
+// shuts the Backend down, which writes what is queued and closes.
+func (s *core) shutdown(now time.Time) {
+	if s.closing {
+		return
+	}
+	s.closing = true
+	ids := make([]ircsock.ConnID, 0, len(s.clients))
+	for id := range s.clients {
+		ids = append(ids, id)
+	}
+	if len(ids) > 0 {
+		_ = s.out.Send(&ircmsg.Message{Command: "ERROR", Params: []string{"Server shutting down"}}, ids...)
+	}
+}
+
+// inputError answers a bad input line with a notice: the line was dropped, the
+// connection goes on.
+func (s *core) inputError(id ircsock.ConnID, err error, now time.Time) {
+	c, ok := s.clients[id]
+	if !ok || s.closing {
+		return
+	}
+	s.log.Debug("input error", "conn", id, "err", err)
+	if isTooLong(err) {
+		s.numeric(c, now, "417", "Input line was too long")
+		return
+	}
+	s.sendTo(c, &ircmsg.Message{Source: s.cfg.ServerName, Command: "NOTICE",
+		Params: []string{c.target(), "Malformed line ignored"}}, now)
+}
+
+// drop closes c with an ERROR line giving reason, and tells its channels.
+func (s *core) drop(c *client, reason string, now time.Time) {
+	s.log.Info("drop", "conn", c.id, "nick", c.nick, "host", c.host, "reason", reason)
+	_ = s.out.Send(&ircmsg.Message{Command: "ERROR",
+		Params: []string{"Closing Link: " + c.host + " (" + reason + ")"}}, c.id)
+	_ = s.out.Disconnect(c.id, reason)
+	s.part(c, reason, now)
+}
+
+// part removes c from every channel, broadcasting its QUIT to the members
+// it shared a channel with, and forgets it.
+func (s *core) part(c *client, reason string, now time.Time) {
+	if c.registered && len(c.channels) > 0 {
+		peers := s.peers(c, false)
+		s.deliver(&ircmsg.Message{Source: c.source(), Command: "QUIT", Params: []string{reason}}, peers, nil, now)
+	}
+	for key, ch := range c.channels {
+		ch.remove(c)
+		if len(ch.members) == 0 {
+			delete(s.chans, key)
+		}
+	}
+	c.channels = nil
+	if c.nick != "" && s.nicks[fold(c.nick)] == c {
+		delete(s.nicks, fold(c.nick))
+	}
+	delete(s.clients, c.id)
+}
+
+// peers returns every client sharing a channel with c, once each, with c
+// itself first if self is set.
+func (s *core) peers(c *client, self bool) []*client {
+	seen := map[*client]bool{c: true}
+	var out []*client
+	if self {
+		out = append(out, c)
+	}
+	for _, ch := range c.channels {
+		for _, m := range ch.members {
+			if !seen[m] {
+				seen[m] = true
+				out = append(out, m)
+			}
+		}
+	}
+	return out
+}
+
+// deliver sends m to recipients, adding for each the tags its capabilities
+// ask for: a time tag with server-time, the sender's client-only tags with
+// message-tags. Recipients with the same capabilities share one Send. With
+// only client tags and no message-tags, a recipient that cannot see tags
+// still gets the message (PRIVMSG, NOTICE); TAGMSG callers filter first.
+func (s *core) deliver(m *ircmsg.Message, to []*client, clientTags []ircmsg.Tag, now time.Time) {
+	if len(to) == 0 {
+		return
+	}
+	var groups [4][]ircsock.ConnID
+	for _, c := range to {
+		g := c.caps & (capMessageTags | capServerTime)
+		groups[g] = append(groups[g], c.id)
+	}
+	stamp := now.UTC().Format("2006-01-02T15:04:05.000Z")
+	for g, ids := range groups {
+		if len(ids) == 0 {
+			continue
+		}
+		mm := *m
+		mm.Tags = nil
+		if capSet(g)&capServerTime != 0 {
+			mm.Tags = append(mm.Tags, ircmsg.Tag{Key: "time", Value: stamp})
+		}
+		if capSet(g)&capMessageTags != 0 {
+			mm.Tags = append(mm.Tags, clientTags...)
+		}
+		if err := s.out.Send(&mm, ids...); err != nil {
+			s.log.Debug("send", "command", m.Command, "err", err)
+		}
+	}
+}
+
+// sendTo sends m to c alone.
+func (s *core) sendTo(c *client, m *ircmsg.Message, now time.Time) {
+	s.deliver(m, []*client{c}, nil, now)
+}
+
+// numeric sends c a reply from the server: code, c's nick, then params.
+func (s *core) numeric(c *client, now time.Time, code string, params ...string) {
+	p := make([]string, 0, len(params)+1)
+	p = append(p, c.target())
+	p = append(p, params...)
+	s.sendTo(c, &ircmsg.Message{Source: s.cfg.ServerName, Command: code, Params: p}, now)
+}

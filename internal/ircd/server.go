@@ -1,0 +1,182 @@
+package ircd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/ircsock/ircsock"
+	"github.com/ircsock/ircsock/ircmsg"
+)
+
+// ErrNoListener is returned by [New] when the configuration asks for no
+// listener at all.
+var ErrNoListener = errors.New("ircd: no listener configured")
+
+// A Server is an IRC server on an [ircsock.Backend]. [New] binds its
+// listeners; [Server.Run] serves until its context is done.
+type Server struct {
+	cfg     Config
+	b       *ircsock.Backend
+	addr    netip.AddrPort
+	tlsAddr netip.AddrPort
+	core    *core
+	once    sync.Once
+}
+
+// New starts a Backend and binds the configured listeners, so that
+// [Server.Addr] reports the real ports before [Server.Run] is called. The
+// caller must call Run or [Server.Close].
+func New(cfg Config) (*Server, error) {
+	cfg = cfg.withDefaults()
+	if cfg.Listen == "none" && cfg.TLSListen == "" {
+		return nil, ErrNoListener
+	}
+	if cfg.TLSListen != "" && cfg.TLS == nil {
+		return nil, errors.New("ircd: TLS listener " + cfg.TLSListen + " has no TLS configuration")
+	}
+	b := ircsock.New(ircsock.Config{
+		Format:   ircmsg.Format{Colonify: true},
+		MaxLine:  cfg.MaxLine,
+		MaxSendQ: cfg.MaxSendQ,
+	})
+	s := &Server{cfg: cfg, b: b}
+	s.core = newCore(cfg, b, time.Now())
+	if cfg.Listen != "none" {
+		ap, err := s.listen(cfg.Listen, false)
+		if err != nil {
+			_ = b.Close()
+			return nil, err
+		}
+		s.addr = ap
+	}
+	if cfg.TLSListen != "" {
+		ap, err := s.listen(cfg.TLSListen, true)
+		if err != nil {
+			_ = b.Close()
+			return nil, err
+		}
+		s.tlsAddr = ap
+	}
+	return s, nil
+}
+
+// listen binds one listener, speaking TLS with Config.TLS if withTLS.
+func (s *Server) listen(hostport string, withTLS bool) (netip.AddrPort, error) {
+	host, portStr, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return netip.AddrPort{}, fmt.Errorf("ircd: listen address %q: %w", hostport, err)
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil || port < 0 || port > 65535 {
+		return netip.AddrPort{}, fmt.Errorf("ircd: listen address %q: bad port", hostport)
+	}
+	lc := ircsock.ListenerConfig{
+		Addr:          host,
+		Port:          port,
+		Idle:          s.cfg.PingInterval,
+		MaxConns:      max(s.cfg.MaxConns, 0),
+		MaxConnsPerIP: max(s.cfg.MaxConnsPerIP, 0),
+	}
+	if withTLS {
+		lc.TLS = s.cfg.TLS
+		lc.UseTLS = true
+	}
+	l, err := s.b.CreateListener(lc)
+	if err != nil {
+		return netip.AddrPort{}, fmt.Errorf("ircd: listen %s: %w", hostport, err)
+	}
+	ap := netip.AddrPortFrom(l.Addr(), uint16(l.Port()))
+	s.cfg.Logger.Info("listening", "addr", ap.String(), "tls", withTLS)
+	return ap, nil
+}
+
+// Addr is the plain listener's bound address (invalid if there is none).
+func (s *Server) Addr() netip.AddrPort { return s.addr }
+
+// TLSAddr is the TLS listener's bound address (invalid if there is none).
+func (s *Server) TLSAddr() netip.AddrPort { return s.tlsAddr }
+
+// Run is the event loop: it owns every piece of IRC state and serves until
+// ctx is done. Then it sends every client ERROR :Server shutting down,
+// shuts the Backend down (bounded by Config.ShutdownTimeout, after which
+// connections are closed at once) and returns once the Backend's last
+// event is handled. A shutdown that had to cut connections short returns
+// the Backend's error.
+func (s *Server) Run(ctx context.Context) error {
+	events := s.b.Events()
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	defer timer.Stop()
+	var armed time.Time // the deadline the timer is set for, zero if none
+	done := ctx.Done()
+	shutdownErr := make(chan error, 1)
+	for {
+		select {
+		case ev, ok := <-events:
+			if !ok {
+				if done != nil {
+					// The Backend stopped without being asked.
+					return errors.New("ircd: backend closed its events")
+				}
+				return <-shutdownErr
+			}
+			s.handle(ev, time.Now())
+		case now := <-timer.C:
+			armed = time.Time{}
+			s.core.expire(now)
+		case <-done:
+			done = nil
+			s.cfg.Logger.Info("shutting down", "timeout", s.cfg.ShutdownTimeout)
+			s.core.shutdown(time.Now())
+			go func() { shutdownErr <- s.shutdownBackend() }()
+		}
+		if d, ok := s.core.nextDeadline(); ok && (armed.IsZero() || d.Before(armed)) {
+			armed = d
+			timer.Reset(time.Until(d))
+		}
+	}
+}
+
+// shutdownBackend runs beside the loop, which keeps draining events so
+// that the Backend can deliver its last ones.
+func (s *Server) shutdownBackend() error {
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	err := s.b.Shutdown(ctx)
+	if err != nil {
+		_ = s.b.Close()
+		return fmt.Errorf("ircd: shutdown: %w", err)
+	}
+	return nil
+}
+
+// Close stops a Server whose Run was never called (or has returned).
+func (s *Server) Close() error {
+	var err error
+	s.once.Do(func() { err = s.b.Close() })
+	return err
+}
+
+// handle turns one Backend event into a call on the core.
+func (s *Server) handle(ev ircsock.Event, now time.Time) {
+	switch ev := ev.(type) {
+	case ircsock.ListenerOpen:
+		s.core.open(ev.Conn.ID(), ev.Conn.Peer().Addr(), ev.Conn.TLS() != nil, now)
+	case ircsock.Input:
+		s.core.input(ev.Conn.ID(), ev.Msg, now)
+	case ircsock.InputError:
+		s.core.inputError(ev.Conn.ID(), ev.Err, now)
+	case ircsock.ConnectionIdle:
+		s.core.idle(ev.Conn.ID(), now)
+	case ircsock.Disconnect:
+		s.core.closed(ev.Conn.ID(), ev.Reason, now)
+	case ircsock.ListenerFailure:
+		s.cfg.Logger.Warn("listener failure", "op", ev.Op, "err", ev.Err)
+	}
+}
