@@ -1,0 +1,355 @@
+package filter
+
+import (
+	"bytes"
+	"fmt"
+)
+
+// A Stack is an ordered list of [Filter] layers; index 0 is nearest the
+// wire (POE::Filter::Stackable's order). Reading, chunks go in at layer 0
+// and records come out of the top layer; writing, records go in at the top
+// and bytes come out of layer 0. A Stack is itself a Filter, and an empty
+// Stack passes chunks through unchanged.
+//
+// # Reading: the pull model
+//
+// Next asks the top layer for a record. Only when a layer has nothing left
+// does the Stack pull one record from the layer below and feed it up, so no
+// layer decodes further ahead than the record being asked for needs. That
+// is what lets the layers change exactly at a record boundary.
+//
+// # Changing layers
+//
+// Push, Pop, Unshift and Shift may be called between records (after Next
+// returned, before the next call). Each hands the buffered bytes to the
+// place they now belong, so that nothing is lost, duplicated, or decoded by
+// the wrong layer:
+//
+//   - [Stack.Unshift] feeds the new wire layer the old layer 0's pending
+//     input: wire bytes not yet decoded now go through it first.
+//   - [Stack.Shift] feeds the removed layer's pending input to the new
+//     layer 0: what it had not decoded continues into the layer above it
+//     (the plaintext after a stopped or finished zlib stream).
+//   - [Stack.Pop] returns the removed top layer's pending bytes as one
+//     record from the next call to Next, before anything else.
+//   - [Stack.Push] gives the new top layer the old top's later records.
+//
+// The exactness rule: a change at the wire end is exact when the layers
+// above the change hold no bytes that were decoded past the switch point.
+// The pull model guarantees it when the layer below yields its output no
+// further than the record boundary: for [Line] over the wire (Unshift a
+// decompressor after the line that announced compression), and for Line
+// over a decompressor that stops at each flush point (Shift it after the
+// last compressed line).
+//
+// # Writing
+//
+// Put runs a record down from the top layer to layer 0, each layer's output
+// being the record of the layer below; an encoder that holds its output
+// back (returns nothing) ends the run for that record. Flush flushes the
+// layers from the top down, passing each layer's flushed output through the
+// Put of the layers below before they flush. Intermediate output goes into
+// per-layer scratch buffers reused across calls.
+//
+// # Errors
+//
+// An error from a layer is wrapped with the layer's index and type, as in
+// "filter: layer 0 (*filter.Line): filter: line too long (Line.Max 8701)";
+// [IsRecordError] and errors.Is still see through it. A per-record error
+// spoils one record and the Stack goes on; a fatal error is sticky, per
+// direction.
+//
+// A Stack, like its layers, is used from one goroutine at a time.
+type Stack struct {
+	layers  []Filter
+	live    []bool   // live[i]: layer i (i > 0) may alias layer i-1's output
+	scratch [][]byte // scratch[i]: output buffer of layer i (i > 0) on write
+
+	in     []byte // an empty Stack's unreturned input
+	popped []byte // pending bytes of popped layers, returned as a record
+	ret    []byte // the popped record last returned (kept valid)
+
+	rerr, werr error // sticky fatal errors, read and write
+}
+
+var _ Filter = (*Stack)(nil)
+
+// scratchKeep is the largest scratch buffer kept between calls; a bigger
+// one (from a huge record) is left to the garbage collector.
+const scratchKeep = 64 << 10
+
+// NewStack returns a Stack of the given layers, index 0 nearest the wire.
+func NewStack(layers ...Filter) *Stack {
+	s := &Stack{}
+	for _, f := range layers {
+		s.Push(f)
+	}
+	return s
+}
+
+// Len returns the number of layers.
+func (s *Stack) Len() int { return len(s.layers) }
+
+// Layer returns layer i; 0 is nearest the wire. It panics if i is out of
+// range, like a slice index.
+func (s *Stack) Layer(i int) Filter { return s.layers[i] }
+
+// Layers returns a copy of the layers, index 0 nearest the wire.
+func (s *Stack) Layers() []Filter { return append([]Filter(nil), s.layers...) }
+
+// detach makes every layer above index 0 that may still alias the output
+// of the layer below own its input instead, from the top down, so that a
+// lower layer may be asked for its Pending bytes (which may invalidate its
+// records) without pulling memory from under the layers above.
+func (s *Stack) detach() {
+	for i := len(s.layers) - 1; i > 0; i-- {
+		if s.live[i] {
+			f := s.layers[i]
+			f.Feed(bytes.Clone(f.Pending()))
+			s.live[i] = false
+		}
+	}
+}
+
+// Push adds f at the application end (the top). f receives the records
+// the old top layer produces from now on.
+func (s *Stack) Push(f Filter) {
+	s.layers = append(s.layers, f)
+	s.live = append(s.live, false)
+	s.scratch = append(s.scratch, nil)
+	if len(s.layers) == 1 && len(s.in) > 0 {
+		f.Feed(s.in) // s.in is owned by the Stack (or the caller's chunk)
+		s.in = nil
+	}
+}
+
+// Pop removes the top layer and returns it, or nil if the Stack is empty.
+// Its pending bytes are returned as a record by the next call to Next.
+func (s *Stack) Pop() Filter {
+	n := len(s.layers)
+	if n == 0 {
+		return nil
+	}
+	f := s.layers[n-1]
+	s.popped = append(s.popped, f.Pending()...)
+	s.layers[n-1] = nil
+	s.layers, s.live, s.scratch = s.layers[:n-1], s.live[:n-1], s.scratch[:n-1]
+	return f
+}
+
+// Unshift adds f at the wire end (index 0). The old layer 0's pending
+// input is fed to f, so wire bytes that were not yet decoded when the
+// change happened are decoded by f first.
+func (s *Stack) Unshift(f Filter) {
+	var p []byte
+	if len(s.layers) > 0 {
+		s.detach()
+		p = bytes.Clone(s.layers[0].Pending())
+	} else {
+		p, s.in = s.in, nil
+	}
+	s.layers = append([]Filter{f}, s.layers...)
+	s.live = append([]bool{false}, s.live...)
+	if len(s.live) > 1 {
+		s.live[1] = false // Pending emptied it
+	}
+	s.scratch = append([][]byte{nil}, s.scratch...)
+	if len(p) > 0 {
+		f.Feed(p)
+	}
+}
+
+// Shift removes layer 0 and returns it, or nil if the Stack is empty. The
+// removed layer's pending input is fed to the new layer 0 (or kept as the
+// input of an empty Stack).
+func (s *Stack) Shift() Filter {
+	if len(s.layers) == 0 {
+		return nil
+	}
+	s.detach()
+	f := s.layers[0]
+	p := bytes.Clone(f.Pending())
+	s.layers[0] = nil
+	s.layers, s.live, s.scratch = s.layers[1:], s.live[1:], s.scratch[1:]
+	if len(s.layers) > 0 {
+		s.live[0] = false
+		if len(p) > 0 {
+			s.layers[0].Feed(p)
+		}
+	} else {
+		s.in = append(s.in, p...)
+	}
+	return f
+}
+
+// Feed hands a chunk to layer 0. The Stack and its layers may keep a
+// reference to p until Next returns ok == false or Pending is called.
+func (s *Stack) Feed(p []byte) {
+	if len(s.layers) > 0 {
+		s.layers[0].Feed(p)
+		return
+	}
+	if len(p) == 0 {
+		return
+	}
+	if len(s.in) == 0 {
+		s.in = p
+	} else {
+		s.in = append(bytes.Clone(s.in), p...)
+	}
+}
+
+// Next returns the next record from the top layer, pulling from the layers
+// below one record at a time; rec is valid until the next call to any
+// method of the Stack. See [Decoder] for the meaning of the results.
+func (s *Stack) Next() (rec []byte, ok bool, err error) {
+	if s.rerr != nil {
+		return nil, false, s.rerr
+	}
+	if len(s.popped) > 0 {
+		s.ret, s.popped = s.popped, s.ret[:0]
+		return s.ret, true, nil
+	}
+	if len(s.layers) == 0 {
+		if len(s.in) == 0 {
+			return nil, false, nil
+		}
+		rec, s.in = s.in, nil
+		return rec, true, nil
+	}
+	return s.pull(len(s.layers) - 1)
+}
+
+// pull returns the next record of layer i, feeding it records of the layer
+// below while it has none.
+func (s *Stack) pull(i int) ([]byte, bool, error) {
+	f := s.layers[i]
+	for {
+		rec, ok, err := f.Next()
+		if err != nil {
+			return nil, false, s.readErr(i, f, err)
+		}
+		if ok {
+			return rec, true, nil
+		}
+		if i == 0 {
+			return nil, false, nil
+		}
+		s.live[i] = false
+		rec, ok, err = s.pull(i - 1)
+		if !ok {
+			return nil, false, err
+		}
+		f.Feed(rec)
+		s.live[i] = true
+	}
+}
+
+func (s *Stack) readErr(i int, f Filter, err error) error {
+	err = fmt.Errorf("filter: layer %d (%T): %w", i, f, err)
+	if !IsRecordError(err) {
+		s.rerr = err
+	}
+	return err
+}
+
+func (s *Stack) writeErr(i int, f Filter, err error) error {
+	err = fmt.Errorf("filter: layer %d (%T): %w", i, f, err)
+	if !IsRecordError(err) {
+		s.werr = err
+	}
+	return err
+}
+
+// Pending returns every byte the Stack holds and forgets them, in stream
+// order: the pending bytes of popped layers, then those of each layer from
+// the top down to layer 0. It is what the application end would receive if
+// every layer were shifted out one by one, so a Stack nested as a layer of
+// another Stack hands its bytes on the same way a single layer does. The
+// result is valid until the next call to Feed.
+func (s *Stack) Pending() []byte {
+	var p []byte
+	if len(s.popped) > 0 {
+		p = append(p, s.popped...)
+		s.popped = s.popped[:0]
+	}
+	for i := len(s.layers) - 1; i >= 0; i-- {
+		p = append(p, s.layers[i].Pending()...)
+		s.live[i] = false
+	}
+	p = append(p, s.in...)
+	s.in = nil
+	return p
+}
+
+// Put encodes rec through every layer, from the top down, and appends
+// layer 0's output to dst. On error dst is returned unchanged.
+func (s *Stack) Put(dst, rec []byte) ([]byte, error) {
+	if s.werr != nil {
+		return dst, s.werr
+	}
+	return s.putFrom(len(s.layers)-1, dst, rec)
+}
+
+// putFrom runs rec down from layer i to layer 0.
+func (s *Stack) putFrom(i int, dst, rec []byte) ([]byte, error) {
+	for ; i > 0; i-- {
+		f := s.layers[i]
+		out, err := f.Put(s.scratch[i][:0], rec)
+		s.keepScratch(i, out)
+		if err != nil {
+			return dst, s.writeErr(i, f, err)
+		}
+		if len(out) == 0 {
+			return dst, nil
+		}
+		rec = out
+	}
+	if len(s.layers) == 0 {
+		return append(dst, rec...), nil
+	}
+	out, err := s.layers[0].Put(dst, rec)
+	if err != nil {
+		return dst, s.writeErr(0, s.layers[0], err)
+	}
+	return out, nil
+}
+
+func (s *Stack) keepScratch(i int, out []byte) {
+	if cap(out) <= scratchKeep {
+		s.scratch[i] = out[:0]
+	} else {
+		s.scratch[i] = nil
+	}
+}
+
+// Flush flushes every layer from the top down, running each layer's
+// flushed output through the layers below it, and appends layer 0's output
+// to dst. On error dst is returned unchanged.
+func (s *Stack) Flush(dst []byte) ([]byte, error) {
+	if s.werr != nil {
+		return dst, s.werr
+	}
+	orig := dst
+	for i := len(s.layers) - 1; i > 0; i-- {
+		f := s.layers[i]
+		out, err := f.Flush(s.scratch[i][:0])
+		s.keepScratch(i, out)
+		if err != nil {
+			return orig, s.writeErr(i, f, err)
+		}
+		if len(out) > 0 {
+			if dst, err = s.putFrom(i-1, dst, out); err != nil {
+				return orig, err
+			}
+		}
+	}
+	if len(s.layers) > 0 {
+		out, err := s.layers[0].Flush(dst)
+		if err != nil {
+			return orig, s.writeErr(0, s.layers[0], err)
+		}
+		dst = out
+	}
+	return dst, nil
+}
