@@ -16,14 +16,14 @@ func TestNgircdHarness(t *testing.T) {
 	n := startNgircd(ctx, t, ngircdOpts{})
 
 	a := dialRaw(t, "alice", hostPort(n.Port), nil)
-	a.register(ctx, "alice")
+	a.register(ctx, t, "alice")
 	b := dialRaw(t, "bob", hostPort(n.SSLPort), n.PKI.ClientTLS())
-	b.register(ctx, "bob")
+	b.register(ctx, t, "bob")
 
 	a.send("JOIN #test")
-	a.expect(ctx, "alice's JOIN echo", isCommand("JOIN"))
+	a.expect(ctx, t, "alice's JOIN echo", isCommand("JOIN"))
 	b.send("JOIN #test")
-	a.expect(ctx, "bob's JOIN", func(l rawLine) bool { return l.Command == "JOIN" && l.Nick() == "bob" })
+	a.expect(ctx, t, "bob's JOIN", func(l rawLine) bool { return l.Command == "JOIN" && l.Nick() == "bob" })
 
 	cases := []struct {
 		name     string
@@ -40,7 +40,7 @@ func TestNgircdHarness(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			text := "hello via " + tc.name
 			tc.from.send("PRIVMSG %s :%s", tc.target, text)
-			tc.to.expect(ctx, "PRIVMSG "+text, isMsg(tc.fromNick, tc.target, text))
+			tc.to.expect(ctx, t, "PRIVMSG "+text, isMsg(tc.fromNick, tc.target, text))
 		})
 	}
 }

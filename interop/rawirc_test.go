@@ -67,14 +67,50 @@ func (l rawLine) Param(i int) string {
 // the peers. It answers PING by itself; every other line is queued for
 // expect.
 type rawClient struct {
-	t    testing.TB
-	name string
+	*lineQueue
 	conn net.Conn
+	wmu  sync.Mutex
+}
 
-	wmu   sync.Mutex
+// lineQueue carries the lines a reader goroutine has parsed to expect.
+type lineQueue struct {
+	t     testing.TB
+	name  string
 	lines chan rawLine
 	done  chan struct{} // closed when the reader has stopped
 	rerr  error         // why the reader stopped, valid after done
+}
+
+func newLineQueue(t testing.TB, name string) *lineQueue {
+	return &lineQueue{t: t, name: name, lines: make(chan rawLine, 4096), done: make(chan struct{})}
+}
+
+// put queues l for expect; it reports false (and records why) when the
+// test has stopped reading.
+func (q *lineQueue) put(l rawLine) bool {
+	select {
+	case q.lines <- l:
+		return true
+	default:
+		q.rerr = fmt.Errorf("%s: more than %d unread lines", q.name, cap(q.lines))
+		return false
+	}
+}
+
+// stop records why the reader stopped and wakes expect.
+func (q *lineQueue) stop(err error) {
+	q.rerr = err
+	close(q.lines)
+	close(q.done)
+}
+
+// waitStopped waits (bounded) for the reader after its input was closed.
+func (q *lineQueue) waitStopped(t testing.TB) {
+	select {
+	case <-q.done:
+	case <-time.After(5 * time.Second):
+		t.Errorf("%s: reader did not stop after close", q.name)
+	}
 }
 
 // dialRaw connects to addr (with TLS when tlsConf is non-nil) and starts
@@ -92,22 +128,16 @@ func dialRaw(t testing.TB, name, addr string, tlsConf *tls.Config) *rawClient {
 	if err != nil {
 		t.Fatalf("%s: dial %s: %v", name, addr, err)
 	}
-	c := &rawClient{t: t, name: name, conn: conn, lines: make(chan rawLine, 4096), done: make(chan struct{})}
+	c := &rawClient{lineQueue: newLineQueue(t, name), conn: conn}
 	go c.read()
 	t.Cleanup(func() {
 		conn.Close()
-		select {
-		case <-c.done:
-		case <-time.After(5 * time.Second):
-			t.Errorf("%s: reader did not stop after close", name)
-		}
+		c.waitStopped(t)
 	})
 	return c
 }
 
 func (c *rawClient) read() {
-	defer close(c.done)
-	defer close(c.lines)
 	sc := bufio.NewScanner(c.conn)
 	sc.Buffer(make([]byte, 0, 4096), 64*1024)
 	for sc.Scan() {
@@ -117,14 +147,12 @@ func (c *rawClient) read() {
 			c.send("PONG :%s", l.Param(len(l.Params)-1))
 			continue
 		}
-		select {
-		case c.lines <- l:
-		default:
-			c.rerr = fmt.Errorf("%s: more than %d unread lines", c.name, cap(c.lines))
+		if !c.put(l) {
+			c.stop(c.rerr)
 			return
 		}
 	}
-	c.rerr = sc.Err()
+	c.stop(sc.Err())
 }
 
 // send writes one line with CR LF; a write error fails the test.
@@ -142,29 +170,32 @@ func (c *rawClient) send(format string, args ...any) {
 // expect returns the first line for which match is true, discarding the
 // lines before it, or fails the test when ctx ends or the connection
 // closes first.
-func (c *rawClient) expect(ctx context.Context, what string, match func(rawLine) bool) rawLine {
-	c.t.Helper()
+//
+// t is the test that waits, which may be a subtest of the one that made
+// the queue.
+func (q *lineQueue) expect(ctx context.Context, t testing.TB, what string, match func(rawLine) bool) rawLine {
+	t.Helper()
 	for {
 		select {
-		case l, ok := <-c.lines:
+		case l, ok := <-q.lines:
 			if !ok {
-				c.t.Fatalf("%s: connection ended while waiting for %s: %v", c.name, what, c.rerr)
+				t.Fatalf("%s: connection ended while waiting for %s: %v", q.name, what, q.rerr)
 			}
 			if match(l) {
 				return l
 			}
 		case <-ctx.Done():
-			c.t.Fatalf("%s: no %s: %v", c.name, what, ctx.Err())
+			t.Fatalf("%s: no %s: %v", q.name, what, ctx.Err())
 		}
 	}
 }
 
 // register sends NICK and USER and waits for 001.
-func (c *rawClient) register(ctx context.Context, nick string) {
-	c.t.Helper()
+func (c *rawClient) register(ctx context.Context, t testing.TB, nick string) {
+	t.Helper()
 	c.send("NICK %s", nick)
 	c.send("USER %s 0 * :interop observer %s", nick, nick)
-	c.expect(ctx, "001 welcome for "+nick, isCommand("001"))
+	c.expect(ctx, t, "001 welcome for "+nick, isCommand("001"))
 }
 
 // isCommand matches lines with the given command or numeric.
