@@ -1,0 +1,44 @@
+// Package filter turns bytes into records and records into bytes, with no
+// I/O and no goroutines: the filters of POE (Line, IRCv3, Zlib::Stream,
+// Stackable) as push-in, pull-out transformations that any chunking of the
+// input decodes the same way.
+//
+// The building blocks:
+//
+//   - [Decoder], [Encoder] and [Filter]: the contract. Feed chunks in, pull
+//     records out one at a time with Next, take back unconsumed bytes with
+//     Pending; Put and Flush append encoded output to a caller's buffer.
+//   - [RecordError] and [IsRecordError]: a per-record error spoils one
+//     record and the stream goes on; any other error is fatal and sticky.
+//   - [Line]: CR LF framing (input \r?\n, output \r\n) with a length limit,
+//     [Line.Max], whose overflow is the per-record [ErrLineTooLong].
+//   - [Zlib]: zlib compression of a link, one stream per direction,
+//     sync-flushed at each Flush, with an inflate limit.
+//   - [Stack]: ordered layers, index 0 nearest the wire, changeable
+//     between records with [Stack.Push], [Stack.Pop], [Stack.Unshift] and
+//     [Stack.Shift] without losing, repeating or misrouting a byte.
+//   - [IRCv3]: the codec between lines and *ircmsg.Message.
+//   - [Reader] and [Writer]: a Stack over an io.Reader or io.Writer;
+//     [MessageReader] and [MessageWriter] add the IRCv3 codec on top.
+//
+// # Why IRCv3 is a codec, not a layer
+//
+// The design draws the read path as Stack[Zlib? -> Line -> IRCv3]. In Go
+// the byte layers keep records as []byte that alias their buffers, so
+// framing and decompression allocate nothing per line; a typed
+// *ircmsg.Message exists only where the application wants one, at the top.
+// Making IRCv3 a Filter would force messages through []byte records (or an
+// interface{} record type that allocates per record) and gain nothing: no
+// layer above IRCv3 ever needs bytes again. So the Go form of that stack is
+// NewStack(zlib, &Line{}) for bytes, with [IRCv3] applied to each record by
+// a [MessageReader] (or by the caller): the same layers, typed at the end.
+//
+// # Exact switches
+//
+// A link that turns on compression sends the line announcing it and the
+// first compressed bytes in the same TCP segment. Because a [Stack] pulls
+// one record at a time, the line framer has split off only the lines up to
+// the one the caller reacts to; calling Unshift with a [Zlib] at that moment
+// moves every byte after that line into the decompressor. See [Stack] for
+// the rule and ExampleStack_Unshift for the whole exchange.
+package filter

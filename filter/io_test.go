@@ -1,0 +1,281 @@
+package filter
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"slices"
+	"strings"
+	"testing"
+	"testing/iotest"
+
+	"github.com/ircsock/ircsock/ircmsg"
+)
+
+// chunkReader returns one chunk per Read (copying at most len(p) bytes),
+// then io.EOF. It records the size of each Read's buffer.
+type chunkReader struct {
+	chunks [][]byte
+	sizes  []int
+}
+
+func (r *chunkReader) Read(p []byte) (int, error) {
+	r.sizes = append(r.sizes, len(p))
+	for len(r.chunks) > 0 && len(r.chunks[0]) == 0 {
+		r.chunks = r.chunks[1:]
+	}
+	if len(r.chunks) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, r.chunks[0])
+	r.chunks[0] = r.chunks[0][n:]
+	return n, nil
+}
+
+// readAll reads records until an error that is not per-record.
+func readAll(r *Reader) (recs []string, nbad int, err error) {
+	for {
+		rec, err := r.Next()
+		if err != nil {
+			if IsRecordError(err) {
+				nbad++
+				continue
+			}
+			return recs, nbad, err
+		}
+		recs = append(recs, string(rec))
+	}
+}
+
+func TestReaderMatrix(t *testing.T) {
+	wire := []byte("PING :1\r\nPRIVMSG #c :two\nTOOLONGLINE\r\n\r\nlast\r\n")
+	want := []string{"PING :1", "", "last"}
+	for _, c := range namedSplits(wire) {
+		chunks := make([][]byte, len(c.chunks))
+		copy(chunks, c.chunks)
+		r := NewReader(&chunkReader{chunks: chunks}, NewStack(&Line{Max: 10}))
+		got, nbad, err := readAll(r)
+		if err != io.EOF || !slices.Equal(got, want) || nbad != 2 {
+			t.Fatalf("%s: got %q, %d bad, %v; want %q, 2 bad, io.EOF", c.name, got, nbad, err, want)
+		}
+		if _, err := r.Next(); err != io.EOF {
+			t.Fatalf("%s: Next after EOF = %v, want io.EOF again", c.name, err)
+		}
+	}
+}
+
+func TestReaderEnds(t *testing.T) {
+	errBoom := errors.New("boom")
+	cases := []struct {
+		name string
+		r    io.Reader
+		want []string
+		err  error
+	}{
+		{name: "eof", r: strings.NewReader("a\r\nb\r\n"), want: []string{"a", "b"}, err: io.EOF},
+		{name: "partial at eof", r: strings.NewReader("a\r\nb"), want: []string{"a"}, err: io.ErrUnexpectedEOF},
+		{name: "one byte reads", r: iotest.OneByteReader(strings.NewReader("a\r\nb\r\n")), want: []string{"a", "b"}, err: io.EOF},
+		{name: "data with eof", r: iotest.DataErrReader(strings.NewReader("a\r\nb\r\n")), want: []string{"a", "b"}, err: io.EOF},
+		{name: "half reads", r: iotest.HalfReader(strings.NewReader("a\r\nbb\r\nccc\r\n")), want: []string{"a", "bb", "ccc"}, err: io.EOF},
+		{name: "read error after data", r: io.MultiReader(strings.NewReader("a\r\nb\r\n"), iotest.ErrReader(errBoom)), want: []string{"a", "b"}, err: errBoom},
+		{name: "no progress", r: zeroReader{}, err: io.ErrNoProgress},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := NewReader(tc.r, NewStack(&Line{}))
+			got, _, err := readAll(r)
+			if !errors.Is(err, tc.err) || !slices.Equal(got, tc.want) {
+				t.Fatalf("got %q, %v; want %q, %v", got, err, tc.want, tc.err)
+			}
+			if _, again := r.Next(); !errors.Is(again, tc.err) {
+				t.Fatalf("Next after the end = %v, want %v again", again, tc.err)
+			}
+		})
+	}
+}
+
+type zeroReader struct{}
+
+func (zeroReader) Read([]byte) (int, error) { return 0, nil }
+
+func TestReaderReadSize(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		size int
+		want int
+	}{
+		{"default", 0, DefaultReadSize},
+		{"small", 7, 7},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cr := &chunkReader{chunks: [][]byte{[]byte("a\r\nbcdefghijklm\r\n")}}
+			r := NewReader(cr, NewStack(&Line{}))
+			r.ReadSize = tc.size
+			got, _, err := readAll(r)
+			if err != io.EOF || !slices.Equal(got, []string{"a", "bcdefghijklm"}) {
+				t.Fatalf("got %q, %v", got, err)
+			}
+			for _, n := range cr.sizes {
+				if n != tc.want {
+					t.Fatalf("Read buffer sizes %v, want all %d", cr.sizes, tc.want)
+				}
+			}
+		})
+	}
+}
+
+// TestReaderSwitch changes the Stack between records of one Read: the
+// compressed bytes that arrive with the announcing line go through the new
+// layer.
+func TestReaderSwitch(t *testing.T) {
+	const k = 3
+	wire := writeSwitched(t, []Filter{&Line{}}, switchLines, k, func(s *Stack) { s.Unshift(&xorFrame{}) })
+	for _, c := range namedSplits(wire) {
+		chunks := make([][]byte, len(c.chunks))
+		copy(chunks, c.chunks)
+		r := NewReader(&chunkReader{chunks: chunks}, NewStack(&Line{}))
+		var got []string
+		for {
+			rec, err := r.Next()
+			if err != nil {
+				if err != io.EOF {
+					t.Fatalf("%s: Next() error %v after %q", c.name, err, got)
+				}
+				break
+			}
+			got = append(got, string(rec))
+			if len(got) == k {
+				r.Stack().Unshift(&xorFrame{})
+			}
+		}
+		if !slices.Equal(got, switchLines) {
+			t.Fatalf("%s: got %q, want %q", c.name, got, switchLines)
+		}
+	}
+}
+
+// failWriter fails every write after the first n bytes.
+type failWriter struct {
+	buf bytes.Buffer
+	n   int
+}
+
+var errWriteFailed = errors.New("write failed")
+
+func (w *failWriter) Write(p []byte) (int, error) {
+	if w.buf.Len()+len(p) > w.n {
+		return 0, errWriteFailed
+	}
+	return w.buf.Write(p)
+}
+
+func TestWriter(t *testing.T) {
+	t.Run("records and flush", func(t *testing.T) {
+		var out bytes.Buffer
+		w := NewWriter(&out, NewStack(&Line{}))
+		if n, err := w.Write([]byte("PING x")); n != 6 || err != nil {
+			t.Fatalf("Write = %d, %v; want 6, nil", n, err)
+		}
+		if out.Len() != 0 {
+			t.Fatalf("wrote %q before Flush", out.Bytes())
+		}
+		if n, err := w.Write([]byte("bad\r\nQUIT")); n != 0 || !errors.Is(err, ErrLineBreak) || !IsRecordError(err) {
+			t.Fatalf("Write(injection) = %d, %v; want 0 and a per-record ErrLineBreak", n, err)
+		}
+		if _, err := w.Write([]byte("PONG y")); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := out.String(), "PING x\r\nPONG y\r\n"; got != want {
+			t.Fatalf("wrote %q, want %q", got, want)
+		}
+	})
+	t.Run("buffer spills", func(t *testing.T) {
+		var out bytes.Buffer
+		w := NewWriter(&out, NewStack(&Line{}))
+		w.BufferSize = 10
+		w.Write([]byte("12345678"))
+		if out.String() != "12345678\r\n" {
+			t.Fatalf("after passing BufferSize wrote %q, want %q", out.String(), "12345678\r\n")
+		}
+	})
+	t.Run("through held layer", func(t *testing.T) {
+		var out bytes.Buffer
+		w := NewWriter(&out, NewStack(&xorFrame{}, &Line{}))
+		w.Write([]byte("a"))
+		w.Write([]byte("b"))
+		if err := w.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		if want := frames(t, "a\r\nb\r\n"); !bytes.Equal(out.Bytes(), want) {
+			t.Fatalf("wrote %q, want %q", out.Bytes(), want)
+		}
+	})
+	t.Run("write error sticky", func(t *testing.T) {
+		fw := &failWriter{n: 5}
+		w := NewWriter(fw, NewStack(&Line{}))
+		w.Write([]byte("too long for it"))
+		if err := w.Flush(); !errors.Is(err, errWriteFailed) {
+			t.Fatalf("Flush = %v, want %v", err, errWriteFailed)
+		}
+		if _, err := w.Write([]byte("x")); !errors.Is(err, errWriteFailed) {
+			t.Fatalf("Write after failure = %v, want %v", err, errWriteFailed)
+		}
+	})
+}
+
+func TestMessageRoundTrip(t *testing.T) {
+	msgs := []*ircmsg.Message{
+		{Command: "PING", Params: []string{"x"}},
+		{Tags: []ircmsg.Tag{{Key: "msgid", Value: "a;b c"}}, Source: "n!u@h", Command: "PRIVMSG", Params: []string{"#c", "hello there"}},
+		{Command: "001", Params: []string{"me", "Welcome"}},
+	}
+	var out bytes.Buffer
+	codec := IRCv3{Format: ircmsg.Format{Colonify: true}}
+	mw := NewMessageWriter(&out, NewStack(&Line{}), codec)
+	for _, m := range msgs {
+		if err := mw.WriteMessage(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bad := &ircmsg.Message{Command: "PRIVMSG", Params: []string{"#c", "a\nQUIT"}}
+	if err := mw.WriteMessage(bad); !IsRecordError(err) || !errors.Is(err, ircmsg.ErrBadByte) {
+		t.Fatalf("WriteMessage(injection) = %v, want a per-record ErrBadByte", err)
+	}
+	if err := mw.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	wantWire := "PING :x\r\n@msgid=a\\:b\\sc :n!u@h PRIVMSG #c :hello there\r\n001 me :Welcome\r\n"
+	if out.String() != wantWire {
+		t.Fatalf("wire %q, want %q", out.String(), wantWire)
+	}
+	// Empty lines are skipped and a bad line is one per-record error.
+	in := "\r\n" + out.String() + ":onlysource\r\n\r\n"
+	mr := NewMessageReader(strings.NewReader(in), NewStack(&Line{}), codec)
+	var got []*ircmsg.Message
+	nbad := 0
+	for {
+		m, err := mr.ReadMessage()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			if !IsRecordError(err) {
+				t.Fatalf("ReadMessage() fatal error %v", err)
+			}
+			nbad++
+			continue
+		}
+		got = append(got, m)
+	}
+	if len(got) != len(msgs) || nbad != 1 {
+		t.Fatalf("read %d messages and %d bad lines, want %d and 1", len(got), nbad, len(msgs))
+	}
+	for i := range msgs {
+		if got[i].String() != msgs[i].String() {
+			t.Errorf("message %d = %v, want %v", i, got[i], msgs[i])
+		}
+	}
+}
