@@ -736,3 +736,49 @@ func TestBackendUpstreamFlow(t *testing.T) {
 		t.Errorf("%d ListenerRemoved, want 1", n)
 	}
 }
+
+func TestBackendIPv6(t *testing.T) {
+	requireIPv6(t)
+	h := newHarness(t, ircsock.Config{})
+	l := h.listen(ircsock.ListenerConfig{Addr: "::1", Idle: -1})
+	v6 := netip.MustParseAddr("::1")
+	if l.Addr() != v6 {
+		t.Errorf("Listener.Addr() = %v, want ::1", l.Addr())
+	}
+	cconn := h.connect(ircsock.ConnectorConfig{Addr: "::1", Port: l.Port(), Idle: -1})
+	lconn := waitEvent(h, "ListenerOpen", func(ircsock.ListenerOpen) bool { return true }).Conn
+	for _, side := range []struct {
+		name string
+		c    *ircsock.Conn
+	}{{"listener", lconn}, {"connector", cconn}} {
+		if !side.c.IPv6() {
+			t.Errorf("%s Conn.IPv6() = false, want true", side.name)
+		}
+		for _, ap := range []netip.AddrPort{side.c.Peer(), side.c.Local()} {
+			if ap.Addr() != v6 {
+				t.Errorf("%s address %v, want ::1", side.name, ap.Addr())
+			}
+			// Printable text, not 16 raw bytes.
+			if s := ap.String(); !strings.HasPrefix(s, "[::1]:") {
+				t.Errorf("%s address prints as %q, want [::1]:port", side.name, s)
+			}
+		}
+	}
+	if got, want := lconn.Local().Port(), uint16(l.Port()); got != want {
+		t.Errorf("listener Conn.Local().Port() = %d, want %d", got, want)
+	}
+	if lconn.Peer() != cconn.Local() || lconn.Local() != cconn.Peer() {
+		t.Errorf("listener (peer %v, local %v), connector (peer %v, local %v): want mirrored", lconn.Peer(), lconn.Local(), cconn.Peer(), cconn.Local())
+	}
+	// A raw IPv6 client too.
+	c := dialRaw(t, h, listenAddr(l))
+	conn := h.accepted(c)
+	if got, want := conn.Peer().String(), c.LocalAddr().String(); got != want {
+		t.Errorf("Conn.Peer().String() = %q, want %q", got, want)
+	}
+	c.writeLines(t, "PING :v6")
+	if m := h.inputs(conn.ID(), 1)[0]; m.Params[0] != "v6" {
+		t.Errorf("input over IPv6 = %q, want [v6]", m.Params)
+	}
+	h.shutdown()
+}

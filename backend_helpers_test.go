@@ -67,11 +67,29 @@ type harness struct {
 // finally checks that no goroutine started during the test survives.
 func newHarness(t *testing.T, cfg ircsock.Config) *harness {
 	t.Helper()
-	// Registered first, so it runs last: after the Backend and every raw
-	// connection of the test have been closed.
+	checkLeaks(t)
+	return startHarness(t, cfg)
+}
+
+// newHarnessPair starts two Backends under one goroutine-leak check, for
+// tests that link them.
+func newHarnessPair(t *testing.T, a, b ircsock.Config) (*harness, *harness) {
+	t.Helper()
+	checkLeaks(t)
+	return startHarness(t, a), startHarness(t, b)
+}
+
+// checkLeaks makes the test fail if a goroutine started after this call is
+// still running when the test's other cleanups have run. Registered first,
+// it runs last: after every Backend and raw connection has been closed.
+func checkLeaks(t *testing.T) {
 	ignore := goleak.IgnoreCurrent()
 	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
+}
 
+// startHarness starts a Backend without its own leak check.
+func startHarness(t *testing.T, cfg ircsock.Config) *harness {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	t.Cleanup(cancel)
 
