@@ -441,27 +441,36 @@ func (s *core) cmdNames(c *client, m *ircmsg.Message, now time.Time) {
 	}
 }
 
-// names sends 353 lines (split to stay well under 512 bytes) and 366.
+// names sends 353 lines and 366.
 func (s *core) names(c *client, ch *channel, now time.Time) {
+	items := make([]string, len(ch.members))
+	for i, mem := range ch.members {
+		items[i] = ch.prefixed(mem)
+	}
+	s.listNumeric(c, now, "353", []string{"=", ch.name}, items)
+	s.numeric(c, now, "366", ch.name, "End of /NAMES list")
+}
+
+// listNumeric sends items space-separated as the last parameter of code
+// replies, as many as it takes to keep each well under 512 bytes.
+func (s *core) listNumeric(c *client, now time.Time, code string, fixed, items []string) {
 	var line strings.Builder
 	flush := func() {
 		if line.Len() > 0 {
-			s.numeric(c, now, "353", "=", ch.name, line.String())
+			s.numeric(c, now, code, append(append([]string(nil), fixed...), line.String())...)
 			line.Reset()
 		}
 	}
-	for _, mem := range ch.members {
-		n := ch.prefixed(mem)
-		if line.Len()+1+len(n) > 400 {
+	for _, it := range items {
+		if line.Len()+1+len(it) > 400 {
 			flush()
 		}
 		if line.Len() > 0 {
 			line.WriteByte(' ')
 		}
-		line.WriteString(n)
+		line.WriteString(it)
 	}
 	flush()
-	s.numeric(c, now, "366", ch.name, "End of /NAMES list")
 }
 
 func (s *core) cmdWho(c *client, m *ircmsg.Message, now time.Time) {
@@ -503,9 +512,7 @@ func (s *core) cmdWhois(c *client, m *ircmsg.Message, now time.Time) {
 			chans = append(chans, ch.name)
 		}
 	}
-	if len(chans) > 0 {
-		s.numeric(c, now, "319", o.nick, strings.Join(chans, " "))
-	}
+	s.listNumeric(c, now, "319", []string{o.nick}, chans)
 	s.numeric(c, now, "312", o.nick, s.cfg.ServerName, s.cfg.Network)
 	if o.secure {
 		s.numeric(c, now, "671", o.nick, "is using a secure connection")

@@ -1,6 +1,7 @@
 package ircd
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/netip"
@@ -284,8 +285,13 @@ func (s *core) inputError(id ircsock.ConnID, err error, now time.Time) {
 		s.numeric(c, now, "417", "Input line was too long")
 		return
 	}
+	// Only the innermost error is quoted: the outer ones carry the
+	// client's line, which is not ours to echo.
+	for errors.Unwrap(err) != nil {
+		err = errors.Unwrap(err)
+	}
 	s.sendTo(c, &ircmsg.Message{Source: s.cfg.ServerName, Command: "NOTICE",
-		Params: []string{c.target(), "Malformed line ignored"}}, now)
+		Params: []string{c.target(), "Malformed line ignored (" + err.Error() + ")"}}, now)
 }
 
 // drop closes c with an ERROR line giving reason, and tells its channels.
@@ -378,6 +384,11 @@ func (s *core) sendTo(c *client, m *ircmsg.Message, now time.Time) {
 func (s *core) numeric(c *client, now time.Time, code string, params ...string) {
 	p := make([]string, 0, len(params)+1)
 	p = append(p, c.target())
-	p = append(p, params...)
+	for i, v := range params {
+		if i < len(params)-1 {
+			v = middle(v)
+		}
+		p = append(p, v)
+	}
 	s.sendTo(c, &ircmsg.Message{Source: s.cfg.ServerName, Command: code, Params: p}, now)
 }

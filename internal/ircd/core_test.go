@@ -2,6 +2,7 @@ package ircd
 
 import (
 	"errors"
+	"fmt"
 	"net/netip"
 	"slices"
 	"strings"
@@ -9,18 +10,25 @@ import (
 	"time"
 
 	"github.com/ircsock/ircsock"
+	"github.com/ircsock/ircsock/filter"
 	"github.com/ircsock/ircsock/ircmsg"
 )
 
 // recorder is a transport that keeps what the core sends, rendered in a
 // fixed test form (tags, source, command, every parameter, the last one
 // after a colon) so that expectations read like IRC.
+// It also formats every message as the Backend will (Colonify) and keeps
+// the first failure: a reply the Backend cannot format would be lost.
 type recorder struct {
 	lines  map[ircsock.ConnID][]string
 	closed map[ircsock.ConnID]string
+	bad    error
 }
 
 func (r *recorder) Send(m *ircmsg.Message, ids ...ircsock.ConnID) error {
+	if _, err := (ircmsg.Format{Colonify: true}).Append(nil, m); err != nil && r.bad == nil {
+		r.bad = fmt.Errorf("format %q: %w", render(m), err)
+	}
 	line := render(m)
 	for _, id := range ids {
 		r.lines[id] = append(r.lines[id], line)
@@ -78,6 +86,11 @@ var t0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 func newHarness(t *testing.T, cfg Config) *harness {
 	t.Helper()
 	r := &recorder{lines: map[ircsock.ConnID][]string{}, closed: map[ircsock.ConnID]string{}}
+	t.Cleanup(func() {
+		if r.bad != nil {
+			t.Errorf("the core sent a message the Backend cannot format: %v", r.bad)
+		}
+	})
 	return &harness{t: t, s: newCore(cfg, r, t0), r: r, now: t0}
 }
 
@@ -468,14 +481,27 @@ func TestRegistrationTimeout(t *testing.T) {
 }
 
 func TestInputError(t *testing.T) {
+	cases := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"line too long", &filter.RecordError{Err: filter.ErrLineTooLong}, ":ircsock.localhost 417 alice :Input line was too long"},
+		{"body too long", &ircmsg.ParseError{Line: "PRIVMSG", Err: ircmsg.ErrBodyTooLong}, ":ircsock.localhost 417 alice :Input line was too long"},
+		{"tags too long", &ircmsg.ParseError{Line: "@a", Err: ircmsg.ErrTagsTooLong}, ":ircsock.localhost 417 alice :Input line was too long"},
+		{"no command", &ircmsg.ParseError{Line: ":src", Err: ircmsg.ErrNoCommand},
+			":ircsock.localhost NOTICE alice :Malformed line ignored (ircmsg: no command)"},
+	}
 	h := newHarness(t, Config{})
 	h.register(1, "alice")
-	h.s.inputError(1, errors.New("filter: line too long"), h.now)
-	expect(t, "too long", h.take(1), []string{":ircsock.localhost 417 alice :Input line was too long"})
-	h.s.inputError(1, errors.New("ircmsg: no command"), h.now)
-	expect(t, "malformed", h.take(1), []string{":ircsock.localhost NOTICE alice :Malformed line ignored"})
-	h.in(1, "PING", "x")
-	expect(t, "still served", h.take(1), []string{":ircsock.localhost PONG ircsock.localhost :x"})
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h.s.inputError(1, tc.err, h.now)
+			expect(t, "reply", h.take(1), []string{tc.want})
+			h.in(1, "PING", "x")
+			expect(t, "still served", h.take(1), []string{":ircsock.localhost PONG ircsock.localhost :x"})
+		})
+	}
 }
 
 func TestShutdownNotice(t *testing.T) {
@@ -487,6 +513,28 @@ func TestShutdownNotice(t *testing.T) {
 	expect(t, "unregistered", h.take(2), []string{"ERROR :Server shutting down"})
 	h.in(1, "PING", "x")
 	expect(t, "input after shutdown", h.take(1), nil)
+}
+
+func TestEchoedParamsStayFormattable(t *testing.T) {
+	h := newHarness(t, Config{})
+	h.register(1, "alice")
+	cases := []struct {
+		name   string
+		cmd    string
+		params []string
+		want   string
+	}{
+		{"nick with space", "NICK", []string{"a b"}, ":ircsock.localhost 432 alice a :Erroneous nickname"},
+		{"nick with colon", "NICK", []string{":x"}, ":ircsock.localhost 432 alice * :Erroneous nickname"},
+		{"channel with space", "JOIN", []string{"#a b"}, ":ircsock.localhost 403 alice #a :No such channel"},
+		{"who mask with space", "WHO", []string{"x y"}, ":ircsock.localhost 315 alice x :End of WHO list"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h.in(1, tc.cmd, tc.params...)
+			expect(t, "reply", h.take(1), []string{tc.want})
+		})
+	}
 }
 
 func TestLongMessageIsCut(t *testing.T) {

@@ -1,0 +1,205 @@
+// Command ircsock is the ircsock toolkit's program. Its first subcommand,
+// serve, runs a small IRC server built only on the ircsock Backend:
+//
+//	go run ./cmd/ircsock serve
+//
+// listens on 127.0.0.1:6667 with no configuration. Run "ircsock serve -h"
+// for its flags. Each listener is logged on stderr as a line with
+// msg=listening, its bound address (addr=HOST:PORT) and tls=true|false, so
+// that a script that passed port 0 can find the port.
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"syscall"
+
+	"github.com/ircsock/ircsock/internal/ircd"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+const usage = `usage: ircsock <command> [flags]
+
+commands:
+  serve     run a small IRC server (default 127.0.0.1:6667)
+  version   print the version
+
+Run "ircsock <command> -h" for a command's flags.
+`
+
+// run is main without the process: it returns the exit status.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "serve":
+		return serve(args[1:], stderr)
+	case "version":
+		fs := flag.NewFlagSet("version", flag.ContinueOnError)
+		fs.SetOutput(stderr)
+		fs.Usage = func() { fmt.Fprintln(stderr, "usage: ircsock version\n\nPrints the version of ircsock.") }
+		if err := fs.Parse(args[1:]); err != nil {
+			return exitForParse(err)
+		}
+		fmt.Fprintln(stdout, "ircsock", version())
+		return 0
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "ircsock: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+}
+
+func exitForParse(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	return 2
+}
+
+// version is the module version the binary was built from.
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "devel"
+}
+
+func defaultDataDir() string {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return filepath.Join(os.TempDir(), "ircsock")
+	}
+	return filepath.Join(dir, "ircsock")
+}
+
+func serve(args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		cfg      ircd.Config
+		certFile = fs.String("tls-cert", "", "TLS certificate `file` (PEM); with neither it nor -tls-key, a self-signed certificate is generated in -data")
+		keyFile  = fs.String("tls-key", "", "TLS private key `file` (PEM)")
+		dataDir  = fs.String("data", defaultDataDir(), "`directory` for the generated certificate")
+		motdFile = fs.String("motd", "", "message of the day `file` (default: a built-in greeting)")
+		logLevel = fs.String("log-level", "info", "log `level`: debug, info, warn or error")
+	)
+	fs.StringVar(&cfg.Listen, "listen", ircd.DefaultListen, "plain-text listener `host:port` (port 0: any free port; \"none\": no plain listener)")
+	fs.StringVar(&cfg.TLSListen, "tls-listen", "", "TLS listener `host:port`, e.g. 127.0.0.1:6697 (default: none)")
+	fs.StringVar(&cfg.ServerName, "name", ircd.DefaultServerName, "server `name`")
+	fs.StringVar(&cfg.Network, "network", ircd.DefaultNetwork, "network `name` (NETWORK in 005)")
+	fs.StringVar(&cfg.Password, "password", "", "connection `password` clients must send with PASS (default: none)")
+	fs.DurationVar(&cfg.PingInterval, "ping", ircd.DefaultPingInterval, "idle `time` before a PING; no reply within as long again closes the client")
+	fs.DurationVar(&cfg.RegisterTimeout, "register-timeout", ircd.DefaultRegisterTimeout, "`time` a connection has to register (NICK, USER, CAP END)")
+	fs.IntVar(&cfg.MaxConns, "max-conns", ircd.DefaultMaxConns, "most `connections` open at once per listener (negative: no limit)")
+	fs.IntVar(&cfg.MaxConnsPerIP, "max-conns-per-ip", ircd.DefaultMaxConnsPerIP, "most `connections` open at once per listener from one address (negative: no limit)")
+	fs.IntVar(&cfg.MaxSendQ, "max-sendq", 1<<20, "most `bytes` queued for one client before it is dropped")
+	fs.IntVar(&cfg.MaxLine, "max-line", 8703, "longest input line in `bytes`, CR LF excluded")
+	fs.IntVar(&cfg.MaxChannels, "max-channels", ircd.DefaultMaxChannels, "most `channels` one client may be in")
+	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", ircd.DefaultShutdownTimeout, "`time` to flush output on SIGINT/SIGTERM before closing at once")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), "usage: ircsock serve [flags]\n\n"+
+			"Runs a small IRC server on the ircsock Backend. With no flags it listens\n"+
+			"on 127.0.0.1:6667. Each listener is logged on stderr as\n"+
+			"  level=INFO msg=listening addr=HOST:PORT tls=BOOL\n"+
+			"SIGINT or SIGTERM sends clients ERROR :Server shutting down and exits 0.\n\nflags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return exitForParse(err)
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "ircsock serve: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		fmt.Fprintf(stderr, "ircsock serve: -log-level: %v\n", err)
+		return 2
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	cfg.Logger = log
+	cfg.Version = "ircsock-" + version()
+
+	cfg.MOTD = []string{
+		"Welcome to " + cfg.ServerName + ", an ircsock server.",
+		"ircsock is a Go toolkit for IRC over sockets; this server is built on its Backend.",
+	}
+	if *motdFile != "" {
+		b, err := os.ReadFile(*motdFile)
+		if err != nil {
+			log.Error("motd", "err", err)
+			return 1
+		}
+		cfg.MOTD = strings.Split(strings.TrimRight(strings.ReplaceAll(string(b), "\r\n", "\n"), "\n"), "\n")
+	}
+
+	if cfg.TLSListen != "" {
+		tc, err := tlsConfig(*certFile, *keyFile, *dataDir, cfg.ServerName, log)
+		if err != nil {
+			log.Error("tls", "err", err)
+			return 1
+		}
+		cfg.TLS = tc
+	} else if *certFile != "" || *keyFile != "" {
+		fmt.Fprintln(stderr, "ircsock serve: -tls-cert and -tls-key need -tls-listen")
+		return 2
+	}
+
+	srv, err := ircd.New(cfg)
+	if err != nil {
+		log.Error("start", "err", err)
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := srv.Run(ctx); err != nil {
+		log.Error("stopped", "err", err)
+		return 1
+	}
+	log.Info("stopped")
+	return 0
+}
+
+// tlsConfig loads certFile and keyFile, or with neither, the self-signed
+// certificate in dataDir (made on first use), logging its fingerprint.
+func tlsConfig(certFile, keyFile, dataDir, serverName string, log *slog.Logger) (*tls.Config, error) {
+	var cert tls.Certificate
+	switch {
+	case certFile != "" && keyFile != "":
+		var err error
+		cert, err = tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			return nil, err
+		}
+		log.Info("tls certificate", "file", certFile, "sha256", ircd.Fingerprint(cert.Certificate[0]))
+	case certFile != "" || keyFile != "":
+		return nil, errors.New("-tls-cert and -tls-key go together")
+	default:
+		var fp string
+		var err error
+		cert, fp, err = ircd.LoadOrCreateCert(dataDir, serverName)
+		if err != nil {
+			return nil, err
+		}
+		log.Info("tls certificate", "file", filepath.Join(dataDir, ircd.CertFileName), "sha256", fp, "self_signed", true)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
+}
