@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"github.com/ircsock/ircsock"
 	"net"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -49,9 +51,9 @@ type linkSetup struct {
 	obs *rawClient
 }
 
-func setupLink(ctx context.Context, t *testing.T, d linkDirection, linkPort int) *linkSetup {
+func setupLink(ctx context.Context, t *testing.T, d linkDirection, pki *testPKI, linkPort int) *linkSetup {
 	t.Helper()
-	n := startNgircd(ctx, t, ngircdOpts{LinkPort: linkPort, LinkTLS: d.tls})
+	n := startNgircd(ctx, t, ngircdOpts{LinkPort: linkPort, LinkTLS: d.tls, PKI: pki})
 	obs := dialRaw(t, obsNick, hostPort(n.Port), nil)
 	obs.register(ctx, t, obsNick)
 	obs.send("JOIN %s", linkChan)
@@ -174,28 +176,82 @@ func TestNgircdReferenceLink(t *testing.T) {
 		t.Run(d.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			var link *refLink
-			if d.reverse {
-				l, err := net.Listen("tcp", "127.0.0.1:0")
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer l.Close()
-				s := setupLink(ctx, t, d, l.Addr().(*net.TCPAddr).Port)
-				if d.tls {
-					// ngircd verifies our certificate against the
-					// test CA it was given (SSLVerify = yes).
-					l = tls.NewListener(l, s.n.PKI.ServerTLS())
-				}
-				s.connect(ctx, t)
-				link = acceptRefLink(ctx, t, l)
-				runLinkScenario(ctx, t, s, d, link)
+			pki := newTestPKI(t, t.TempDir())
+			if !d.reverse {
+				s := setupLink(ctx, t, d, pki, 0)
+				addr, tlsConf := s.dialAddr(d)
+				runLinkScenario(ctx, t, s, d, dialRefLink(t, addr, tlsConf))
 				return
 			}
-			s := setupLink(ctx, t, d, 0)
-			addr, tlsConf := s.dialAddr(d)
-			link = dialRefLink(t, addr, tlsConf)
-			runLinkScenario(ctx, t, s, d, link)
+			var l net.Listener
+			l, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			port := l.Addr().(*net.TCPAddr).Port
+			if d.tls {
+				// ngircd verifies our certificate against the test
+				// CA (SSLVerify = yes).
+				l = tls.NewListener(l, pki.ServerTLS())
+			}
+			s := setupLink(ctx, t, d, pki, port)
+			s.connect(ctx, t)
+			runLinkScenario(ctx, t, s, d, acceptRefLink(ctx, t, l))
 		})
 	}
+}
+
+// TestNgircdLink runs the link scenario over an ircsock.Backend: a
+// connector to ngircd's plain and TLS ports, and a listener that ngircd
+// dials after an operator's CONNECT, each compressed both ways.
+func TestNgircdLink(t *testing.T) {
+	for _, d := range linkDirections {
+		t.Run(d.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			pki := newTestPKI(t, t.TempDir())
+			p := newBackendPeer(t)
+			var link *backendLink
+			var s *linkSetup
+			if d.reverse {
+				lc := ircsock.ListenerConfig{Addr: "127.0.0.1"}
+				if d.tls {
+					lc.TLS = pki.ServerTLS()
+				}
+				l, err := p.b.CreateListener(lc)
+				if err != nil {
+					t.Fatalf("CreateListener(%+v) = %v, want nil", lc, err)
+				}
+				s = setupLink(ctx, t, d, pki, l.Port())
+				s.connect(ctx, t)
+				link = acceptBackendLink(ctx, t, p)
+			} else {
+				s = setupLink(ctx, t, d, pki, 0)
+				addr, tlsConf := s.dialAddr(d)
+				host, port := splitHostPort(t, addr)
+				link = dialBackendLink(ctx, t, p, ircsock.ConnectorConfig{Addr: host, Port: port, TLS: tlsConf})
+			}
+			if got := link.conn.TLS() != nil; got != d.tls {
+				t.Errorf("Conn.TLS() != nil is %v, want %v", got, d.tls)
+			}
+			runLinkScenario(ctx, t, s, d, link)
+			if !link.conn.Compressed() {
+				t.Errorf("Conn.Compressed() = false after the link came up, want true")
+			}
+		})
+	}
+}
+
+func splitHostPort(t testing.TB, addr string) (string, int) {
+	t.Helper()
+	host, ps, err := net.SplitHostPort(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	port, err := strconv.Atoi(ps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return host, port
 }

@@ -33,6 +33,9 @@ type ngircdOpts struct {
 	// dial its TLS port and when it dials us (verifying our certificate
 	// against the test CA).
 	LinkTLS bool
+	// PKI is the certificate authority and server certificate; nil
+	// means a new one in the test's directory.
+	PKI *testPKI
 }
 
 // ngircd is a running ngircd 26.1 with a plain and a TLS client port.
@@ -55,7 +58,10 @@ func startNgircd(ctx context.Context, t testing.TB, opts ngircdOpts) *ngircd {
 	if err := os.Chmod(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	pki := newTestPKI(t, dir)
+	pki := opts.PKI
+	if pki == nil {
+		pki = newTestPKI(t, dir)
+	}
 	if err := os.Mkdir(filepath.Join(dir, "conf.d"), 0o755); err != nil {
 		t.Fatal(err)
 	}
