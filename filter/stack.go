@@ -69,7 +69,23 @@ type Stack struct {
 	popped []byte // pending bytes of popped layers, returned as a record
 	ret    []byte // the popped record last returned (kept valid)
 
-	rerr, werr error // sticky fatal errors, read and write
+	drain Filter // a shifted-out layer still reading up to its sync point
+	dq    []byte // input queued for drain, given to it one byte at a time
+	tail  []byte // drain's leftovers, handed to layer 0 as one record
+
+	rerr     error  // sticky fatal read error
+	rerrFrom Filter // the layer that returned rerr
+	werr     error  // sticky fatal write error
+}
+
+// A Syncer is a [Decoder] that can tell whether it stands at a point where
+// its peer may stop sending it data, such as [Zlib] right after a flush
+// marker. [Stack.Shift] uses it to remove such a layer exactly.
+type Syncer interface {
+	// Synced reports whether every byte the peer sent for this layer up
+	// to a stopping point has been consumed, so that what follows
+	// belongs to the layer above.
+	Synced() bool
 }
 
 var _ Filter = (*Stack)(nil)
@@ -124,7 +140,8 @@ func (s *Stack) Push(f Filter) {
 }
 
 // Pop removes the top layer and returns it, or nil if the Stack is empty.
-// Its pending bytes are returned as a record by the next call to Next.
+// Its pending bytes are returned as a record by the next call to Next. A
+// fatal error that layer returned goes with it.
 func (s *Stack) Pop() Filter {
 	n := len(s.layers)
 	if n == 0 {
@@ -134,6 +151,9 @@ func (s *Stack) Pop() Filter {
 	s.popped = append(s.popped, f.Pending()...)
 	s.layers[n-1] = nil
 	s.layers, s.live, s.scratch = s.layers[:n-1], s.live[:n-1], s.scratch[:n-1]
+	if s.rerrFrom == f {
+		s.rerr, s.rerrFrom = nil, nil
+	}
 	return f
 }
 
@@ -160,8 +180,16 @@ func (s *Stack) Unshift(f Filter) {
 }
 
 // Shift removes layer 0 and returns it, or nil if the Stack is empty. The
-// removed layer's pending input is fed to the new layer 0 (or kept as the
-// input of an empty Stack).
+// removed layer's pending input is fed to the new layer 0 (or returned as
+// records by an empty Stack).
+//
+// A layer that implements [Syncer] and is not at a sync point (a [Zlib]
+// whose flush marker has not fully arrived when the last line before it
+// came out) is not cut off there: it goes on reading, one byte at a time
+// and below the new layer 0, until it reaches its sync point (or the end
+// of its stream), and only the bytes after that go to the new layer 0.
+// Its output meanwhile still goes to the new layer 0, where it belongs.
+// Until then another Unshift puts its layer above the draining one.
 func (s *Stack) Shift() Filter {
 	if len(s.layers) == 0 {
 		return nil
@@ -173,18 +201,39 @@ func (s *Stack) Shift() Filter {
 	s.layers, s.live, s.scratch = s.layers[1:], s.live[1:], s.scratch[1:]
 	if len(s.layers) > 0 {
 		s.live[0] = false
-		if len(p) > 0 {
-			s.layers[0].Feed(p)
-		}
+	}
+	if s.rerrFrom == f {
+		s.rerr, s.rerrFrom = nil, nil
+	}
+	if sy, ok := f.(Syncer); ok && !sy.Synced() && s.drain == nil {
+		s.drain, s.dq = f, p
+		return f
+	}
+	s.toLayer0(p)
+	return f
+}
+
+// toLayer0 hands owned bytes to layer 0, or to an empty Stack's output.
+func (s *Stack) toLayer0(p []byte) {
+	if len(p) == 0 {
+		return
+	}
+	if s.drain != nil {
+		s.dq = append(s.dq, p...)
+	} else if len(s.layers) > 0 {
+		s.layers[0].Feed(p)
 	} else {
 		s.in = append(s.in, p...)
 	}
-	return f
 }
 
 // Feed hands a chunk to layer 0. The Stack and its layers may keep a
 // reference to p until Next returns ok == false or Pending is called.
 func (s *Stack) Feed(p []byte) {
+	if s.drain != nil {
+		s.dq = append(s.dq, p...)
+		return
+	}
 	if len(s.layers) > 0 {
 		s.layers[0].Feed(p)
 		return
@@ -210,19 +259,15 @@ func (s *Stack) Next() (rec []byte, ok bool, err error) {
 		s.ret, s.popped = s.popped, s.ret[:0]
 		return s.ret, true, nil
 	}
-	if len(s.layers) == 0 {
-		if len(s.in) == 0 {
-			return nil, false, nil
-		}
-		rec, s.in = s.in, nil
-		return rec, true, nil
-	}
 	return s.pull(len(s.layers) - 1)
 }
 
 // pull returns the next record of layer i, feeding it records of the layer
-// below while it has none.
+// below while it has none. Layer -1 is the source of layer 0's input.
 func (s *Stack) pull(i int) ([]byte, bool, error) {
+	if i < 0 {
+		return s.source()
+	}
 	f := s.layers[i]
 	for {
 		rec, ok, err := f.Next()
@@ -232,8 +277,8 @@ func (s *Stack) pull(i int) ([]byte, bool, error) {
 		if ok {
 			return rec, true, nil
 		}
-		if i == 0 {
-			return nil, false, nil
+		if i == 0 && s.drain == nil && len(s.in) == 0 {
+			return nil, false, nil // the common case: layer 0 needs input
 		}
 		s.live[i] = false
 		rec, ok, err = s.pull(i - 1)
@@ -245,10 +290,57 @@ func (s *Stack) pull(i int) ([]byte, bool, error) {
 	}
 }
 
+// source returns input for layer 0 (or the records of an empty Stack):
+// the output of a draining layer, then what follows its sync point; or
+// the chunks an empty Stack was fed.
+func (s *Stack) source() ([]byte, bool, error) {
+	if s.drain == nil {
+		if len(s.in) == 0 {
+			return nil, false, nil
+		}
+		rec := s.in
+		s.in = nil
+		return rec, true, nil
+	}
+	d := s.drain
+	sy, _ := d.(Syncer)
+	for {
+		rec, ok, err := d.Next()
+		if ok {
+			return rec, true, nil
+		}
+		if err != nil && !sy.Synced() {
+			s.drain, s.dq = nil, nil
+			err = fmt.Errorf("filter: shifted layer (%T): %w", d, err)
+			if !IsRecordError(err) {
+				s.rerr, s.rerrFrom = err, nil
+			}
+			return nil, false, err
+		}
+		if err != nil || sy.Synced() {
+			// At its sync point (or its stream's end): the rest is
+			// the new layer 0's. tail is a fresh slice, so the
+			// previous one may still back layer 0's input.
+			s.tail = append(bytes.Clone(d.Pending()), s.dq...)
+			s.drain, s.dq = nil, nil
+			if len(s.tail) == 0 {
+				return nil, false, nil
+			}
+			return s.tail, true, nil
+		}
+		if len(s.dq) == 0 {
+			return nil, false, nil
+		}
+		// One byte at a time, so that it cannot read past its sync point.
+		d.Feed(s.dq[:1])
+		s.dq = s.dq[1:]
+	}
+}
+
 func (s *Stack) readErr(i int, f Filter, err error) error {
 	err = fmt.Errorf("filter: layer %d (%T): %w", i, f, err)
 	if !IsRecordError(err) {
-		s.rerr = err
+		s.rerr, s.rerrFrom = err, f
 	}
 	return err
 }
@@ -265,8 +357,9 @@ func (s *Stack) writeErr(i int, f Filter, err error) error {
 // order: the pending bytes of popped layers, then those of each layer from
 // the top down to layer 0. It is what the application end would receive if
 // every layer were shifted out one by one, so a Stack nested as a layer of
-// another Stack hands its bytes on the same way a single layer does. The
-// result is valid until the next call to Feed.
+// another Stack hands its bytes on the same way a single layer does. A
+// layer still draining after Shift gives its unconsumed input last, and is
+// forgotten. The result is valid until the next call to Feed.
 func (s *Stack) Pending() []byte {
 	var p []byte
 	if len(s.popped) > 0 {
@@ -276,6 +369,11 @@ func (s *Stack) Pending() []byte {
 	for i := len(s.layers) - 1; i >= 0; i-- {
 		p = append(p, s.layers[i].Pending()...)
 		s.live[i] = false
+	}
+	if s.drain != nil {
+		p = append(p, s.drain.Pending()...)
+		p = append(p, s.dq...)
+		s.drain, s.dq = nil, nil
 	}
 	p = append(p, s.in...)
 	s.in = nil
