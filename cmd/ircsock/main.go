@@ -113,6 +113,7 @@ func serve(args []string, stderr io.Writer) int {
 	fs.IntVar(&cfg.MaxSendQ, "max-sendq", 1<<20, "most `bytes` queued for one client before it is dropped")
 	fs.IntVar(&cfg.MaxLine, "max-line", 8703, "longest input line in `bytes`, CR LF excluded")
 	fs.IntVar(&cfg.MaxChannels, "max-channels", ircd.DefaultMaxChannels, "most `channels` one client may be in")
+	fs.DurationVar(&cfg.DrainTimeout, "drain-timeout", ircd.DefaultDrainTimeout, "`time` a closed client's connection waits for the client to close its side")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", ircd.DefaultShutdownTimeout, "`time` to flush output on SIGINT/SIGTERM before closing at once")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), "usage: ircsock serve [flags]\n\n"+

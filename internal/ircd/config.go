@@ -17,6 +17,7 @@ const (
 	DefaultMaxConnsPerIP   = 128
 	DefaultMaxChannels     = 50
 	DefaultShutdownTimeout = 5 * time.Second
+	DefaultDrainTimeout    = 3 * time.Second
 )
 
 // Fixed protocol limits, advertised in RPL_ISUPPORT (005).
@@ -85,9 +86,17 @@ type Config struct {
 	// past it JOIN gets 405. Zero means 50.
 	MaxChannels int
 
+	// DrainTimeout bounds how long a closed client's connection is kept
+	// after its last line (ERROR) is written, waiting for the client to
+	// close its side: a client that never does holds it no longer. Zero
+	// means 3 s.
+	DrainTimeout time.Duration
+
 	// ShutdownTimeout bounds how long [Server.Run] waits, once its
-	// context is done, for queued output to be written before it closes
-	// every connection at once. Zero means 5 s.
+	// context is done, for queued output to be written and clients to
+	// close before it closes every connection at once. Zero means 5 s;
+	// keep it above DrainTimeout so that a stubborn client does not turn
+	// a clean shutdown into a forced one.
 	ShutdownTimeout time.Duration
 
 	// Logger receives the server's log; nil means no log.
@@ -121,6 +130,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxChannels == 0 {
 		c.MaxChannels = DefaultMaxChannels
+	}
+	if c.DrainTimeout == 0 {
+		c.DrainTimeout = DefaultDrainTimeout
 	}
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = DefaultShutdownTimeout

@@ -41,9 +41,10 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("ircd: TLS listener " + cfg.TLSListen + " has no TLS configuration")
 	}
 	b := ircsock.New(ircsock.Config{
-		Format:   ircmsg.Format{Colonify: true},
-		MaxLine:  cfg.MaxLine,
-		MaxSendQ: cfg.MaxSendQ,
+		Format:       ircmsg.Format{Colonify: true},
+		MaxLine:      cfg.MaxLine,
+		MaxSendQ:     cfg.MaxSendQ,
+		DrainTimeout: cfg.DrainTimeout,
 	})
 	s := &Server{cfg: cfg, b: b}
 	s.core = newCore(cfg, b, time.Now())
