@@ -42,7 +42,7 @@ type atoms struct {
 	Params []string    `yaml:"params"`
 }
 
-func loadYAML(t *testing.T, name string, v any) {
+func loadYAML(t testing.TB, name string, v any) {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", "parser-tests", name))
 	if err != nil {

@@ -2,6 +2,7 @@ package ircmsg
 
 import (
 	"bytes"
+	"encoding/binary"
 	"unsafe"
 )
 
@@ -160,13 +161,7 @@ func (l Limits) precheck(line []byte) (int, error) {
 	if len(line) == 0 {
 		return -1, parseErr(line, 0, ErrEmpty)
 	}
-	bad := -1
-	for _, c := range [...]byte{'\r', '\n', 0} {
-		if i := bytes.IndexByte(line, c); i >= 0 && (bad < 0 || i < bad) {
-			bad = i
-		}
-	}
-	if bad >= 0 {
+	if bad := indexBadByte(line); bad >= 0 {
 		return -1, parseErr(line, bad, ErrBadByte)
 	}
 	sp, body := -1, 0
@@ -186,6 +181,38 @@ func (l Limits) precheck(line []byte) (int, error) {
 		return -1, parseErr(line, body+bmax, ErrBodyTooLong)
 	}
 	return sp, nil
+}
+
+const (
+	lsb = 0x0101010101010101
+	msb = 0x8080808080808080
+)
+
+// indexBadByte returns the index of the first CR, LF or NUL in b, or -1.
+//
+// It tests eight bytes at a time for any byte below 0x0E (all three are),
+// which one word operation answers, and looks closer only at the words
+// where that is so: three bytes.IndexByte passes cost more on typical
+// lines, and control bytes such as TAB or mIRC colours are rare enough.
+func indexBadByte(b []byte) int {
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		w := binary.LittleEndian.Uint64(b[i:])
+		if (w-0x0E*lsb)&^w&msb == 0 {
+			continue
+		}
+		for j := i; j < i+8; j++ {
+			if c := b[j]; c == '\r' || c == '\n' || c == 0 {
+				return j
+			}
+		}
+	}
+	for ; i < len(b); i++ {
+		if c := b[i]; c == '\r' || c == '\n' || c == 0 {
+			return i
+		}
+	}
+	return -1
 }
 
 type offErr struct {
@@ -210,11 +237,13 @@ func skipSpaces(b []byte, i int) int {
 }
 
 // nextSpace returns the index of the first space at or after i, or len(b).
+// A plain loop: the words it ends are short, and bytes.IndexByte's call
+// and set-up cost more than it saves on them.
 func nextSpace(b []byte, i int) int {
-	if j := bytes.IndexByte(b[i:], ' '); j >= 0 {
-		return i + j
+	for i < len(b) && b[i] != ' ' {
+		i++
 	}
-	return len(b)
+	return i
 }
 
 // parse parses the private copy b of a line that passed precheck; sp is the
@@ -239,15 +268,15 @@ func (l Limits) parse(m *Message, b []byte, sp int) *offErr {
 	i = skipSpaces(b, i)
 	m.Source = ""
 	if i < len(b) && b[i] == ':' {
-		j := bytes.IndexByte(b[i:], ' ')
-		if j < 0 {
+		j := nextSpace(b, i)
+		if j == len(b) {
 			return &offErr{len(b), ErrNoCommand}
 		}
-		if j == 1 {
+		if j == i+1 {
 			return &offErr{i, ErrEmptySource}
 		}
-		m.Source = str(b, i+1, i+j)
-		i = skipSpaces(b, i+j)
+		m.Source = str(b, i+1, j)
+		i = skipSpaces(b, j)
 	}
 
 	if i == len(b) {
@@ -293,12 +322,24 @@ func (l Limits) parseTags(tags []Tag, b []byte, sp int) ([]Tag, *offErr) {
 	client := -1 // bytes of client-only tag data, as if joined by ';'
 	var index map[string]int
 	for i := 1; i < sp; {
-		end := i + bytes.IndexByte(b[i:sp], ';')
-		if end < i {
-			end = sp
+		// One pass over the item finds its end, its '=' and any escape.
+		end, eq, esc := i, -1, false
+		for ; end < sp; end++ {
+			switch b[end] {
+			case ';':
+				goto found
+			case '=':
+				if eq < 0 {
+					eq = end
+				}
+			case '\\':
+				esc = true
+			}
 		}
+	found:
+		next := end + 1
 		if end == i {
-			i++ // empty item
+			i = next // empty item
 			continue
 		}
 		if b[i] == '+' && clientMax >= 0 {
@@ -307,26 +348,23 @@ func (l Limits) parseTags(tags []Tag, b []byte, sp int) ([]Tag, *offErr) {
 				return tags, &offErr{end, ErrClientTagsTooLong}
 			}
 		}
-		keyEnd := i + bytes.IndexByte(b[i:end], '=')
-		if keyEnd < i {
+		keyEnd := eq
+		if keyEnd < 0 {
 			keyEnd = end
 		}
 		key := str(b, i, keyEnd)
-		next := end + 1
+		i = next
 		if !ValidTagKey(key) {
-			i = next
 			continue
 		}
 		value := ""
 		if keyEnd < end {
-			v := b[keyEnd+1 : end]
-			n := len(v)
-			if bytes.IndexByte(v, '\\') >= 0 {
-				n = unescapeInPlace(v)
+			n := end - keyEnd - 1
+			if esc {
+				n = unescapeInPlace(b[keyEnd+1 : end])
 			}
 			value = str(b, keyEnd+1, keyEnd+1+n)
 		}
-		i = next
 
 		// Last wins, at the place of the first.
 		if index == nil {

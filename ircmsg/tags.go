@@ -8,39 +8,50 @@ import "slices"
 // of ASCII letters, digits and '-'.
 func ValidTagKey(key string) bool {
 	i := 0
-	if i < len(key) && key[i] == '+' {
-		i++
+	if len(key) > 0 && key[0] == '+' {
+		i = 1
 	}
-	name := i
+	slash, dot := -1, false
 	for j := i; j < len(key); j++ {
-		c := key[j]
-		switch {
-		case isKeyNameByte(c):
-		case c == '.':
-			// Only a vendor may contain dots; a '/' must follow.
-		case c == '/':
-			if j == i || name != i {
-				return false // empty vendor, or a second '/'
+		switch keyClass[key[j]] {
+		case keyName:
+		case keyDot:
+			if slash >= 0 {
+				return false // only the vendor may hold dots
 			}
-			name = j + 1
+			dot = true
+		case keySlash:
+			if slash >= 0 || j == i {
+				return false // a second '/', or an empty vendor
+			}
+			slash = j
 		default:
 			return false
 		}
 	}
-	if name >= len(key) {
-		return false // empty name
+	if dot && slash < 0 {
+		return false // dots without a vendor
 	}
-	for j := name; j < len(key); j++ {
-		if !isKeyNameByte(key[j]) {
-			return false // a '.' in the name part
-		}
-	}
-	return true
+	return len(key) > i && slash != len(key)-1
 }
 
-func isKeyNameByte(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-'
-}
+const (
+	keyOther = iota
+	keyName  // ASCII letter, digit or '-'
+	keyDot
+	keySlash
+)
+
+var keyClass = func() (t [256]uint8) {
+	for c := range t {
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' {
+			t[c] = keyName
+		}
+	}
+	t['.'] = keyDot
+	t['/'] = keySlash
+	return t
+}()
 
 // escapeClass marks the bytes a tag value cannot carry raw. IRCv3
 // message-tags escapes ';', SPACE, '\', CR and LF; it has no escape for NUL,
