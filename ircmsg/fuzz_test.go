@@ -7,8 +7,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/ircsock/ircsock/ircmsg"
 	"github.com/ircsock/ircsock/internal/corpus"
+	"github.com/ircsock/ircsock/ircmsg"
 )
 
 // fuzzSeeds returns the conformance inputs, the table cases and a slice of
