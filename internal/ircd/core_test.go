@@ -554,3 +554,89 @@ func TestLongMessageIsCut(t *testing.T) {
 		t.Errorf("relayed text was cut inside a UTF-8 sequence: %q", got[0][len(got[0])-4:])
 	}
 }
+
+func TestOperatorAndQueries(t *testing.T) {
+	h := newHarness(t, Config{MaxChannels: 2})
+	h.register(1, "alice")
+	h.register(2, "bob")
+	h.in(1, "JOIN", "#op")
+	h.in(2, "JOIN", "#op")
+	h.take(1)
+	h.take(2)
+	cases := []struct {
+		name     string
+		from     ircsock.ConnID
+		cmd      string
+		params   []string
+		wantSelf []string
+		other    ircsock.ConnID
+		want     []string
+		// unordered compares wantSelf as a set: it comes from a map.
+		unordered bool
+	}{
+		{name: "non-op cannot op", from: 2, cmd: "MODE", params: []string{"#op", "+o", "bob"}, other: 1,
+			wantSelf: []string{":ircsock.localhost 482 bob #op :You're not channel operator"}},
+		{name: "op gives op", from: 1, cmd: "MODE", params: []string{"#op", "+o", "bob"}, other: 2,
+			wantSelf: []string{":alice!alice@127.0.0.1 MODE #op +o :bob"},
+			want:     []string{":alice!alice@127.0.0.1 MODE #op +o :bob"}},
+		{name: "mode query", from: 2, cmd: "MODE", params: []string{"#op"}, other: 1,
+			wantSelf: []string{":ircsock.localhost 324 bob #op :+", ":ircsock.localhost 329 bob #op :1740830400"}},
+		{name: "ban list", from: 2, cmd: "MODE", params: []string{"#op", "b"}, other: 1,
+			wantSelf: []string{":ircsock.localhost 368 bob #op :End of channel ban list"}},
+		{name: "unknown channel mode", from: 1, cmd: "MODE", params: []string{"#op", "+k", "key"}, other: 2,
+			wantSelf: []string{":ircsock.localhost 472 alice k :is unknown mode char to me"}},
+		{name: "user mode +i", from: 1, cmd: "MODE", params: []string{"alice", "+i"}, other: 2,
+			wantSelf: []string{":alice!alice@127.0.0.1 MODE alice :+i"}},
+		{name: "user mode query", from: 1, cmd: "MODE", params: []string{"alice"}, other: 2,
+			wantSelf: []string{":ircsock.localhost 221 alice :+i"}},
+		{name: "other user's mode", from: 1, cmd: "MODE", params: []string{"bob", "+i"}, other: 2,
+			wantSelf: []string{":ircsock.localhost 502 alice :Can't change mode for other users"}},
+		{name: "whois", from: 2, cmd: "WHOIS", params: []string{"ALICE"}, other: 1,
+			wantSelf: []string{
+				":ircsock.localhost 311 bob alice alice 127.0.0.1 * :Real alice",
+				":ircsock.localhost 319 bob alice :@#op",
+				":ircsock.localhost 312 bob alice ircsock.localhost :ircsock",
+				":ircsock.localhost 318 bob alice :End of /WHOIS list",
+			}},
+		{name: "whois nobody", from: 2, cmd: "WHOIS", params: []string{"nobody"}, other: 1,
+			wantSelf: []string{
+				":ircsock.localhost 401 bob nobody :No such nick/channel",
+				":ircsock.localhost 318 bob nobody :End of /WHOIS list",
+			}},
+		{name: "ison", from: 2, cmd: "ISON", params: []string{"alice nobody Bob"}, other: 1,
+			wantSelf: []string{":ircsock.localhost 303 bob :alice bob"}},
+		{name: "too many targets", from: 1, cmd: "PRIVMSG", params: []string{"a,b,c,d,e", "x"}, other: 2,
+			wantSelf: []string{":ircsock.localhost 407 alice a,b,c,d,e :Too many targets"}},
+		{name: "channel limit", from: 1, cmd: "JOIN", params: []string{"#two,#three"}, other: 2,
+			wantSelf: []string{
+				":alice!alice@127.0.0.1 JOIN :#two",
+				":ircsock.localhost 353 alice = #two :@alice",
+				":ircsock.localhost 366 alice #two :End of /NAMES list",
+				":ircsock.localhost 405 alice #three :You have joined too many channels",
+			}},
+		{name: "join 0 parts all", from: 1, cmd: "JOIN", params: []string{"0"}, other: 2, unordered: true,
+			wantSelf: []string{":alice!alice@127.0.0.1 PART :#op", ":alice!alice@127.0.0.1 PART :#two"},
+			want:     []string{":alice!alice@127.0.0.1 PART :#op"}},
+		{name: "kick not on channel", from: 2, cmd: "KICK", params: []string{"#op", "alice"}, other: 1,
+			wantSelf: []string{":ircsock.localhost 441 bob alice #op :They aren't on that channel"}},
+		{name: "kick", from: 2, cmd: "KICK", params: []string{"#op", "bob", "self-kick"}, other: 1,
+			wantSelf: []string{":bob!bob@127.0.0.1 KICK #op bob :self-kick"}},
+		{name: "lusers", from: 1, cmd: "LUSERS", other: 2,
+			wantSelf: []string{
+				":ircsock.localhost 251 alice :There are 2 users and 0 invisible on 1 servers",
+				":ircsock.localhost 254 alice 0 :channels formed",
+				":ircsock.localhost 255 alice :I have 2 clients and 0 servers",
+			}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h.in(tc.from, tc.cmd, tc.params...)
+			got := h.take(tc.from)
+			if tc.unordered {
+				slices.Sort(got)
+			}
+			expect(t, "sender", got, tc.wantSelf)
+			expect(t, "other", h.take(tc.other), tc.want)
+		})
+	}
+}

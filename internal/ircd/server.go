@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/netip"
 	"strconv"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/ircsock/ircsock"
 	"github.com/ircsock/ircsock/ircmsg"
+	"github.com/ircsock/ircsock/sock"
 )
 
 // ErrNoListener is returned by [New] when the configuration asks for no
@@ -178,6 +180,12 @@ func (s *Server) handle(ev ircsock.Event, now time.Time) {
 	case ircsock.Disconnect:
 		s.core.closed(ev.Conn.ID(), ev.Reason, now)
 	case ircsock.ListenerFailure:
-		s.cfg.Logger.Warn("listener failure", "op", ev.Op, "err", ev.Err)
+		// A connection storm or a TLS scanner makes one of these per
+		// connection: at Warn they would flood the log.
+		level := slog.LevelWarn
+		if ev.Op == "tls" || errors.Is(ev.Err, sock.ErrMaxConns) || errors.Is(ev.Err, sock.ErrMaxConnsPerIP) {
+			level = slog.LevelDebug
+		}
+		s.cfg.Logger.Log(context.Background(), level, "listener failure", "op", ev.Op, "err", ev.Err)
 	}
 }
