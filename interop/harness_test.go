@@ -57,6 +57,9 @@ func freePort(t testing.TB) int {
 	return port
 }
 
+// itoa is strconv.Itoa, for command lines.
+func itoa(n int) string { return strconv.Itoa(n) }
+
 // hostPort joins 127.0.0.1 and port.
 func hostPort(port int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) }
 
