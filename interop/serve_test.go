@@ -84,8 +84,15 @@ func startServe(ctx context.Context, t testing.TB, pki *testPKI) *serveProc {
 	// must exit 0 on SIGTERM, and a race found by the -race build makes
 	// it exit 66 instead.
 	t.Cleanup(func() {
-		if s.proc != nil && s.proc.err != nil {
-			t.Errorf("ircsock serve exited with %v after SIGTERM, want exit status 0", s.proc.err)
+		if s.proc == nil {
+			return
+		}
+		select {
+		case <-s.proc.exited:
+			if s.proc.err != nil {
+				t.Errorf("ircsock serve exited with %v after SIGTERM, want exit status 0", s.proc.err)
+			}
+		default: // stop has already reported it
 		}
 	})
 	s.proc = startProc(t, "serve", dir, nil, bin, args...)
