@@ -396,3 +396,86 @@ func TestNewErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestServeBadInput(t *testing.T) {
+	srv := startServer(t, Config{MaxLine: 1024})
+	c := dialPlain(t, srv, "c")
+	c.register("c")
+	other := dialPlain(t, srv, "other")
+	other.register("other")
+	cases := []struct {
+		name string
+		line string
+		want string // a reply command expected before the PONG, or ""
+	}{
+		{"too long", "PRIVMSG other :" + strings.Repeat("x", 5000), "417"},
+		{"tags too long", "@a=" + strings.Repeat("y", 9000) + " PING :x", "417"},
+		{"NUL byte", "PRIVMSG other :a\x00b", ""},
+		{"only spaces", "     ", ""},
+		{"tags only", "@a=b", ""},
+		{"source only", ":nick!u@h", ""},
+		{"invalid UTF-8", "PRIVMSG other :\xff\xfe", ""},
+		{"bad escapes", "@a=\\\\\\ PRIVMSG other :esc", ""},
+		{"lone CR", "PRIVMSG other :a\rb", ""},
+	}
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c.t = t
+			token := "alive" + string(rune('a'+i))
+			c.send(tc.line, "PING :"+token)
+			if tc.want != "" {
+				c.waitFor(tc.want)
+			}
+			c.waitFor("PONG", token)
+		})
+	}
+	c.t = t
+	// The other client still works and nothing broke its stream.
+	other.send("PRIVMSG c :still here")
+	c.waitFor("PRIVMSG", ":other!other@127.0.0.1 PRIVMSG c :still here")
+}
+
+func TestServeSendQ(t *testing.T) {
+	srv := startServer(t, Config{MaxSendQ: 64 << 10})
+	talker := dialPlain(t, srv, "talker")
+	talker.register("talker")
+	stuck := dialPlain(t, srv, "stuck")
+	stuck.register("stuck")
+	observer := dialPlain(t, srv, "observer")
+	observer.register("observer")
+	talker.send("JOIN #q")
+	talker.waitFor("366")
+	observer.send("JOIN #obs")
+	observer.waitFor("366")
+	stuck.send("JOIN #q,#obs")
+	talker.waitFor("JOIN", "stuck")
+	observer.waitFor("JOIN", "stuck")
+
+	// stuck never reads again; talker floods #q with far more than the
+	// send queue and the loopback socket buffers hold. Senders get no
+	// echo, so talker's own queue stays empty.
+	line := "PRIVMSG #q :" + strings.Repeat("z", 400) + "\r\n"
+	batch := strings.Repeat(line, 100)
+	stop := make(chan struct{})
+	flooded := make(chan struct{})
+	go func() {
+		defer close(flooded)
+		for range 300 {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if _, err := io.WriteString(talker.conn, batch); err != nil {
+				return
+			}
+		}
+	}()
+	observer.waitFor("QUIT", ":stuck!stuck@127.0.0.1 QUIT", "SendQ")
+	close(stop)
+	<-flooded
+	for _, c := range []*tclient{talker, observer} {
+		c.send("PING :after")
+		c.waitFor("PONG", "after")
+	}
+}
