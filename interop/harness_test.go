@@ -189,9 +189,21 @@ type proc struct {
 // test.
 func startProc(t testing.TB, name string, dir string, env []string, path string, args ...string) *proc {
 	t.Helper()
+	return runProc(t, name, procCmd(dir, env, path, args...))
+}
+
+// procCmd prepares a command for runProc, for callers that need its
+// standard input.
+func procCmd(dir string, env []string, path string, args ...string) *exec.Cmd {
 	cmd := exec.Command(path, args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)
+	return cmd
+}
+
+// runProc starts cmd as startProc does.
+func runProc(t testing.TB, name string, cmd *exec.Cmd) *proc {
+	t.Helper()
 	out := newLineLog(t, name)
 	cmd.Stdout = out
 	cmd.Stderr = out
@@ -209,6 +221,16 @@ func startProc(t testing.TB, name string, dir string, env []string, path string,
 	}()
 	t.Cleanup(func() { p.stop(t) })
 	return p
+}
+
+// wait waits for p to exit by itself and returns Wait's result.
+func (p *proc) wait(ctx context.Context) error {
+	select {
+	case <-p.exited:
+		return p.err
+	case <-ctx.Done():
+		return fmt.Errorf("%s still running: %w", p.name, ctx.Err())
+	}
 }
 
 // stop ends the process group of p, politely first, and waits for it.
