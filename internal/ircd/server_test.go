@@ -479,3 +479,28 @@ func TestServeSendQ(t *testing.T) {
 		c.waitFor("PONG", "after")
 	}
 }
+
+func TestServeIPv6(t *testing.T) {
+	if ln, err := net.Listen("tcp6", "[::1]:0"); err != nil {
+		t.Skipf("no IPv6 loopback here: %v", err)
+	} else {
+		ln.Close()
+	}
+	srv := startServer(t, Config{Listen: "[::1]:0"})
+	if got := srv.Addr().Addr().String(); got != "::1" {
+		t.Errorf("Addr() = %v, want [::1]:port", srv.Addr())
+	}
+	conn, err := net.DialTimeout("tcp", srv.Addr().String(), testTimeout)
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	c := newTClient(t, conn, "v6")
+	c.send("NICK six", "USER six 0 * :Six")
+	// "::1" would start a trailing parameter inside 352; the server writes 0::1.
+	c.waitFor("001", "six!six@0::1")
+	c.send("WHO six")
+	m, line := c.waitFor("352")
+	if len(m.Params) != 8 || m.Params[3] != "0::1" {
+		t.Errorf("352 = %q, want host parameter 0::1 and 8 parameters", line)
+	}
+}
