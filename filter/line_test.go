@@ -285,3 +285,50 @@ func TestLineRoundTripMatrix(t *testing.T) {
 		}
 	}
 }
+
+// lineModel is the specification of Line's input side, written plainly: the
+// records, the number of too-long errors and the pending bytes for input
+// fed in any chunking.
+func lineModel(input []byte, max int) (recs []string, nerr int, pending string) {
+	parts := bytes.Split(input, []byte("\n"))
+	tail := parts[len(parts)-1]
+	for _, p := range parts[:len(parts)-1] {
+		p = bytes.TrimSuffix(p, []byte("\r"))
+		if len(p) > max {
+			nerr++
+		} else {
+			recs = append(recs, string(p))
+		}
+	}
+	if n := len(tail); n > max+1 || n == max+1 && tail[n-1] != '\r' {
+		return recs, nerr + 1, ""
+	}
+	return recs, nerr, string(tail)
+}
+
+func FuzzLine(f *testing.F) {
+	for _, s := range []string{"a\r\nb\nc", "a\rb\r\n", "\r\n\r\n", "x\r\ny\n", "abcdefgh\r\nijkl\nq\n",
+		"PRIVMSG #a :hel", "abc\r\r\nz\n", "@a=b :n!u@h PRIVMSG #c :hi\r\n"} {
+		f.Add([]byte(s), uint16(4), uint64(1))
+		f.Add([]byte(s), uint16(0), uint64(2))
+	}
+	f.Fuzz(func(t *testing.T, input []byte, max uint16, seed uint64) {
+		l := &Line{Max: int(max % 64)}
+		got, err := decodeAll(l, randomChunks(input, seed), nil)
+		if err != nil {
+			t.Fatalf("fatal error %v", err)
+		}
+		recs, nerr, pending := lineModel(input, l.max())
+		if !slices.Equal(got.recs, recs) || len(got.errs) != nerr || got.pending != pending {
+			t.Fatalf("got %v, want recs=%q, %d errors, pending=%q", got, recs, nerr, pending)
+		}
+		for _, r := range got.recs {
+			if len(r) > l.max() || strings.IndexByte(r, '\n') >= 0 {
+				t.Fatalf("record %q is longer than %d or holds an LF", r, l.max())
+			}
+		}
+		if l.buf != nil && cap(l.buf) > lineBufSize && cap(l.buf) > 2*(l.max()+1)+len(input) {
+			t.Fatalf("buffer capacity %d for Max %d", cap(l.buf), l.max())
+		}
+	})
+}

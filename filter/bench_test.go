@@ -1,0 +1,187 @@
+package filter
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/ircsock/ircsock/internal/corpus"
+	"github.com/ircsock/ircsock/ircmsg"
+)
+
+// benchLines is the number of corpus lines in one benchmark stream.
+const benchLines = 10000
+
+// benchWire returns the corpus lines and the same lines as one CR LF
+// stream.
+func benchWire() ([][]byte, []byte) {
+	lines := corpus.Lines(benchLines, 1)
+	var wire []byte
+	for _, l := range lines {
+		wire = append(wire, l...)
+		wire = append(wire, '\r', '\n')
+	}
+	return lines, wire
+}
+
+// scanLines splits wire with a bare bufio.Scanner: the baseline.
+func scanLines(b *testing.B, wire []byte) int {
+	sc := bufio.NewScanner(bytes.NewReader(wire))
+	sc.Buffer(make([]byte, 64<<10), 64<<10)
+	n := 0
+	for sc.Scan() {
+		n++
+	}
+	if sc.Err() != nil || n != benchLines {
+		b.Fatalf("scanner: %d lines, %v", n, sc.Err())
+	}
+	return n
+}
+
+// feedChunks runs wire through s in 64 KiB reads, calling fn per record.
+func feedChunks(b *testing.B, s *Stack, wire []byte, fn func([]byte)) int {
+	n := 0
+	for len(wire) > 0 {
+		c := min(len(wire), DefaultReadSize)
+		s.Feed(wire[:c])
+		wire = wire[c:]
+		for {
+			rec, ok, err := s.Next()
+			if err != nil {
+				b.Fatalf("Next: %v", err)
+			}
+			if !ok {
+				break
+			}
+			fn(rec)
+			n++
+		}
+	}
+	if n != benchLines {
+		b.Fatalf("got %d records, want %d", n, benchLines)
+	}
+	return n
+}
+
+// decodeStream is the whole read path: bytes -> Stack[Line] -> IRCv3 ->
+// Message (reused).
+func decodeStream(b *testing.B, s *Stack, codec IRCv3, m *ircmsg.Message, wire []byte) {
+	feedChunks(b, s, wire, func(rec []byte) {
+		if err := codec.DecodeInto(m, rec); err != nil {
+			b.Fatalf("DecodeInto(%q): %v", rec, err)
+		}
+	})
+}
+
+func reportLines(b *testing.B, lines int) {
+	b.ReportMetric(float64(lines)*float64(b.N)/b.Elapsed().Seconds(), "lines/s")
+}
+
+// BenchmarkDecodeStream compares the whole read path with a bare line
+// split of the same bytes, in one run.
+func BenchmarkDecodeStream(b *testing.B) {
+	_, wire := benchWire()
+	b.Run("Scanner", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(wire)))
+		for b.Loop() {
+			scanLines(b, wire)
+		}
+		reportLines(b, benchLines)
+	})
+	b.Run("StackLineIRCv3", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(wire)))
+		s := NewStack(&Line{})
+		var m ircmsg.Message
+		var codec IRCv3
+		for b.Loop() {
+			decodeStream(b, s, codec, &m, wire)
+		}
+		reportLines(b, benchLines)
+	})
+	b.Run("MessageReader", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(wire)))
+		for b.Loop() {
+			mr := NewMessageReader(bytes.NewReader(wire), NewStack(&Line{}), IRCv3{})
+			n := 0
+			for {
+				_, err := mr.ReadMessage()
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+				n++
+			}
+			if n != benchLines {
+				b.Fatalf("read %d messages", n)
+			}
+		}
+		reportLines(b, benchLines)
+	})
+}
+
+// BenchmarkDecodeStreamRatio times the bare split and the whole read path
+// alternately in each iteration, so that both see the same machine load,
+// and reports how many times slower the read path is ("x-scanner"; the
+// target is at most 6).
+func BenchmarkDecodeStreamRatio(b *testing.B) {
+	_, wire := benchWire()
+	s := NewStack(&Line{})
+	var m ircmsg.Message
+	var codec IRCv3
+	var scan, full time.Duration
+	b.SetBytes(int64(len(wire)))
+	for b.Loop() {
+		t0 := time.Now()
+		scanLines(b, wire)
+		t1 := time.Now()
+		decodeStream(b, s, codec, &m, wire)
+		full += time.Since(t1)
+		scan += t1.Sub(t0)
+	}
+	b.ReportMetric(float64(full)/float64(scan), "x-scanner")
+}
+
+// BenchmarkLine is the framer alone over the corpus stream.
+func BenchmarkLine(b *testing.B) {
+	_, wire := benchWire()
+	b.ReportAllocs()
+	b.SetBytes(int64(len(wire)))
+	s := NewStack(&Line{})
+	for b.Loop() {
+		feedChunks(b, s, wire, func([]byte) {})
+	}
+	reportLines(b, benchLines)
+}
+
+// BenchmarkStackPut is the write path of records into a reused buffer,
+// flushed every 64 lines as a writer batches.
+func BenchmarkStackPut(b *testing.B) {
+	lines, wire := benchWire()
+	b.ReportAllocs()
+	b.SetBytes(int64(len(wire)))
+	s := NewStack(&Line{})
+	dst := make([]byte, 0, 64<<10)
+	for b.Loop() {
+		for i, l := range lines {
+			var err error
+			if dst, err = s.Put(dst, l); err != nil {
+				b.Fatal(err)
+			}
+			if i%64 == 63 {
+				if dst, err = s.Flush(dst); err != nil {
+					b.Fatal(err)
+				}
+				dst = dst[:0]
+			}
+		}
+		dst = dst[:0]
+	}
+	reportLines(b, benchLines)
+}
