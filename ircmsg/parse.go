@@ -146,8 +146,9 @@ func (l Limits) ParseStringInto(m *Message, line string) error {
 func (m *Message) ParseString(line string) error { return Limits{}.ParseStringInto(m, line) }
 
 func (m *Message) reset() {
-	clear(m.Tags)
-	clear(m.Params)
+	// The whole capacity: a failed parse may have written past len.
+	clear(m.Tags[:cap(m.Tags)])
+	clear(m.Params[:cap(m.Params)])
 	m.Tags = m.Tags[:0]
 	m.Params = m.Params[:0]
 	m.Source = ""
