@@ -7,7 +7,11 @@ import "errors"
 // Feed hands the decoder a chunk. The decoder may keep a reference to p
 // (instead of copying it) until Next next returns ok == false with a nil
 // error, or until Pending is called; the caller must not modify p before
-// then. Feed never fails: errors are reported by Next.
+// then. Feed never fails: errors are reported by Next. Feed may be called
+// again before Next has drained the decoder (a [Stack] does so when it
+// moves bytes between layers); the new chunk then follows the old one, at
+// the cost of a copy. A caller that wants bounded memory drains the
+// decoder with Next after each Feed, as [Stack] and [Reader] do.
 //
 // Next returns the next complete record:
 //   - rec, true, nil: a record. rec aliases the decoder's buffers and is
