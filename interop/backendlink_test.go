@@ -140,8 +140,17 @@ type backendLink struct {
 
 // send queues every line with one Send each, without yielding between
 // them, so that the Backend may write them in one flush. After our SERVER
-// line the output is compressed; when ngircd dialled us, the input too,
-// because ngircd sends nothing after its SERVER until it has our SERVER.
+// line the output is compressed (SetCompressedLink: exact, at that point
+// of the queue).
+//
+// When ngircd dialled us, its SERVER line had already been read before
+// the controller could arm CompressInputAfter (ListenerOpen is delivered
+// while the connection is already reading), so the input is switched with
+// SetCompressedLinkNow right after our SERVER is queued. That is exact as
+// long as the switch reaches the reading goroutine before ngircd's first
+// compressed bytes, which ngircd sends only after receiving our SERVER: a
+// window of one function call against a network round trip, not a
+// guarantee. The Backend has no input-only "now" switch to close it.
 func (l *backendLink) send(t testing.TB, lines ...string) {
 	id := l.conn.ID()
 	for _, line := range lines {

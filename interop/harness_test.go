@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -32,6 +33,13 @@ func needBinary(t testing.TB, name, pkg string) string {
 	path, err := exec.LookPath(name)
 	if err == nil {
 		return path
+	}
+	// Daemons such as ngircd live in sbin, which a non-root PATH often
+	// lacks.
+	for _, dir := range []string{"/usr/sbin", "/usr/local/sbin", "/sbin"} {
+		if p, serr := exec.LookPath(filepath.Join(dir, name)); serr == nil {
+			return p
+		}
 	}
 	msg := fmt.Sprintf("peer %q not installed (apt-get install -y %s): %v", name, pkg, err)
 	if underCI() {

@@ -2,6 +2,7 @@ package interop
 
 import (
 	"context"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -79,6 +80,10 @@ func TestWeechatWithServeTLS(t *testing.T) {
 	bob.expect(ctx, t, "weechat's JOIN", func(l rawLine) bool {
 		return l.Command == "JOIN" && l.Nick() == weeNick && l.Param(0) == channel
 	})
+	// The FIFO is made by the /set at startup, long before the JOIN.
+	if _, err := os.Stat(fifo); err != nil {
+		t.Fatalf("weechat's FIFO is missing (is the fifo plugin, Debian package weechat-plugins, installed?): %v", err)
+	}
 	if _, err := s.proc.out.wait(ctx, regexp.MustCompile(`msg=registered .*nick=`+weeNick+` .*tls=true`)); err != nil {
 		t.Errorf("serve did not log weechat's registration over TLS: %v", err)
 	}
