@@ -8,7 +8,8 @@
 // [Limits] and, with a reused Message, costs one allocation per line.
 // [Format.Append] and [Message.AppendTo] write a Message into a caller's
 // buffer without allocating, refusing anything that would not read back as
-// the same message. [Message.Tag], [Message.SetTag] and [Message.DeleteTag]
+// the same message; [Format.Truncate] shortens the last parameter of one
+// that is too long. [Message.Tag], [Message.SetTag] and [Message.DeleteTag]
 // edit tags in place; [SplitSource] splits "nick!user@host"; [ValidTagKey]
 // checks a key against IRCv3 message-tags.
 //

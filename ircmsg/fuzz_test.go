@@ -3,6 +3,7 @@ package ircmsg_test
 import (
 	"bytes"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -108,6 +109,7 @@ func FuzzFormat(f *testing.F) {
 	f.Add("a", "", "b", "\r\n", "", "PING", ":x", "", "", uint8(1), true)
 	f.Add("bad key", "v", "a", "v", "s s", "CMD", "a b", "", "", uint8(2), false)
 	f.Add("a", "1", "a", "2", "s", "001", "nick", "", "\x00", uint8(3), true)
+	f.Add("a", "", "", "", "s", "PRIVMSG", "#c", strings.Repeat("é", 300), "", uint8(2), true)
 	f.Fuzz(func(t *testing.T, k1, v1, k2, v2, source, command, p1, p2, p3 string, n uint8, colonify bool) {
 		m := &ircmsg.Message{Source: source, Command: command}
 		if k1 != "" || v1 != "" {
@@ -128,6 +130,17 @@ func FuzzFormat(f *testing.F) {
 			}
 			if string(out) != "abc" || bytes.ContainsFunc(dst[3:cap(dst)], func(r rune) bool { return r != 0 }) {
 				t.Fatalf("Append wrote on error %v: %q", err, dst[:cap(dst)])
+			}
+			if errors.Is(err, ircmsg.ErrBodyTooLong) {
+				// Truncate either makes it fit or leaves it as it was.
+				before := m.Clone()
+				if terr := form.Truncate(m); terr != nil {
+					if d := cmp.Diff(before, m, msgOpts); d != "" {
+						t.Fatalf("Truncate failed (%v) but changed m (-before +after):\n%s", terr, d)
+					}
+				} else if _, err := form.Append(nil, m); err != nil {
+					t.Fatalf("Append after a successful Truncate: %v", err)
+				}
 			}
 			return
 		}
