@@ -57,7 +57,8 @@ import (
 // "filter: layer 0 (*filter.Line): filter: line too long (Line.Max 8701)";
 // [IsRecordError] and errors.Is still see through it. A per-record error
 // spoils one record and the Stack goes on; a fatal error is sticky, per
-// direction.
+// direction, until the layer that returned it is removed (so a reader can
+// Shift out a [Zlib] that reported [ErrZlibStreamEnd] and read on).
 //
 // A Stack, like its layers, is used from one goroutine at a time.
 type Stack struct {
