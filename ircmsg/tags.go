@@ -74,11 +74,16 @@ func escapedLen(value string) int {
 }
 
 // appendEscaped appends value escaped per IRCv3 message-tags. The caller has
-// checked it holds no NUL.
+// checked it holds no NUL. Runs without escapes are copied whole.
 func appendEscaped(dst []byte, value string) []byte {
+	start := 0
 	for i := 0; i < len(value); i++ {
-		c := value[i]
-		switch c {
+		if escapeClass[value[i]] == 0 {
+			continue
+		}
+		dst = append(dst, value[start:i]...)
+		start = i + 1
+		switch value[i] {
 		case ';':
 			dst = append(dst, '\\', ':')
 		case ' ':
@@ -89,11 +94,9 @@ func appendEscaped(dst []byte, value string) []byte {
 			dst = append(dst, '\\', 'r')
 		case '\n':
 			dst = append(dst, '\\', 'n')
-		default:
-			dst = append(dst, c)
 		}
 	}
-	return dst
+	return append(dst, value[start:]...)
 }
 
 // unescapeInPlace unescapes the tag value b per IRCv3 message-tags and
