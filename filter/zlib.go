@@ -1,0 +1,331 @@
+package filter
+
+import (
+	"errors"
+	"fmt"
+
+	kzlib "github.com/klauspost/compress/zlib"
+)
+
+// Errors of [Zlib]'s decoder. All three are fatal and sticky: once Next
+// has returned one, it returns it again on every later call.
+var (
+	// ErrZlibCorrupt means the compressed input is not a valid zlib
+	// stream: a bad header, a bad block, a code or distance that cannot
+	// be, or an Adler-32 mismatch. Next wraps it with what was wrong and
+	// the offset of the bad byte in the compressed stream.
+	ErrZlibCorrupt = errors.New("filter: zlib stream corrupt")
+
+	// ErrZlibStreamEnd means the peer finished its zlib stream (a final
+	// block and the Adler-32 trailer) and all its output has been
+	// returned. Real IRC peers never finish the stream of a live link, so
+	// this ends it, unless the caller expected it: the bytes after the
+	// trailer are then available from Pending (for example plaintext, to
+	// be read after shifting the Zlib layer out of a Stack).
+	ErrZlibStreamEnd = errors.New("filter: zlib stream ended")
+
+	// ErrInflateLimit means the input inflates to more than [Zlib.MaxRatio]
+	// allows: a decompression bomb, or a setting too small for the peer.
+	// Next wraps it with the numbers.
+	ErrInflateLimit = errors.New("filter: inflate limit exceeded")
+)
+
+// Zlib's fixed sizes.
+const (
+	// zlibChunk is the most output one call to Next returns. It bounds the
+	// buffer of the layer above (a Line keeps a partial line, not a whole
+	// burst) and the work done per call.
+	zlibChunk = 16 << 10
+
+	// zlibSlack is the output allowed beyond MaxRatio times the input,
+	// so that a short burst of very repetitive lines is never refused.
+	zlibSlack = 64 << 10
+
+	// DefaultMaxRatio is the inflate limit used when [Zlib.MaxRatio] is
+	// zero. IRC traffic deflates 3 to 10 times; deflate itself cannot
+	// exceed about 1032 times, which is what a bomb of zeros reaches.
+	DefaultMaxRatio = 256
+)
+
+// Zlib is the zlib compression layer of a link (POE::Filter::Zlib::Stream):
+// one zlib stream (RFC 1950 framing around RFC 1951 deflate) in each
+// direction for the life of the link. The zero value is ready to use, with
+// the default level and inflate limit. The two halves are independent and
+// each allocates its state on first use, so a Zlib that only reads (or only
+// writes) costs nothing for the other direction, and one that does neither
+// costs the size of the struct. One Zlib is used from one goroutine at a
+// time.
+//
+// # Writing
+//
+// Put compresses a record into the stream; the compressor may hold output
+// back. Flush ends the batch with a Z_SYNC_FLUSH (an empty stored block,
+// 00 00 ff ff), after which the peer can decode every record put so far.
+// The stream is never finished: real peers (ngircd) drop a link whose
+// stream ends. Compression uses github.com/klauspost/compress.
+//
+// # Reading
+//
+// Feed accepts the compressed stream split at any byte, from peers that
+// sync-flush, full-flush, partial-flush (Z_PARTIAL_FLUSH leaves an empty
+// fixed block that ends mid-byte) or do not flush within a burst. The
+// inflater is resumable and has no goroutine: when the input ends in the
+// middle of a block, Next returns what it has inflated and continues from
+// there after the next Feed.
+//
+// Next returns the inflated bytes in chunks of at most 16 KiB; a chunk
+// aliases the decoder's window and is valid until the next call to Feed,
+// Next, Pending or Reset. The decoder never keeps inflated output between
+// calls: what it has inflated, it returns. It also stops at every flush
+// point: once it has consumed a sync or full flush marker (an empty stored
+// block), Next returns the output before it and reads no further until it
+// is called again; the chunk is empty if the marker came first. So when a
+// Stack's line framer yields the last line a peer sent before it stopped
+// compressing, and the flush marker after that line had arrived, the Zlib
+// layer has consumed exactly up to the marker and Pending returns exactly
+// the bytes after it. If the marker had not fully arrived, the line came
+// out with the input that ended before it; [Zlib.Synced] then reports
+// false, and the caller can feed what follows and call Next until Synced
+// reports true (Next returns an empty chunk at the marker), then take
+// Pending: [Stack.Shift] does this.
+//
+// A finished stream (a final block and the Adler-32 trailer) is not
+// followed by a new one: once all its output has been returned, Next
+// returns [ErrZlibStreamEnd] and Pending returns exactly the bytes after
+// the trailer. A corrupt stream is [ErrZlibCorrupt]; too much output for
+// the input is [ErrInflateLimit]. All three are fatal and sticky; any
+// output decoded before the error is returned first.
+//
+// Pending returns the compressed bytes fed but not consumed and forgets
+// them. The inflater's state (window, current block, and up to 7 bits of a
+// partly consumed byte) is kept, so feeding the result back continues the
+// stream exactly.
+//
+// # Memory
+//
+// The decoder's state is about 38 KiB (a 32 KiB window that is also the
+// output buffer, and the Huffman tables) and is allocated on the first
+// Feed; it also keeps a copy of at most one partial unit of input (under
+// 600 bytes, plus what Feed stitches to it) once Next has asked for more
+// input. The encoder is klauspost's zlib writer, allocated on the first
+// Put. [Zlib.Reset] releases both.
+type Zlib struct {
+	// Level is the compression level of the write half: 1 (fastest) to 9
+	// (smallest output). Zero means the default, level 5 of
+	// klauspost/compress (its DefaultCompression). A value klauspost does
+	// not accept makes the first Put fail.
+	Level int
+
+	// MaxRatio is the inflate limit: the decoder produces at most
+	// MaxRatio bytes of output per byte of compressed input fed, plus 64
+	// KiB, counted over the life of the stream. Going past it is
+	// [ErrInflateLimit]. Zero means [DefaultMaxRatio] (256); a negative
+	// value means no limit. Memory does not depend on it (output is
+	// streamed in chunks); it bounds the work a peer can make the reader
+	// do for each byte it sends. Legitimate IRC bursts stay far below:
+	// even thousands of lines sync-flushed as one batch deflate about 10
+	// to 50 times.
+	MaxRatio int
+
+	dec  *inflater
+	derr error // sticky decoder error
+	fed  int64 // compressed bytes fed and not handed back
+
+	enc *deflater
+}
+
+var _ Filter = (*Zlib)(nil)
+
+// NewZlib returns a Zlib with the default settings, the same as a zero
+// Zlib.
+func NewZlib() *Zlib { return &Zlib{} }
+
+// Feed adds compressed input. The decoder may keep a reference to p until
+// Next returns ok == false with a nil error, or until Pending is called;
+// then it copies at most one partial unit of input.
+func (z *Zlib) Feed(p []byte) {
+	if len(p) == 0 {
+		return
+	}
+	if z.dec == nil {
+		z.dec = newInflater(false)
+	}
+	z.fed += int64(len(p))
+	z.dec.feed(p)
+}
+
+// Next returns the next chunk of inflated output:
+//   - rec, true, nil: up to 16 KiB of output, valid until the next call to
+//     Feed, Next, Pending or Reset. A chunk ends where the input ran out,
+//     at a flush marker, or at the size limit; it has no other meaning
+//     (records of the layer above may span chunks). It is empty only when
+//     a flush marker was consumed with no output before it.
+//   - nil, false, nil: all input is consumed (or the rest is an
+//     incomplete piece of the stream); Feed more.
+//   - nil, false, err: [ErrZlibCorrupt], [ErrZlibStreamEnd] or
+//     [ErrInflateLimit], possibly wrapped; fatal and sticky.
+func (z *Zlib) Next() ([]byte, bool, error) {
+	if z.derr != nil {
+		return nil, false, z.derr
+	}
+	f := z.dec
+	if f == nil {
+		return nil, false, nil
+	}
+	max := zlibChunk
+	limited := false
+	if ratio := int64(z.MaxRatio); ratio >= 0 {
+		if ratio == 0 {
+			ratio = DefaultMaxRatio
+		}
+		allow := ratio*z.fed + zlibSlack
+		if room := allow - f.total; room < int64(max) {
+			max, limited = int(room), true
+			if room < 0 {
+				max = 0
+			}
+		}
+	}
+	out, st := f.run(max)
+	switch st {
+	case runErr:
+		z.derr = f.err
+	case runEnd:
+		z.derr = ErrZlibStreamEnd
+	case runFull:
+		if len(out) == 0 && limited {
+			z.derr = fmt.Errorf("%w: %d bytes inflated from %d compressed (Zlib.MaxRatio %d)",
+				ErrInflateLimit, f.total, z.fed, z.MaxRatio)
+		}
+	case runMore:
+		if len(out) == 0 {
+			f.detach()
+			return nil, false, nil
+		}
+	case runFlush:
+		return out, true, nil // possibly empty: see the type's doc
+	}
+	if len(out) > 0 {
+		return out, true, nil
+	}
+	if z.derr == nil {
+		// A full run with no output and no limit cannot happen (the
+		// window always has room at the start of a run); report it
+		// rather than loop.
+		z.derr = fmt.Errorf("%w: inflater made no progress", ErrZlibCorrupt)
+	}
+	return nil, false, z.derr
+}
+
+// Pending returns the compressed bytes fed but not consumed and forgets
+// them; the result is valid until the next call to Feed. After
+// [ErrZlibStreamEnd] they are exactly the bytes after the trailer. The
+// decoding state is kept: feeding the bytes back continues the stream.
+func (z *Zlib) Pending() []byte {
+	if z.dec == nil {
+		return nil
+	}
+	p := z.dec.pending()
+	z.fed -= int64(len(p))
+	return p
+}
+
+// Synced reports whether the decoder stands where a peer's compressed data
+// may stop: before any input, right after a sync or full flush marker, or
+// after the end of the stream. Only then does Pending hold exactly what
+// the peer sent after its compressed data; a layer change made elsewhere
+// (mid-block, or after a Z_PARTIAL_FLUSH, which leaves a partial byte)
+// would cut the stream. A Stack that removes a Zlib layer can use it to
+// check that the switch is exact.
+func (z *Zlib) Synced() bool {
+	f := z.dec
+	if f == nil {
+		return true
+	}
+	return f.atFlush || f.state == stDone || (f.state == stHeader && f.consumed() == 0)
+}
+
+// Reset discards both streams and their memory, keeping the settings: the
+// next Feed starts reading a new zlib stream, the next Put starts writing
+// one. A Zlib can so be reused for another link, or release the memory of
+// a link that stopped compressing.
+func (z *Zlib) Reset() {
+	z.dec, z.derr, z.fed, z.enc = nil, nil, 0, nil
+}
+
+// A deflater is the write half: klauspost's zlib writer appending to the
+// buffer of the current call.
+type deflater struct {
+	w     *kzlib.Writer
+	out   appendWriter
+	err   error
+	dirty bool // a Put since the last Flush
+}
+
+// appendWriter is an io.Writer that appends to a slice: Put points it at
+// the caller's dst, so compressed bytes are written there directly.
+type appendWriter struct{ b []byte }
+
+func (a *appendWriter) Write(p []byte) (int, error) {
+	a.b = append(a.b, p...)
+	return len(p), nil
+}
+
+func (z *Zlib) encoder() (*deflater, error) {
+	if z.enc == nil {
+		level := z.Level
+		if level == 0 {
+			level = kzlib.DefaultCompression
+		}
+		d := &deflater{}
+		w, err := kzlib.NewWriterLevel(&d.out, level)
+		if err != nil {
+			d.err = fmt.Errorf("filter: Zlib.Level %d: %w", z.Level, err)
+		}
+		d.w = w
+		z.enc = d
+	}
+	return z.enc, z.enc.err
+}
+
+// Put compresses rec into the stream and appends whatever compressed
+// output is ready to dst (possibly nothing: the compressor holds output
+// back until Flush). Errors come from an invalid Level or the compressor
+// and are sticky.
+func (z *Zlib) Put(dst, rec []byte) ([]byte, error) {
+	d, err := z.encoder()
+	if err != nil {
+		return dst, err
+	}
+	d.out.b = dst
+	d.dirty = true
+	_, err = d.w.Write(rec)
+	dst, d.out.b = d.out.b, nil
+	if err != nil {
+		d.err = fmt.Errorf("filter: zlib compress: %w", err)
+	}
+	return dst, d.err
+}
+
+// Flush appends the compressed output held back and a Z_SYNC_FLUSH
+// marker, so that the peer can decode every record put so far. With no
+// Put since the last Flush (or none at all) there is nothing to flush, and
+// it appends nothing: a second marker in a row would be read by a peer
+// that stops decompressing at the first one as data after it.
+func (z *Zlib) Flush(dst []byte) ([]byte, error) {
+	d := z.enc
+	if d == nil {
+		return dst, nil
+	}
+	if d.err != nil || !d.dirty {
+		return dst, d.err
+	}
+	d.dirty = false
+	d.out.b = dst
+	err := d.w.Flush()
+	dst, d.out.b = d.out.b, nil
+	if err != nil {
+		d.err = fmt.Errorf("filter: zlib flush: %w", err)
+	}
+	return dst, d.err
+}
