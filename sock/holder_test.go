@@ -1,2 +1,3 @@
 package sock
+
 func holderMain() bool { return false }

@@ -84,6 +84,8 @@ type Listener struct {
 	loop    sync.WaitGroup
 	conns   sync.WaitGroup
 	mu      sync.Mutex
+	started bool
+	stopped bool
 	open    int
 	perAddr map[netip.Addr]int
 }
@@ -153,7 +155,14 @@ func (l *Listener) Port() int { return int(l.addr.Port()) }
 func (l *Listener) TLS() bool { return l.cfg.TLS != nil }
 
 // Start starts the accept loop on its own goroutine.
+// Start after Close does nothing.
 func (l *Listener) Start() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.started || l.stopped {
+		return
+	}
+	l.started = true
 	l.loop.Add(1)
 	go l.acceptLoop()
 }
@@ -161,6 +170,9 @@ func (l *Listener) Start() {
 // Close stops accepting and waits for the accept loop; the connections
 // already accepted go on (see [Listener.Wait]).
 func (l *Listener) Close() error {
+	l.mu.Lock()
+	l.stopped = true
+	l.mu.Unlock()
 	var err error
 	l.once.Do(func() {
 		close(l.quit)

@@ -17,6 +17,7 @@ import (
 const (
 	DefaultMaxSendQ     = 1 << 20
 	DefaultDrainTimeout = 10 * time.Second
+	DefaultLinger       = 2 * time.Second
 )
 
 // ReasonSendQ is the close reason of a wheel whose send queue went past
@@ -53,6 +54,12 @@ type WheelConfig struct {
 	// to be written and for the peer to close after it. Zero means
 	// [DefaultDrainTimeout].
 	DrainTimeout time.Duration
+	// Linger is how long a graceful disconnect, once its queue is written
+	// and its write side shut, keeps reading while waiting for the peer to
+	// close, so that unread input does not turn the close into a reset that
+	// destroys data still in flight. Zero means [DefaultLinger]; it never
+	// exceeds DrainTimeout.
+	Linger time.Duration
 }
 
 // A Handler receives what a [Wheel] reads. Record, RecordError and Closed
@@ -100,6 +107,7 @@ type Wheel struct {
 	maxSendQ int32
 	idle     time.Duration
 	drain    time.Duration
+	linger   time.Duration
 	lastSeen atomic.Int64
 	dead     atomic.Bool // hard close requested: stop delivering records
 
@@ -157,6 +165,11 @@ func NewWheel(conn net.Conn, in, out filter.Filter, h Handler, cfg WheelConfig) 
 	if w.drain <= 0 {
 		w.drain = DefaultDrainTimeout
 	}
+	w.linger = cfg.Linger
+	if w.linger <= 0 {
+		w.linger = DefaultLinger
+	}
+	w.linger = min(w.linger, w.drain)
 	if tc, ok := conn.(*net.TCPConn); ok {
 		if rc, err := tc.SyscallConn(); err == nil {
 			w.raw = rc
@@ -589,6 +602,11 @@ func (w *Wheel) shutdownWrite() {
 	type closeWriter interface{ CloseWrite() error }
 	if cw, ok := w.conn.(closeWriter); ok {
 		if err := cw.CloseWrite(); err == nil {
+			w.wmu.Lock()
+			if w.drainT != nil && !w.closed {
+				w.drainT.Reset(w.linger)
+			}
+			w.wmu.Unlock()
 			return
 		}
 	}

@@ -1,0 +1,681 @@
+package ircsock
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ircsock/ircsock/ircmsg"
+	"github.com/ircsock/ircsock/sock"
+)
+
+// Defaults of the zero Config and ListenerConfig fields.
+const (
+	DefaultMaxLine          = 8703
+	DefaultMaxSendQ         = sock.DefaultMaxSendQ
+	DefaultEvents           = 1024
+	DefaultConnectTimeout   = sock.DefaultConnectTimeout
+	DefaultHandshakeTimeout = sock.DefaultHandshakeTimeout
+	DefaultDrainTimeout     = sock.DefaultDrainTimeout
+	DefaultIdle             = 180 * time.Second
+)
+
+// Reasons of Disconnect events the Backend chooses itself.
+const (
+	// ReasonClientDisconnect is used by Disconnect and DisconnectNow when
+	// they are given an empty reason (the original's default).
+	ReasonClientDisconnect = "Client disconnect"
+	// ReasonShutdown is the reason of every connection closed by Shutdown
+	// or Close.
+	ReasonShutdown = "Server shutdown"
+	// ReasonSendQ is the reason when a connection's send queue overflows.
+	ReasonSendQ = sock.ReasonSendQ
+)
+
+// Errors returned by Backend methods.
+var (
+	// ErrClosed is returned by calls made after Shutdown or Close began.
+	ErrClosed = errors.New("ircsock: backend closed")
+	// ErrUnknownConn means the connection id is unknown or already gone.
+	ErrUnknownConn = errors.New("ircsock: unknown connection")
+	// ErrUnknownListener means the listener id is unknown or removed.
+	ErrUnknownListener = errors.New("ircsock: unknown listener")
+	// ErrDisconnecting means the connection is already disconnecting.
+	ErrDisconnecting = errors.New("ircsock: connection already disconnecting")
+	// ErrAlreadyCompressed means compression was asked for twice in the
+	// same direction; two zlib layers are never stacked.
+	ErrAlreadyCompressed = errors.New("ircsock: link already compressed")
+	// ErrNotCompressed means UnsetCompressedLink found nothing to remove.
+	ErrNotCompressed = errors.New("ircsock: link not compressed")
+	// ErrNoTLSConfig means a listener asked for TLS with no configuration.
+	ErrNoTLSConfig = errors.New("ircsock: TLS requested without a certificate")
+)
+
+// SendError reports the targets a Send could not queue to. The message
+// was queued to every other target.
+type SendError struct {
+	IDs  []ConnID
+	Errs []error // Errs[i] is why IDs[i] failed (ErrUnknownConn, ...)
+}
+
+func (e *SendError) Error() string {
+	if len(e.IDs) == 1 {
+		return fmt.Sprintf("ircsock: send to %d: %v", e.IDs[0], e.Errs[0])
+	}
+	return fmt.Sprintf("ircsock: send failed for %d connections (first %d: %v)", len(e.IDs), e.IDs[0], e.Errs[0])
+}
+
+// Unwrap returns the per-target errors, so errors.Is(err, ErrUnknownConn)
+// works.
+func (e *SendError) Unwrap() []error { return e.Errs }
+
+// Backend is the POEx::IRC::Backend API in Go: it owns listeners,
+// connectors and connections and reports everything on one channel.
+//
+// Every method may be called from any goroutine, including the controller
+// goroutine that reads Events: none of them waits for the controller.
+type Backend struct {
+	cfg      Config
+	events   chan Event
+	quit     chan struct{} // closed by Close: blocked sends give up
+	ctx      context.Context
+	cancel   context.CancelFunc
+	maxLine  int
+	closing  atomic.Bool
+	quitOnce sync.Once
+	endOnce  sync.Once
+	ended    chan struct{} // closed once the events channel is closed
+
+	mu         sync.RWMutex
+	conns      map[ConnID]*Conn
+	listeners  map[ListenerID]*Listener
+	connectors map[ConnectorID]*Connector
+	socks      []*sock.Listener // every listener ever started, to Wait
+
+	nextConn, nextListener, nextConnector atomic.Uint64
+	dialers                               sync.WaitGroup
+
+	// The pump delivers events produced where blocking is not allowed
+	// (on the controller's own calls, in timers), in FIFO order.
+	pmu     sync.Mutex
+	pq      []pumpItem
+	pumping bool
+	pumpWG  sync.WaitGroup
+
+	scratch sync.Pool
+}
+
+type pumpItem struct {
+	ev    Event
+	after func()
+	conn  *Conn
+}
+
+// New starts a Backend (spawn). Its first event is [Registered].
+func New(cfg Config) *Backend {
+	n := cfg.Events
+	if n <= 0 {
+		n = DefaultEvents
+	}
+	b := &Backend{
+		cfg:        cfg,
+		events:     make(chan Event, n),
+		quit:       make(chan struct{}),
+		ended:      make(chan struct{}),
+		conns:      make(map[ConnID]*Conn),
+		listeners:  make(map[ListenerID]*Listener),
+		connectors: make(map[ConnectorID]*Connector),
+		maxLine:    cfg.MaxLine,
+	}
+	if b.maxLine <= 0 {
+		b.maxLine = DefaultMaxLine
+	}
+	b.scratch.New = func() any { s := make([]byte, 0, 1024); return &s }
+	b.ctx, b.cancel = context.WithCancel(context.Background())
+	b.events <- Registered{Backend: b}
+	return b
+}
+
+// Events returns the channel on which every event is delivered, in order,
+// to the one controller (register). It is closed after the last event.
+//
+// The channel is bounded (Config.Events). When it is full, the goroutines
+// reading connections wait, which stops reading their sockets, so TCP
+// flow control slows the peers down: input is never dropped. A controller
+// must therefore keep reading, including while Shutdown runs.
+func (b *Backend) Events() <-chan Event { return b.events }
+
+// send delivers ev, waiting while the channel is full, unless Close.
+func (b *Backend) send(ev Event) {
+	select {
+	case b.events <- ev:
+	case <-b.quit:
+	}
+}
+
+// post queues ev for the pump without blocking. A conn event is dropped
+// once that connection's Disconnect is queued, so it never comes after.
+func (b *Backend) post(ev Event, c *Conn, after func()) {
+	b.pmu.Lock()
+	if c != nil {
+		if c.gone {
+			b.pmu.Unlock()
+			return
+		}
+		if _, ok := ev.(Disconnect); ok {
+			c.gone = true
+		}
+	}
+	b.pq = append(b.pq, pumpItem{ev: ev, after: after, conn: c})
+	if !b.pumping {
+		b.pumping = true
+		b.pumpWG.Add(1)
+		go b.pump()
+	}
+	b.pmu.Unlock()
+}
+
+func (b *Backend) pump() {
+	defer b.pumpWG.Done()
+	b.pmu.Lock()
+	for len(b.pq) > 0 {
+		it := b.pq[0]
+		b.pq[0] = pumpItem{}
+		b.pq = b.pq[1:]
+		b.pmu.Unlock()
+		b.send(it.ev)
+		if _, ok := it.ev.(ConnectionIdle); ok {
+			b.pmu.Lock()
+			it.conn.idleQueued = false
+			b.pmu.Unlock()
+		}
+		if it.after != nil {
+			it.after()
+		}
+		b.pmu.Lock()
+	}
+	b.pq = nil
+	b.pumping = false
+	b.pmu.Unlock()
+}
+
+// Listener is a listening socket and its settings.
+type Listener struct {
+	id   ListenerID
+	sl   *sock.Listener
+	addr netip.AddrPort
+	tls  bool
+	idle time.Duration
+	args any
+	cfg  ListenerConfig
+}
+
+// ID returns the listener's id.
+func (l *Listener) ID() ListenerID { return l.id }
+
+// Addr returns the bound address (unmapped).
+func (l *Listener) Addr() netip.Addr { return l.addr.Addr() }
+
+// Port returns the real bound port, also for a requested port 0.
+func (l *Listener) Port() int { return int(l.addr.Port()) }
+
+// TLS reports whether the listener speaks TLS.
+func (l *Listener) TLS() bool { return l.tls }
+
+// Idle returns the idle time of the listener's connections (negative:
+// none).
+func (l *Listener) Idle() time.Duration { return l.idle }
+
+// Args returns ListenerConfig.Args.
+func (l *Listener) Args() any { return l.args }
+
+// CreateListener binds and starts accepting. It reports the result both
+// as its return value and as a ListenerCreated or ListenerFailure event;
+// ListenerCreated is delivered before any ListenerOpen of the listener,
+// and never for a listener that failed. Refused and failed connections
+// are reported as ListenerFailure with Op "accept" (the listener backs
+// off and goes on), "tls" (a failed handshake) or "limit" (MaxConns or
+// MaxConnsPerIP).
+func (b *Backend) CreateListener(cfg ListenerConfig) (*Listener, error) {
+	if b.closing.Load() {
+		return nil, ErrClosed
+	}
+	l := &Listener{id: ListenerID(b.nextListener.Add(1)), idle: cfg.Idle, args: cfg.Args, cfg: cfg}
+	if l.idle == 0 {
+		l.idle = DefaultIdle
+	}
+	tcfg, err := b.listenerTLS(cfg)
+	if err != nil {
+		b.post(ListenerFailure{Listener: l, Op: "tls", Err: err}, nil, nil)
+		return nil, err
+	}
+	l.tls = tcfg != nil
+	sl, err := sock.Listen(sock.ListenConfig{
+		Addr: cfg.Addr, Port: cfg.Port, IPv6: cfg.IPv6, Listener: cfg.Listener,
+		TLS: tcfg, HandshakeTimeout: b.cfg.HandshakeTimeout,
+		MaxConns: cfg.MaxConns, MaxConnsPerIP: cfg.MaxConnsPerIP,
+	}, listenHandler{b, l})
+	if err != nil {
+		op := "bind"
+		var le *sock.ListenError
+		if errors.As(err, &le) {
+			op = le.Op
+		}
+		b.post(ListenerFailure{Listener: l, Op: op, Errno: sock.Errno(err), Err: err}, nil, nil)
+		return nil, err
+	}
+	l.sl, l.addr = sl, sl.Addr()
+	b.mu.Lock()
+	if b.closing.Load() {
+		b.mu.Unlock()
+		_ = sl.Close()
+		return nil, ErrClosed
+	}
+	b.listeners[l.id] = l
+	b.socks = append(b.socks, sl)
+	b.mu.Unlock()
+	// Accept only once ListenerCreated is in the channel, so that it
+	// precedes every ListenerOpen of this listener.
+	b.post(ListenerCreated{Listener: l}, nil, func() {
+		b.mu.RLock()
+		_, live := b.listeners[l.id]
+		b.mu.RUnlock()
+		if live {
+			sl.Start()
+		}
+	})
+	return l, nil
+}
+
+func (b *Backend) listenerTLS(cfg ListenerConfig) (*tls.Config, error) {
+	switch {
+	case cfg.TLS != nil:
+		return cfg.TLS, nil
+	case cfg.CertFile != "" || cfg.KeyFile != "":
+		cert, err := tls.LoadX509KeyPair(cfg.CertFile, cfg.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("ircsock: listener certificate: %w", err)
+		}
+		return &tls.Config{Certificates: []tls.Certificate{cert}}, nil
+	case cfg.UseTLS:
+		if b.cfg.TLS == nil {
+			return nil, ErrNoTLSConfig
+		}
+		return b.cfg.TLS, nil
+	}
+	return nil, nil
+}
+
+type listenHandler struct {
+	b *Backend
+	l *Listener
+}
+
+func (h listenHandler) Serve(c net.Conn) { h.b.serveConn(c, h.l, nil) }
+
+func (h listenHandler) Failed(op string, err error) {
+	h.b.post(ListenerFailure{Listener: h.l, Op: op, Errno: sock.Errno(err), Err: err}, nil, nil)
+}
+
+// RemoveListener closes the listener id; its connections stay open. A
+// ListenerRemoved event follows.
+func (b *Backend) RemoveListener(id ListenerID) error {
+	if b.closing.Load() {
+		return ErrClosed
+	}
+	b.mu.Lock()
+	l, ok := b.listeners[id]
+	delete(b.listeners, id)
+	b.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("%w: %d", ErrUnknownListener, id)
+	}
+	_ = l.sl.Close()
+	b.post(ListenerRemoved{Listener: l}, nil, nil)
+	return nil
+}
+
+// RemoveListeners closes every listener bound to addr (if valid) and port
+// (if nonzero), and returns how many it removed. Addresses compare as
+// netip.Addr values, so "::0" and "::" are the same. With neither addr nor
+// port it removes nothing.
+func (b *Backend) RemoveListeners(addr netip.Addr, port int) int {
+	if (!addr.IsValid() && port == 0) || b.closing.Load() {
+		return 0
+	}
+	addr = addr.Unmap()
+	var ids []ListenerID
+	b.mu.RLock()
+	for id, l := range b.listeners {
+		if addr.IsValid() && l.addr.Addr() != addr {
+			continue
+		}
+		if port != 0 && l.Port() != port {
+			continue
+		}
+		ids = append(ids, id)
+	}
+	b.mu.RUnlock()
+	n := 0
+	for _, id := range ids {
+		if b.RemoveListener(id) == nil {
+			n++
+		}
+	}
+	return n
+}
+
+// Connector is a pending outgoing connection.
+type Connector struct {
+	id   ConnectorID
+	cfg  ConnectorConfig
+	args any
+}
+
+// ID returns the connector's id.
+func (c *Connector) ID() ConnectorID { return c.id }
+
+// Addr returns the remote address or host name.
+func (c *Connector) Addr() string { return c.cfg.Addr }
+
+// Port returns the remote port.
+func (c *Connector) Port() int { return c.cfg.Port }
+
+// Args returns ConnectorConfig.Args.
+func (c *Connector) Args() any { return c.args }
+
+// CreateConnector starts dialing on its own goroutine (resolving there,
+// never blocking the caller); the result is a ConnectorOpen (after the TLS
+// handshake, if any) or ConnectorFailure event with Op "resolve",
+// "connect" or "tls". ctx cancels the dial; Shutdown and Close do too. A
+// missing address or port is an error here and no event.
+func (b *Backend) CreateConnector(ctx context.Context, cfg ConnectorConfig) (*Connector, error) {
+	if cfg.Addr == "" || cfg.Port <= 0 || cfg.Port > 65535 {
+		return nil, fmt.Errorf("ircsock: create connector: remote address and port (1-65535) are required, got %q port %d", cfg.Addr, cfg.Port)
+	}
+	k := &Connector{id: ConnectorID(b.nextConnector.Add(1)), cfg: cfg, args: cfg.Args}
+	b.mu.Lock()
+	if b.closing.Load() {
+		b.mu.Unlock()
+		return nil, ErrClosed
+	}
+	b.connectors[k.id] = k
+	b.dialers.Add(1)
+	b.mu.Unlock()
+	go b.dial(ctx, k)
+	return k, nil
+}
+
+func (b *Backend) dial(ctx context.Context, k *Connector) {
+	defer b.dialers.Done()
+	dctx, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(b.ctx, cancel)
+	timeout := k.cfg.Timeout
+	if timeout <= 0 {
+		timeout = b.cfg.ConnectTimeout
+	}
+	c, err := sock.Dial(dctx, sock.DialConfig{
+		Addr: k.cfg.Addr, Port: k.cfg.Port, BindAddr: k.cfg.BindAddr, IPv6: k.cfg.IPv6,
+		TLS: k.cfg.TLS, Timeout: timeout,
+	})
+	stop()
+	cancel()
+	b.mu.Lock()
+	delete(b.connectors, k.id)
+	b.mu.Unlock()
+	if err != nil {
+		op := "connect"
+		var de *sock.DialError
+		if errors.As(err, &de) {
+			op = de.Op
+		}
+		b.post(ConnectorFailure{Connector: k, Op: op, Errno: sock.Errno(err), Err: err}, nil, nil)
+		return
+	}
+	b.serveConn(c, nil, k)
+}
+
+// Listeners returns the open listeners.
+func (b *Backend) Listeners() []*Listener {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	out := make([]*Listener, 0, len(b.listeners))
+	for _, l := range b.listeners {
+		out = append(out, l)
+	}
+	return out
+}
+
+// Connectors returns the connectors still dialing.
+func (b *Backend) Connectors() []*Connector {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	out := make([]*Connector, 0, len(b.connectors))
+	for _, k := range b.connectors {
+		out = append(out, k)
+	}
+	return out
+}
+
+// Conn returns the live connection id.
+func (b *Backend) Conn(id ConnID) (*Conn, bool) {
+	b.mu.RLock()
+	c, ok := b.conns[id]
+	b.mu.RUnlock()
+	return c, ok
+}
+
+// Conns returns the live connections.
+func (b *Backend) Conns() []*Conn {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	out := make([]*Conn, 0, len(b.conns))
+	for _, c := range b.conns {
+		out = append(out, c)
+	}
+	return out
+}
+
+// Send formats m once (with Config.Format) and queues the line to each
+// connection in ids, in the order given. Targets that are unknown, gone or
+// disconnecting are skipped and listed in a *SendError (errors.Is(err,
+// ErrUnknownConn), ErrDisconnecting, ...); the others still get the
+// message. A message that cannot be formatted is an error and nothing is
+// sent.
+func (b *Backend) Send(m *ircmsg.Message, ids ...ConnID) error {
+	if b.closing.Load() {
+		return ErrClosed
+	}
+	if m == nil {
+		return errors.New("ircsock: send: nil message")
+	}
+	bp := b.scratch.Get().(*[]byte)
+	line, err := b.cfg.Format.Append((*bp)[:0], m)
+	if err != nil {
+		b.scratch.Put(bp)
+		return fmt.Errorf("ircsock: send %s: %w", m.Command, err)
+	}
+	var se *SendError
+	for _, id := range ids {
+		b.mu.RLock()
+		c := b.conns[id]
+		b.mu.RUnlock()
+		var werr error
+		if c == nil {
+			werr = ErrUnknownConn
+		} else if werr = c.w.Write(line); errors.Is(werr, sock.ErrClosing) {
+			werr = ErrDisconnecting
+		}
+		if werr != nil {
+			if se == nil {
+				se = &SendError{}
+			}
+			se.IDs = append(se.IDs, id)
+			se.Errs = append(se.Errs, werr)
+		}
+	}
+	if cap(line) <= 64<<10 {
+		*bp = line[:0]
+		b.scratch.Put(bp)
+	}
+	if se != nil {
+		return se
+	}
+	return nil
+}
+
+func (b *Backend) lookup(id ConnID) (*Conn, error) {
+	if b.closing.Load() {
+		return nil, ErrClosed
+	}
+	b.mu.RLock()
+	c := b.conns[id]
+	b.mu.RUnlock()
+	if c == nil {
+		return nil, fmt.Errorf("%w: %d", ErrUnknownConn, id)
+	}
+	return c, nil
+}
+
+// Disconnect closes id after everything queued before it is written: the
+// write side is then shut and the connection closed when the peer closes
+// its side or after Config.DrainTimeout. Input read meanwhile is still
+// delivered. An empty reason means ReasonClientDisconnect. A second call
+// returns ErrDisconnecting.
+func (b *Backend) Disconnect(id ConnID, reason string) error {
+	c, err := b.lookup(id)
+	if err != nil {
+		return err
+	}
+	if reason == "" {
+		reason = ReasonClientDisconnect
+	}
+	if !c.w.Disconnect(reason) {
+		return ErrDisconnecting
+	}
+	return nil
+}
+
+// DisconnectNow closes id at once, dropping its queue. Its Disconnect event
+// carries reason unless a Disconnect was already under way (the first
+// reason wins).
+func (b *Backend) DisconnectNow(id ConnID, reason string) error {
+	c, err := b.lookup(id)
+	if err != nil {
+		return err
+	}
+	if reason == "" {
+		reason = ReasonClientDisconnect
+	}
+	c.w.Close(reason, nil)
+	return nil
+}
+
+// Shutdown stops listeners and connectors, disconnects every connection
+// after its queue is written (Disconnect with ReasonShutdown), waits for
+// them to close, delivers the last events and closes the events channel.
+// The controller must keep reading Events meanwhile. If ctx ends first,
+// Shutdown falls back to Close and returns ctx's error. Calls after the
+// first return ErrClosed.
+func (b *Backend) Shutdown(ctx context.Context) error {
+	if !b.beginClose() {
+		return ErrClosed
+	}
+	b.cancel()
+	b.mu.RLock()
+	for _, c := range b.conns {
+		c.w.Disconnect(ReasonShutdown)
+	}
+	b.mu.RUnlock()
+	done := make(chan struct{})
+	go func() {
+		b.waitProducers()
+		close(done)
+	}()
+	select {
+	case <-done:
+		b.finish()
+		return nil
+	case <-ctx.Done():
+		b.abort()
+		<-done
+		b.finish()
+		return ctx.Err()
+	}
+}
+
+// Close stops everything at once: listeners, connectors, and every
+// connection with its queue dropped. Events still undelivered are dropped
+// too; the events channel is closed before Close returns. A second Close
+// returns ErrClosed; Close during Shutdown cuts it short.
+func (b *Backend) Close() error {
+	first := b.beginClose()
+	b.abort()
+	if !first {
+		<-b.ended
+		return ErrClosed
+	}
+	b.waitProducers()
+	b.finish()
+	return nil
+}
+
+// beginClose marks the Backend closing and closes every listener; it
+// reports whether this was the first call.
+func (b *Backend) beginClose() bool {
+	b.mu.Lock()
+	if b.closing.Load() {
+		b.mu.Unlock()
+		return false
+	}
+	b.closing.Store(true)
+	ls := make([]*Listener, 0, len(b.listeners))
+	for id, l := range b.listeners {
+		ls = append(ls, l)
+		delete(b.listeners, id)
+	}
+	b.mu.Unlock()
+	for _, l := range ls {
+		_ = l.sl.Close()
+		b.post(ListenerRemoved{Listener: l}, nil, nil)
+	}
+	return true
+}
+
+func (b *Backend) abort() {
+	b.quitOnce.Do(func() { close(b.quit) })
+	b.cancel()
+	b.mu.RLock()
+	for _, c := range b.conns {
+		c.w.Close(ReasonShutdown, nil)
+	}
+	b.mu.RUnlock()
+}
+
+// waitProducers waits for every goroutine that can produce an event. New
+// ones cannot start: closing is set under mu before this runs.
+func (b *Backend) waitProducers() {
+	b.dialers.Wait()
+	b.mu.RLock()
+	socks := b.socks
+	b.mu.RUnlock()
+	for _, sl := range socks {
+		_ = sl.Close()
+		sl.Wait()
+	}
+}
+
+func (b *Backend) finish() {
+	b.endOnce.Do(func() {
+		b.pumpWG.Wait()
+		close(b.events)
+		close(b.ended)
+	})
+	<-b.ended
+}

@@ -1,0 +1,188 @@
+package ircsock
+
+import (
+	"crypto/tls"
+	"net"
+	"net/netip"
+	"sync/atomic"
+	"time"
+
+	"github.com/ircsock/ircsock/filter"
+	"github.com/ircsock/ircsock/ircmsg"
+	"github.com/ircsock/ircsock/sock"
+)
+
+// Conn is one live connection (the original's Connect). Its methods may
+// be called from any goroutine, also after the connection has closed.
+type Conn struct {
+	id        ConnID
+	b         *Backend
+	w         *sock.Wheel
+	peer      netip.AddrPort
+	local     netip.AddrPort
+	listener  *Listener
+	connector *Connector
+	idle      time.Duration
+
+	outZ  atomic.Bool                                  // output compressed
+	inZ   atomic.Bool                                  // input compressed (or armed to be)
+	match atomic.Pointer[func(m *ircmsg.Message) bool] // CompressInputAfter
+
+	// Guarded by b.pmu: the Disconnect event is queued (nothing may follow
+	// it), and an idle event is waiting in the pump (do not queue another).
+	gone, idleQueued bool
+}
+
+// ID returns the connection id.
+func (c *Conn) ID() ConnID { return c.id }
+
+// IPv6 reports whether the connection runs over IPv6 (an IPv4-mapped
+// peer counts as IPv4).
+func (c *Conn) IPv6() bool { return c.peer.Addr().Is6() }
+
+// Peer returns the remote address and port, unmapped.
+func (c *Conn) Peer() netip.AddrPort { return c.peer }
+
+// Local returns the local address and port, unmapped.
+func (c *Conn) Local() netip.AddrPort { return c.local }
+
+// LastSeen returns when input last arrived (the connection's start before
+// any).
+func (c *Conn) LastSeen() time.Time { return c.w.LastSeen() }
+
+// Idle returns how long the connection has had no input.
+func (c *Conn) Idle() time.Duration { return c.w.IdleFor() }
+
+// IdleTime returns the configured idle period (negative: no idle events).
+func (c *Conn) IdleTime() time.Duration { return c.idle }
+
+// Compressed reports whether either direction is compressed (or the input
+// switch is armed by CompressInputAfter).
+func (c *Conn) Compressed() bool { return c.outZ.Load() || c.inZ.Load() }
+
+// Disconnecting reports whether a disconnect was requested or the
+// connection is closed.
+func (c *Conn) Disconnecting() bool { return c.w.Disconnecting() }
+
+// TLS returns the negotiated TLS state (version, cipher suite, peer
+// certificates), or nil for a plaintext connection.
+func (c *Conn) TLS() *tls.ConnectionState {
+	tc, ok := c.w.Conn().(*tls.Conn)
+	if !ok {
+		return nil
+	}
+	st := tc.ConnectionState()
+	return &st
+}
+
+// Args returns the Args of the listener or connector it came from.
+func (c *Conn) Args() any {
+	if c.listener != nil {
+		return c.listener.args
+	}
+	if c.connector != nil {
+		return c.connector.args
+	}
+	return nil
+}
+
+// Listener returns the listener that accepted it, nil for connectors.
+func (c *Conn) Listener() *Listener { return c.listener }
+
+// Connector returns the connector that dialed it, nil for listeners.
+func (c *Conn) Connector() *Connector { return c.connector }
+
+func addrPort(a net.Addr) netip.AddrPort {
+	if ta, ok := a.(*net.TCPAddr); ok {
+		ap := ta.AddrPort()
+		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+	}
+	return netip.AddrPort{}
+}
+
+// serveConn runs one connection on the calling goroutine (the listener's
+// or connector's): open event, read loop, Disconnect event.
+func (b *Backend) serveConn(nc net.Conn, l *Listener, k *Connector) {
+	c := &Conn{
+		b: b, listener: l, connector: k,
+		peer: addrPort(nc.RemoteAddr()), local: addrPort(nc.LocalAddr()),
+	}
+	if l != nil {
+		c.idle = l.idle
+	} else {
+		c.idle = k.cfg.Idle
+		if c.idle == 0 {
+			c.idle = DefaultIdle
+		}
+	}
+	in := filter.NewStack(&filter.Line{Max: b.maxLine})
+	out := filter.NewStack(&filter.Line{})
+	c.w = sock.NewWheel(nc, in, out, connHandler{c}, sock.WheelConfig{
+		MaxSendQ: b.cfg.MaxSendQ, Idle: c.idle, DrainTimeout: b.cfg.DrainTimeout,
+	})
+	c.w.Value = c
+	b.mu.Lock()
+	if b.closing.Load() {
+		b.mu.Unlock()
+		_ = nc.Close()
+		return
+	}
+	c.id = ConnID(b.nextConn.Add(1))
+	b.conns[c.id] = c
+	b.mu.Unlock()
+	if l != nil {
+		b.send(ListenerOpen{Conn: c, Listener: l})
+	} else {
+		b.send(ConnectorOpen{Conn: c, Connector: k})
+	}
+	c.w.Run()
+}
+
+// connHandler adapts a Conn to sock.Handler; its methods run on the
+// connection's reading goroutine (Idle on a timer).
+type connHandler struct{ c *Conn }
+
+func (h connHandler) Record(w *sock.Wheel, rec []byte) {
+	c := h.c
+	m := new(ircmsg.Message)
+	if err := c.b.cfg.Format.Limits.ParseInto(m, rec); err != nil {
+		c.b.send(InputError{Conn: c, Err: &filter.RecordError{Err: err}})
+		return
+	}
+	// The match runs before the controller owns m, and the switch happens
+	// before the wheel decodes the next record: the cut is exact even when
+	// compressed bytes came in the same read as this line.
+	if mp := c.match.Load(); mp != nil && (*mp)(m) {
+		c.match.Store(nil)
+		w.Input().(*filter.Stack).Unshift(newZlib())
+	}
+	c.b.send(Input{Conn: c, Msg: m})
+}
+
+func (h connHandler) RecordError(w *sock.Wheel, err error) {
+	h.c.b.send(InputError{Conn: h.c, Err: err})
+}
+
+func (h connHandler) Idle(w *sock.Wheel) {
+	c := h.c
+	b := c.b
+	b.pmu.Lock()
+	if c.idleQueued || c.gone {
+		b.pmu.Unlock()
+		return
+	}
+	c.idleQueued = true
+	b.pmu.Unlock()
+	b.post(ConnectionIdle{Conn: c}, c, nil)
+}
+
+func (h connHandler) Closed(w *sock.Wheel, reason string, err error) {
+	c := h.c
+	b := c.b
+	b.mu.Lock()
+	delete(b.conns, c.id)
+	b.mu.Unlock()
+	// Through the pump, after any idle or Compressed event already queued
+	// for this connection; post marks it gone so nothing follows.
+	b.post(Disconnect{Conn: c, Reason: reason, Err: err}, c, nil)
+}
