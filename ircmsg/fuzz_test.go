@@ -92,12 +92,37 @@ func checkRoundTrip(t *testing.T, line []byte) {
 	}
 }
 
+// checkSmallLimits parses under tight limits, so that the limit paths are
+// reached by short inputs: what parses within them formats within them
+// (colonify aside, which may add a byte to the body).
+func checkSmallLimits(t *testing.T, line []byte) {
+	lim := ircmsg.Limits{TagBytes: 24, ClientTagBytes: 10, BodyBytes: 24}
+	var m ircmsg.Message
+	if err := lim.ParseInto(&m, line); err != nil {
+		return
+	}
+	for _, f := range []ircmsg.Format{{Limits: lim}, {Colonify: true, Limits: lim}} {
+		out, err := f.Append(nil, &m)
+		if err != nil {
+			if f.Colonify && errors.Is(err, ircmsg.ErrBodyTooLong) {
+				continue
+			}
+			t.Fatalf("%+v.Append(Parse(%q)) error: %v", f, line, err)
+		}
+		var back ircmsg.Message
+		if err := lim.ParseInto(&back, out); err != nil {
+			t.Fatalf("Parse(%q) under %+v (from %q) error: %v", out, lim, line, err)
+		}
+	}
+}
+
 func FuzzParse(f *testing.F) {
 	for _, s := range fuzzSeeds(f) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, line []byte) {
 		checkRoundTrip(t, line)
+		checkSmallLimits(t, line)
 	})
 }
 
