@@ -255,15 +255,13 @@ func TestBackendDisconnectEvent(t *testing.T) {
 			c.writeLines(t, "PING :a", "PING :b")
 			h.inputs(conn.ID(), 2)
 			tc.close(h, c, conn.ID())
+			if tc.name != "client EOF" {
+				// The client sees the close.
+				c.readEOF(t, 3*time.Second)
+			}
 			ev := waitEvent(h, "Disconnect", forConn[ircsock.Disconnect](conn.ID()))
 			if !tc.reason(ev.Reason) {
 				t.Errorf("Disconnect.Reason = %q, want %s", ev.Reason, tc.want)
-			}
-			if tc.name != "client EOF" {
-				// The client sees the close.
-				if _, err := c.readLine(); err == nil || !isClosedErr(err) {
-					t.Errorf("client read after %s: err = %v, want EOF or reset", tc.name, err)
-				}
 			}
 			if _, ok := h.b.Conn(conn.ID()); ok {
 				t.Errorf("Backend.Conn(%d) still found after its Disconnect", conn.ID())
@@ -280,6 +278,7 @@ func TestBackendConnectionIdle(t *testing.T) {
 	const idle = 150 * time.Millisecond
 	h := newHarness(t, ircsock.Config{})
 	l := h.listen(ircsock.ListenerConfig{Idle: idle})
+	dialed := time.Now()
 	c := dialRaw(t, h, listenAddr(l))
 	conn := h.accepted(c)
 
@@ -287,6 +286,9 @@ func TestBackendConnectionIdle(t *testing.T) {
 	// the last input (there was none: the connection's start).
 	idles, at := waitN(h, "3 idle events while silent", 3, forConn[ircsock.ConnectionIdle](conn.ID()))
 	seen := idles[0].Conn.LastSeen()
+	if seen.Before(dialed.Add(-time.Millisecond)) {
+		t.Errorf("LastSeen() = %v before any input, want the connection's start (dialed at %v)", seen, dialed)
+	}
 	for i := range idles {
 		if gap := at[i].Sub(seen); gap < idle {
 			t.Errorf("idle event %d arrived %v after LastSeen, want at least %v", i, gap, idle)
@@ -364,13 +366,12 @@ func TestBackendConnectorIdle(t *testing.T) {
 		close(accepted)
 	}()
 	conn := h.connect(ircsock.ConnectorConfig{Addr: "127.0.0.1", Port: int(addrPort(ln.Addr()).Port()), Idle: idle})
-	var srv net.Conn
 	select {
-	case srv = <-accepted:
+	case srv := <-accepted:
+		wrapRaw(t, h, srv) // silent, closed at shutdown like a client
 	case <-h.ctx.Done():
 		t.Fatal("raw server never accepted")
 	}
-	defer srv.Close()
 	_, at := waitN(h, "2 idle events on a connector conn", 2, forConn[ircsock.ConnectionIdle](conn.ID()))
 	open := conn.LastSeen()
 	for i, a := range at {

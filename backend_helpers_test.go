@@ -24,6 +24,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -60,6 +61,9 @@ type harness struct {
 	pumpDone chan struct{}
 
 	chk *orderChecker
+
+	rawMu sync.Mutex
+	raws  []*rawConn // raw clients of the test, see shutdown
 }
 
 // newHarness starts a Backend with cfg. Its cleanup closes the Backend,
@@ -509,13 +513,30 @@ func (c *orderChecker) end() {
 
 // shutdown drains the Backend with Shutdown and checks that the events
 // channel closes after a Disconnect for every connection.
+//
+// A graceful close shuts the Backend's write side and lingers until the
+// peer closes too (so that unread input cannot turn the close into a reset
+// that destroys data in flight), so every raw client of the test that no
+// reader has claimed is drained and closed at EOF, as a real client would.
 func (h *harness) shutdown() {
 	h.t.Helper()
 	h.chk.expectAllClosed()
+	var wg sync.WaitGroup
+	h.rawMu.Lock()
+	for _, c := range h.raws {
+		if c.claimed.CompareAndSwap(false, true) {
+			wg.Go(func() {
+				_, _ = io.Copy(io.Discard, c.r)
+				c.Close()
+			})
+		}
+	}
+	h.rawMu.Unlock()
 	if err := h.b.Shutdown(h.ctx); err != nil {
 		h.t.Fatalf("Shutdown() = %v, want nil", err)
 	}
 	h.waitClosed("after Shutdown")
+	wg.Wait()
 }
 
 // listen creates a listener (on 127.0.0.1 unless cfg says otherwise) and
@@ -598,6 +619,9 @@ func addrPort(a net.Addr) netip.AddrPort {
 type rawConn struct {
 	net.Conn
 	r *bufio.Reader
+	// claimed is set once a goroutine other than the test's owns reading
+	// (readAllLines, or the drain in harness.shutdown).
+	claimed atomic.Bool
 }
 
 func wrapRaw(t *testing.T, h *harness, c net.Conn) *rawConn {
@@ -605,7 +629,26 @@ func wrapRaw(t *testing.T, h *harness, c net.Conn) *rawConn {
 	if dl, ok := h.ctx.Deadline(); ok {
 		c.SetDeadline(dl)
 	}
-	return &rawConn{Conn: c, r: bufio.NewReaderSize(c, 64<<10)}
+	rc := &rawConn{Conn: c, r: bufio.NewReaderSize(c, 64<<10)}
+	h.rawMu.Lock()
+	h.raws = append(h.raws, rc)
+	h.rawMu.Unlock()
+	return rc
+}
+
+// readEOF reads until the peer's end of stream, which must come with no
+// further line, and then closes, as a client does when the server hangs
+// up.
+func (c *rawConn) readEOF(t *testing.T, within time.Duration) {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(within))
+	line, err := c.readLine()
+	if err == nil {
+		t.Errorf("read %q, want EOF", line)
+	} else if !isClosedErr(err) {
+		t.Errorf("read error %v, want EOF or reset within %v", err, within)
+	}
+	c.Close()
 }
 
 // dialRaw opens a plain TCP connection bounded by the harness's deadline.

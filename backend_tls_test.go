@@ -5,6 +5,7 @@ package ircsock_test
 // verification on, and handshake failures reported as events.
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
@@ -236,6 +237,16 @@ func acceptOne(t *testing.T, h *harness, ln net.Listener) <-chan net.Conn {
 		if err != nil {
 			close(ch)
 			return
+		}
+		// A crypto/tls server handshakes lazily; the Backend's connector
+		// reports ConnectorOpen only after the handshake, so run it here.
+		if tc, ok := c.(*tls.Conn); ok {
+			ctx, cancel := context.WithTimeout(h.ctx, 10*time.Second)
+			err := tc.HandshakeContext(ctx)
+			cancel()
+			if err != nil {
+				t.Errorf("raw TLS server handshake: %v", err)
+			}
 		}
 		ch <- c
 	}()
