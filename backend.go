@@ -317,7 +317,7 @@ type listenHandler struct {
 	l *Listener
 }
 
-func (h listenHandler) Serve(c net.Conn) { h.b.serveConn(c, h.l, nil) }
+func (h listenHandler) Serve(c net.Conn, release func()) { h.b.serveConn(c, h.l, nil, release) }
 
 func (h listenHandler) Failed(op string, err error) {
 	h.b.post(ListenerFailure{Listener: h.l, Op: op, Errno: sock.Errno(err), Err: err}, nil, nil)
@@ -438,7 +438,8 @@ func (b *Backend) dial(ctx context.Context, k *Connector) {
 		b.post(ConnectorFailure{Connector: k, Op: op, Errno: sock.Errno(err), Err: err}, nil, nil)
 		return
 	}
-	b.serveConn(c, nil, k)
+	b.dialers.Add(1)
+	b.serveConn(c, nil, k, b.dialers.Done)
 }
 
 // Listeners returns the open listeners.

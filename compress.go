@@ -7,6 +7,19 @@ import (
 
 func newZlib() filter.Filter { return &filter.Zlib{} }
 
+// withZlib returns a Stack that decodes (or encodes) through a new zlib
+// layer nearest the wire and then through f. A connection starts with a
+// bare Line on each side, which costs less memory than a Stack; building
+// the Stack on f keeps the bytes f holds, and Unshift hands them to zlib.
+func withZlib(f filter.Filter) *filter.Stack {
+	st, ok := f.(*filter.Stack)
+	if !ok {
+		st = filter.NewStack(f)
+	}
+	st.Unshift(newZlib())
+	return st
+}
+
 // SetCompressedLink compresses id's output from the current point of its
 // send queue on: everything queued before is flushed uncompressed, every
 // message sent after goes through zlib (the original's "on next flush",
@@ -29,9 +42,8 @@ func (c *Conn) compressOutput() error {
 	if !c.outZ.CompareAndSwap(false, true) {
 		return ErrAlreadyCompressed
 	}
-	err := c.w.WriteOp(func(out filter.Filter, dst []byte) ([]byte, error) {
-		out.(*filter.Stack).Unshift(newZlib())
-		return dst, nil
+	err := c.w.WriteOp(func(out filter.Filter, dst []byte) (filter.Filter, []byte, error) {
+		return withZlib(out), dst, nil
 	})
 	if err != nil {
 		c.outZ.Store(false)
@@ -55,7 +67,7 @@ func (b *Backend) SetCompressedLinkNow(id ConnID) error {
 	var ierr error
 	if c.inZ.CompareAndSwap(false, true) {
 		c.match.Store(nil)
-		c.w.ReadOp(func(in filter.Filter) { in.(*filter.Stack).Unshift(newZlib()) })
+		c.w.ReadOp(func(in filter.Filter) filter.Filter { return withZlib(in) })
 	} else {
 		ierr = ErrAlreadyCompressed
 	}
@@ -82,9 +94,12 @@ func (b *Backend) UnsetCompressedLink(id ConnID) error {
 	}
 	did := false
 	if c.outZ.Load() {
-		err := c.w.WriteOp(func(out filter.Filter, dst []byte) ([]byte, error) {
-			out.(*filter.Stack).Shift()
-			return dst, nil
+		err := c.w.WriteOp(func(out filter.Filter, dst []byte) (filter.Filter, []byte, error) {
+			if st, ok := out.(*filter.Stack); ok && st.Len() > 1 {
+				st.Shift()
+				return st.Layer(0), dst, nil
+			}
+			return out, dst, nil
 		})
 		if err != nil {
 			return err
@@ -94,10 +109,11 @@ func (b *Backend) UnsetCompressedLink(id ConnID) error {
 	}
 	if c.inZ.CompareAndSwap(true, false) {
 		if c.match.Swap(nil) == nil {
-			c.w.ReadOp(func(in filter.Filter) {
-				if st := in.(*filter.Stack); st.Len() > 1 {
+			c.w.ReadOp(func(in filter.Filter) filter.Filter {
+				if st, ok := in.(*filter.Stack); ok && st.Len() > 1 {
 					st.Shift()
 				}
+				return in
 			})
 		}
 		did = true

@@ -18,8 +18,6 @@ type Conn struct {
 	id        ConnID
 	b         *Backend
 	w         *sock.Wheel
-	peer      netip.AddrPort
-	local     netip.AddrPort
 	listener  *Listener
 	connector *Connector
 	idle      time.Duration
@@ -38,13 +36,13 @@ func (c *Conn) ID() ConnID { return c.id }
 
 // IPv6 reports whether the connection runs over IPv6 (an IPv4-mapped
 // peer counts as IPv4).
-func (c *Conn) IPv6() bool { return c.peer.Addr().Is6() }
+func (c *Conn) IPv6() bool { return c.Peer().Addr().Is6() }
 
 // Peer returns the remote address and port, unmapped.
-func (c *Conn) Peer() netip.AddrPort { return c.peer }
+func (c *Conn) Peer() netip.AddrPort { return addrPort(c.w.Conn().RemoteAddr()) }
 
 // Local returns the local address and port, unmapped.
-func (c *Conn) Local() netip.AddrPort { return c.local }
+func (c *Conn) Local() netip.AddrPort { return addrPort(c.w.Conn().LocalAddr()) }
 
 // LastSeen returns when input last arrived (the connection's start before
 // any).
@@ -100,12 +98,14 @@ func addrPort(a net.Addr) netip.AddrPort {
 	return netip.AddrPort{}
 }
 
-// serveConn runs one connection on the calling goroutine (the listener's
-// or connector's): open event, read loop, Disconnect event.
-func (b *Backend) serveConn(nc net.Conn, l *Listener, k *Connector) {
+// serveConn sets a connection up and sends its open event on the calling
+// goroutine (the listener's or connector's), then runs its read loop on a
+// fresh goroutine and calls release when that ends. The fresh goroutine
+// matters for memory: setup and the TLS handshake grow a stack that would
+// never shrink back while the connection waits for input.
+func (b *Backend) serveConn(nc net.Conn, l *Listener, k *Connector, release func()) {
 	c := &Conn{
 		b: b, listener: l, connector: k,
-		peer: addrPort(nc.RemoteAddr()), local: addrPort(nc.LocalAddr()),
 	}
 	if l != nil {
 		c.idle = l.idle
@@ -115,9 +115,7 @@ func (b *Backend) serveConn(nc net.Conn, l *Listener, k *Connector) {
 			c.idle = DefaultIdle
 		}
 	}
-	in := filter.NewStack(&filter.Line{Max: b.maxLine})
-	out := filter.NewStack(&filter.Line{})
-	c.w = sock.NewWheel(nc, in, out, connHandler{c}, sock.WheelConfig{
+	c.w = sock.NewWheel(nc, &filter.Line{Max: b.maxLine}, &filter.Line{}, connHandler{c}, sock.WheelConfig{
 		MaxSendQ: b.cfg.MaxSendQ, Idle: c.idle, DrainTimeout: b.cfg.DrainTimeout,
 	})
 	c.w.Value = c
@@ -125,6 +123,7 @@ func (b *Backend) serveConn(nc net.Conn, l *Listener, k *Connector) {
 	if b.closing.Load() {
 		b.mu.Unlock()
 		_ = nc.Close()
+		release()
 		return
 	}
 	c.id = ConnID(b.nextConn.Add(1))
@@ -135,7 +134,12 @@ func (b *Backend) serveConn(nc net.Conn, l *Listener, k *Connector) {
 	} else {
 		b.send(ConnectorOpen{Conn: c, Connector: k})
 	}
-	c.w.Run()
+	go runWheel(c.w, release)
+}
+
+func runWheel(w *sock.Wheel, release func()) {
+	w.Run()
+	release()
 }
 
 // connHandler adapts a Conn to sock.Handler; its methods run on the
@@ -154,7 +158,7 @@ func (h connHandler) Record(w *sock.Wheel, rec []byte) {
 	// compressed bytes came in the same read as this line.
 	if mp := c.match.Load(); mp != nil && (*mp)(m) {
 		c.match.Store(nil)
-		w.Input().(*filter.Stack).Unshift(newZlib())
+		w.SetInput(withZlib(w.Input()))
 	}
 	c.b.send(Input{Conn: c, Msg: m})
 }

@@ -60,10 +60,13 @@ type ListenConfig struct {
 
 // A ListenHandler receives a [Listener]'s connections and failures.
 type ListenHandler interface {
-	// Serve runs one accepted connection (after its TLS handshake) on its
-	// own goroutine, and returns when it is done with it; the connection
-	// counts against the limits until then.
-	Serve(c net.Conn)
+	// Serve takes one accepted connection (after its TLS handshake), on a
+	// goroutine of its own that it may keep or leave. It must call release
+	// exactly once, from any goroutine, when it is done with c: the
+	// connection counts against the limits, and [Listener.Wait] waits for
+	// it, until then. Handing the connection to a fresh goroutine keeps the
+	// setup's deep stack off the goroutine that then waits for input.
+	Serve(c net.Conn, release func())
 	// Failed reports an error that did not stop the listener. op is
 	// "accept" (the listener backs off and goes on), "tls" (a handshake
 	// failed; the connection is dropped) or "limit" (a connection was
@@ -182,7 +185,7 @@ func (l *Listener) Close() error {
 	return err
 }
 
-// Wait waits until every connection handed to Serve has returned.
+// Wait waits until every connection handed to Serve has been released.
 func (l *Listener) Wait() { l.conns.Wait() }
 
 func (l *Listener) acceptLoop() {
@@ -263,17 +266,20 @@ func (l *Listener) release(ip netip.Addr) {
 }
 
 func (l *Listener) serve(c net.Conn, ip netip.Addr) {
-	defer l.conns.Done()
-	defer l.release(ip)
+	release := func() {
+		l.release(ip)
+		l.conns.Done()
+	}
 	if l.cfg.TLS != nil {
 		tc, err := ServerHandshake(c, l.cfg.TLS, l.cfg.HandshakeTimeout)
 		if err != nil {
 			l.h.Failed("tls", err)
+			release()
 			return
 		}
 		c = tc
 	}
-	l.h.Serve(c)
+	l.h.Serve(c, release)
 }
 
 // ServerHandshake runs a TLS server handshake on c bounded by timeout

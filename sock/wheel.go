@@ -120,7 +120,7 @@ type Wheel struct {
 
 	opsPending atomic.Bool
 	opsMu      sync.Mutex
-	readOps    []func(in filter.Filter)
+	readOps    []func(in filter.Filter) filter.Filter
 
 	idleMu   sync.Mutex
 	idleT    *time.Timer
@@ -214,11 +214,19 @@ func (w *Wheel) SendQ() int {
 	return n
 }
 
+// SetInput replaces the input filter. Only the reading goroutine may call
+// it (inside [Handler.Record] or [Handler.RecordError]); the next record is
+// decoded by f, so f must have taken over whatever the old filter held
+// (for example a [filter.Stack] built on it and changed with Unshift).
+func (w *Wheel) SetInput(f filter.Filter) { w.in = f }
+
 // ReadOp arranges for fn to run on the reading goroutine at the next
 // record boundary: after the record being handled, or, if the wheel is
-// waiting for input, before the next bytes read are decoded. fn must not
-// block. Use it to change the input filter from another goroutine.
-func (w *Wheel) ReadOp(fn func(in filter.Filter)) {
+// waiting for input, before the next bytes read are decoded. fn returns
+// the input filter to use from then on (in itself, or a replacement that
+// took over in's pending bytes). fn must not block. Use it to change the
+// input filter from another goroutine.
+func (w *Wheel) ReadOp(fn func(in filter.Filter) filter.Filter) {
 	w.opsMu.Lock()
 	w.readOps = append(w.readOps, fn)
 	w.opsPending.Store(true)
@@ -232,7 +240,7 @@ func (w *Wheel) applyReadOps() {
 	w.opsPending.Store(false)
 	w.opsMu.Unlock()
 	for _, fn := range ops {
-		fn(w.in)
+		w.in = fn(w.in)
 	}
 }
 
@@ -399,9 +407,10 @@ func (w *Wheel) Write(rec []byte) error {
 // WriteOp runs fn at the current point of the output stream, under the
 // write lock: out is flushed into the queue first, so everything written
 // before is encoded with the old output filter and everything after with
-// whatever fn leaves. fn may append bytes to dst (encoded by nobody) and
-// returns it. An error from fn is returned and closes nothing.
-func (w *Wheel) WriteOp(fn func(out filter.Filter, dst []byte) ([]byte, error)) error {
+// the one fn returns (out itself, changed or not, or a replacement). fn may
+// append raw bytes to dst and returns it. On error the output filter is
+// kept and nothing is closed.
+func (w *Wheel) WriteOp(fn func(out filter.Filter, dst []byte) (filter.Filter, []byte, error)) error {
 	w.wmu.Lock()
 	defer w.wmu.Unlock()
 	if w.closing || w.closed {
@@ -416,7 +425,10 @@ func (w *Wheel) WriteOp(fn func(out filter.Filter, dst []byte) ([]byte, error)) 
 		return err
 	}
 	before := len(b)
-	b, err = fn(w.out, b)
+	nout, b, err := fn(w.out, b)
+	if err == nil && nout != nil {
+		w.out = nout
+	}
 	*w.pend = b
 	w.queued += uint64(len(b) - before)
 	if len(b) > 0 {

@@ -418,8 +418,9 @@ func TestWheelReadOp(t *testing.T) {
 	w, stop := startWheel(t, s, r, WheelConfig{})
 	defer stop()
 	applied := make(chan struct{})
-	w.ReadOp(func(in filter.Filter) {
+	w.ReadOp(func(in filter.Filter) filter.Filter {
 		close(applied)
+		return in
 	})
 	c.Write([]byte("x\n"))
 	select {
