@@ -3,6 +3,7 @@ package ircmsg_test
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/ircsock/ircsock/ircmsg"
 )
@@ -75,4 +76,41 @@ func ExampleMessage_SetTag() {
 	// Output:
 	// 2 true
 	// @msgid=2;+typing=done PRIVMSG #c hi
+}
+
+func ExampleLimits_ParseInto() {
+	// A stream decoder reuses one Message: one allocation per line.
+	lim := ircmsg.Limits{BodyBytes: 64}
+	var m ircmsg.Message
+	for _, line := range []string{
+		"PING :irc.example.net",
+		"PRIVMSG #c :" + strings.Repeat("spam ", 20),
+		":n!u@h JOIN #c",
+	} {
+		if err := lim.ParseInto(&m, []byte(line)); err != nil {
+			fmt.Println(errors.Is(err, ircmsg.ErrBodyTooLong), err.(*ircmsg.ParseError).Offset)
+			continue
+		}
+		fmt.Println(m.Command, m.Params)
+	}
+	// Output:
+	// PING [irc.example.net]
+	// true 62
+	// JOIN [#c]
+}
+
+func ExampleFormat_Truncate() {
+	f := ircmsg.Format{Limits: ircmsg.Limits{BodyBytes: 32}}
+	m := &ircmsg.Message{Command: "PRIVMSG", Params: []string{"#c", "a rather long message that will not fit"}}
+	_, err := f.Append(nil, m)
+	fmt.Println(err)
+	if err := f.Truncate(m); err != nil {
+		fmt.Println(err)
+		return
+	}
+	out, _ := f.Append(nil, m)
+	fmt.Printf("%q %d\n", out, len(out))
+	// Output:
+	// ircmsg: message too long (message)
+	// "PRIVMSG #c :a rather long mess" 30
 }
