@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -65,6 +66,7 @@ func startNgircd(ctx context.Context, t testing.TB, opts ngircdOpts) *ngircd {
 	if err := os.Mkdir(filepath.Join(dir, "conf.d"), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	writeDHParams(t, filepath.Join(dir, "dh.pem"))
 	var lastErr error
 	for attempt := 1; attempt <= 3; attempt++ {
 		n := &ngircd{Port: freePort(t), SSLPort: freePort(t), PKI: pki}
@@ -88,16 +90,30 @@ func startNgircd(ctx context.Context, t testing.TB, opts ngircdOpts) *ngircd {
 }
 
 // ready waits for ngircd to report both listeners and the server ready,
-// then for its plain port to accept.
+// then for its plain port to accept. A port taken meanwhile ("Can't bind",
+// after which ngircd may go on without it) or an exit ends the wait at
+// once.
 func (n *ngircd) ready(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
+	var bindErr string
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+	wg.Add(2)
 	go func() {
-		// A dead ngircd ends the wait at once.
+		defer wg.Done()
 		select {
 		case <-n.proc.exited:
 			cancel()
 		case <-ctx.Done():
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		if line, err := n.proc.out.wait(ctx, regexp.MustCompile(`Can't bind`)); err == nil {
+			bindErr = line
+			cancel()
 		}
 	}()
 	for _, re := range []string{
@@ -106,6 +122,11 @@ func (n *ngircd) ready(ctx context.Context) error {
 		`Server "` + regexp.QuoteMeta(ngircdName) + `" .* ready`,
 	} {
 		if _, err := n.proc.out.wait(ctx, regexp.MustCompile(re)); err != nil {
+			cancel()
+			wg.Wait()
+			if bindErr != "" {
+				return fmt.Errorf("ngircd: %s", bindErr)
+			}
 			return fmt.Errorf("%w (%v)", err, n.proc.errExited())
 		}
 	}
@@ -147,6 +168,7 @@ func (n *ngircd) config(dir string, opts ngircdOpts) string {
 	CertFile = %s
 	KeyFile = %s
 	CAFile = %s
+	DHFile = %s
 	Ports = %d
 [Operator]
 	Name = %s
@@ -160,7 +182,7 @@ func (n *ngircd) config(dir string, opts ngircdOpts) string {
 	SSLConnect = %s
 	SSLVerify = yes
 `, ngircdName, n.Port, filepath.Join(dir, "conf.d"),
-		n.PKI.CertFile, n.PKI.KeyFile, n.PKI.CAFile, n.SSLPort,
+		n.PKI.CertFile, n.PKI.KeyFile, n.PKI.CAFile, filepath.Join(dir, "dh.pem"), n.SSLPort,
 		operName, operPass,
 		ourName, passToNgircd, passToUs, yes(opts.LinkTLS))
 	if opts.LinkPort != 0 {
