@@ -222,8 +222,8 @@ func TestBackendDisconnectEvent(t *testing.T) {
 		{
 			name:   "client EOF",
 			close:  func(h *harness, c *rawConn, id ircsock.ConnID) { c.Close() },
-			reason: func(r string) bool { return r != "" },
-			want:   "a non-empty reason",
+			reason: func(r string) bool { return r != "" && r != ircsock.ReasonClientDisconnect },
+			want:   "a non-empty reason saying the peer closed",
 		},
 		{
 			name: "Disconnect",
@@ -263,6 +263,9 @@ func TestBackendDisconnectEvent(t *testing.T) {
 			if !tc.reason(ev.Reason) {
 				t.Errorf("Disconnect.Reason = %q, want %s", ev.Reason, tc.want)
 			}
+			if ev.Err != nil {
+				t.Errorf("Disconnect.Err = %v, want nil for a requested or clean close", ev.Err)
+			}
 			if _, ok := h.b.Conn(conn.ID()); ok {
 				t.Errorf("Backend.Conn(%d) still found after its Disconnect", conn.ID())
 			}
@@ -278,6 +281,9 @@ func TestBackendConnectionIdle(t *testing.T) {
 	const idle = 150 * time.Millisecond
 	h := newHarness(t, ircsock.Config{})
 	l := h.listen(ircsock.ListenerConfig{Idle: idle})
+	if l.Idle() != idle {
+		t.Errorf("Listener.Idle() = %v, want %v", l.Idle(), idle)
+	}
 	dialed := time.Now()
 	c := dialRaw(t, h, listenAddr(l))
 	conn := h.accepted(c)
@@ -285,6 +291,12 @@ func TestBackendConnectionIdle(t *testing.T) {
 	// Silent: an idle event every idle period, each at least idle after
 	// the last input (there was none: the connection's start).
 	idles, at := waitN(h, "3 idle events while silent", 3, forConn[ircsock.ConnectionIdle](conn.ID()))
+	if got := conn.IdleTime(); got != idle {
+		t.Errorf("Conn.IdleTime() = %v, want the listener's %v", got, idle)
+	}
+	if got := conn.Idle(); got < 3*idle {
+		t.Errorf("Conn.Idle() = %v after 3 idle events without input, want at least %v", got, 3*idle)
+	}
 	seen := idles[0].Conn.LastSeen()
 	if seen.Before(dialed.Add(-time.Millisecond)) {
 		t.Errorf("LastSeen() = %v before any input, want the connection's start (dialed at %v)", seen, dialed)
@@ -312,6 +324,9 @@ func TestBackendConnectionIdle(t *testing.T) {
 		c.writeLines(t, "PING :"+numbered("p", i))
 	}
 	h.inputs(conn.ID(), active)
+	if got := conn.Idle(); got >= idle {
+		t.Errorf("Conn.Idle() = %v right after input, want less than %v", got, idle)
+	}
 	evs := h.snapshot()
 	first, last, between := -1, -1, 0
 	for i, s := range evs {
@@ -780,6 +795,58 @@ func TestBackendIPv6(t *testing.T) {
 	c.writeLines(t, "PING :v6")
 	if m := h.inputs(conn.ID(), 1)[0]; m.Params[0] != "v6" {
 		t.Errorf("input over IPv6 = %q, want [v6]", m.Params)
+	}
+	h.shutdown()
+}
+
+func TestBackendListenerLimits(t *testing.T) {
+	h := newHarness(t, ircsock.Config{})
+	l := h.listen(ircsock.ListenerConfig{Idle: -1, MaxConns: 1})
+	first := dialRaw(t, h, listenAddr(l))
+	conn := h.accepted(first)
+	second := dialRaw(t, h, listenAddr(l))
+	ev := waitEvent(h, "ListenerFailure limit", func(ircsock.ListenerFailure) bool { return true })
+	if ev.Op != "limit" || ev.Listener == nil || ev.Listener.ID() != l.ID() || ev.Err == nil {
+		t.Errorf("ListenerFailure = %s, want op \"limit\" on listener %d with an error", fmtEvent(ev), l.ID())
+	}
+	second.readEOF(t, 3*time.Second)
+	if n := len(eventsOf[ircsock.ListenerOpen](h, nil)); n != 1 {
+		t.Errorf("%d ListenerOpen events with MaxConns 1, want 1", n)
+	}
+	// When the first leaves, a new client gets in.
+	first.Close()
+	waitEvent(h, "Disconnect of the first", forConn[ircsock.Disconnect](conn.ID()))
+	h.accepted(dialRaw(t, h, listenAddr(l)))
+	h.shutdown()
+}
+
+func TestBackendCallerListener(t *testing.T) {
+	h := newHarness(t, ircsock.Config{})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := h.listen(ircsock.ListenerConfig{Listener: ln, Idle: -1, Args: "mine"})
+	if want := int(addrPort(ln.Addr()).Port()); l.Port() != want || l.Addr() != loopback4 {
+		t.Errorf("Listener = %v:%d, want the supplied listener's 127.0.0.1:%d", l.Addr(), l.Port(), want)
+	}
+	c := dialRaw(t, h, ln.Addr().String())
+	conn := h.accepted(c)
+	if conn.Args() != "mine" {
+		t.Errorf("Conn.Args() = %v, want %q", conn.Args(), "mine")
+	}
+	c.writeLines(t, "PING :supplied")
+	if m := h.inputs(conn.ID(), 1)[0]; m.Params[0] != "supplied" {
+		t.Errorf("input = %q, want [supplied]", m.Params)
+	}
+	if err := h.b.RemoveListener(l.ID()); err != nil {
+		t.Errorf("RemoveListener = %v, want nil", err)
+	}
+	waitEvent(h, "ListenerRemoved", func(e ircsock.ListenerRemoved) bool { return e.Listener.ID() == l.ID() })
+	var d net.Dialer
+	if x, err := d.DialContext(h.ctx, "tcp", ln.Addr().String()); err == nil {
+		x.Close()
+		t.Errorf("dial after RemoveListener succeeded, want the supplied listener closed")
 	}
 	h.shutdown()
 }

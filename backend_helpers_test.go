@@ -662,6 +662,32 @@ func dialRaw(t *testing.T, h *harness, addr string) *rawConn {
 	return wrapRaw(t, h, c)
 }
 
+// dialSmallRcv opens a raw client whose receive buffer is set small before
+// connecting, so that a client that does not read leaves most data on the
+// Backend's side; it returns the buffer size the kernel granted.
+func dialSmallRcv(t *testing.T, h *harness, addr string) (*rawConn, int) {
+	t.Helper()
+	var rcvbuf int
+	d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+		var serr error
+		err := rc.Control(func(fd uintptr) {
+			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096)
+			if serr == nil {
+				rcvbuf, serr = syscall.GetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF)
+			}
+		})
+		if err != nil {
+			return err
+		}
+		return serr
+	}}
+	c, err := d.DialContext(h.ctx, "tcp", addr)
+	if err != nil {
+		t.Fatalf("dial %s: %v", addr, err)
+	}
+	return wrapRaw(t, h, c), max(rcvbuf, 4096)
+}
+
 // readLine reads one line without its CR LF.
 func (c *rawConn) readLine() (string, error) {
 	s, err := c.r.ReadString('\n')

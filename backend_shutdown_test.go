@@ -6,13 +6,13 @@ package ircsock_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net"
 	"os"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -119,11 +119,15 @@ func TestBackendDisconnectNothingQueued(t *testing.T) {
 }
 
 func TestBackendDisconnectNow(t *testing.T) {
-	const n = 10000 // about 4.3 MB, far more than the kernel buffers
-	h := newHarness(t, ircsock.Config{MaxSendQ: 16 << 20, DrainTimeout: time.Minute})
+	h := newHarness(t, ircsock.Config{MaxSendQ: 64 << 20, DrainTimeout: time.Minute})
 	l := h.listen(ircsock.ListenerConfig{Idle: -1})
-	c := dialRaw(t, h, listenAddr(l))
+	c, rcvbuf := dialSmallRcv(t, h, listenAddr(l))
 	conn := h.accepted(c)
+	// Queue twice what the kernel can hold on both ends: the rest can only
+	// be in the Backend's queue when DisconnectNow drops it.
+	lineLen := len(floodLine(0)) + 2
+	kernel := kernelBufMax("wmem", 4<<20) + 2*rcvbuf
+	n := 2*kernel/lineLen + 1
 	for i := range n {
 		h.send(floodMsg(i), conn.ID())
 	}
@@ -146,10 +150,10 @@ func TestBackendDisconnectNow(t *testing.T) {
 	if !isClosedErr(res.err) {
 		t.Errorf("client read ended with %v, want EOF or reset", res.err)
 	}
-	if len(res.lines) >= n {
-		t.Errorf("client read all %d lines after DisconnectNow, want the queue dropped", len(res.lines))
+	if res.bytes > kernel {
+		t.Errorf("client read %d bytes after DisconnectNow, want at most %d (what the kernel can hold): the queue must be dropped", res.bytes, kernel)
 	}
-	t.Logf("client got %d of %d lines (%d bytes) after DisconnectNow", len(res.lines), n, res.bytes)
+	t.Logf("client got %d of %d lines (%d bytes, kernel bound %d) after DisconnectNow", len(res.lines), n, res.bytes, kernel)
 	h.shutdown()
 }
 
@@ -176,27 +180,9 @@ func TestBackendMaxSendQ(t *testing.T) {
 	h := newHarness(t, ircsock.Config{MaxSendQ: maxSendQ})
 	l := h.listen(ircsock.ListenerConfig{Idle: -1})
 
-	// A client that never reads, with a small receive buffer set before
-	// connecting so that the kernel holds little on its side.
-	var rcvbuf int
-	d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
-		var serr error
-		err := rc.Control(func(fd uintptr) {
-			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096)
-			if serr == nil {
-				rcvbuf, serr = syscall.GetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF)
-			}
-		})
-		if err != nil {
-			return err
-		}
-		return serr
-	}}
-	raw, err := d.DialContext(h.ctx, "tcp", listenAddr(l))
-	if err != nil {
-		t.Fatalf("dial: %v", err)
-	}
-	slow := wrapRaw(t, h, raw)
+	// A client that never reads, with a small receive buffer so that the
+	// kernel holds little on its side.
+	slow, rcvbuf := dialSmallRcv(t, h, listenAddr(l))
 	sconn := h.accepted(slow)
 
 	// A second, healthy client on the same Backend.
@@ -207,7 +193,7 @@ func TestBackendMaxSendQ(t *testing.T) {
 	// plus at most what the kernel can hold on both ends, plus one line.
 	line := floodMsg(0)
 	lineLen := len(floodLine(0)) + 2
-	bound := maxSendQ + kernelBufMax("wmem", 4<<20) + 2*max(rcvbuf, 4096) + lineLen
+	bound := maxSendQ + kernelBufMax("wmem", 4<<20) + 2*rcvbuf + lineLen
 	accepted := 0
 	done := h.disconnected(sconn.ID())
 	var sendErr error
@@ -230,10 +216,13 @@ loop:
 	}
 	ev := waitEvent(h, "Disconnect of the slow reader", forConn[ircsock.Disconnect](sconn.ID()))
 	if ev.Reason != "Max SendQ exceeded" {
-		t.Errorf("Disconnect.Reason = %q, want %q", ev.Reason, "Max SendQ exceeded")
+		t.Errorf("Disconnect.Reason = %q, want %q (ReasonSendQ)", ev.Reason, "Max SendQ exceeded")
 	}
-	if ev.Err != nil && !strings.Contains(strings.ToLower(ev.Err.Error()), "sendq") {
-		t.Errorf("Disconnect.Err = %v, want it to name the send-queue limit", ev.Err)
+	if ev.Err == nil || !strings.Contains(strings.ToLower(ev.Err.Error()), "sendq") {
+		t.Errorf("Disconnect.Err = %v, want an error naming the send-queue limit", ev.Err)
+	}
+	if sendErr != nil && !strings.Contains(strings.ToLower(sendErr.Error()), "sendq") {
+		t.Errorf("the Send that overflowed returned %v, want an error naming the send-queue limit", sendErr)
 	}
 	if accepted < maxSendQ-lineLen {
 		t.Errorf("disconnected after only %d bytes accepted, want at least MaxSendQ %d minus one line", accepted, maxSendQ)
@@ -299,9 +288,15 @@ func TestBackendShutdownUnderLoad(t *testing.T) {
 		t.Errorf("dial after Shutdown succeeded, want the listener closed")
 	}
 	// Every connection got exactly one Disconnect (the checker requires
-	// it before the events channel closed).
-	if n := len(eventsOf[ircsock.Disconnect](h, nil)); n != clients {
-		t.Errorf("%d Disconnect events, want %d", n, clients)
+	// it before the events channel closed), with the shutdown reason.
+	discs := eventsOf[ircsock.Disconnect](h, nil)
+	if len(discs) != clients {
+		t.Errorf("%d Disconnect events, want %d", len(discs), clients)
+	}
+	for _, d := range discs {
+		if d.Reason != ircsock.ReasonShutdown {
+			t.Errorf("conn %d: Disconnect.Reason = %q, want %q", d.Conn.ID(), d.Reason, ircsock.ReasonShutdown)
+		}
 	}
 }
 
@@ -346,8 +341,8 @@ func TestBackendClose(t *testing.T) {
 		}
 	}
 	wg.Wait()
-	if err := h.b.Close(); err != nil && !isClosedAPIErr(err) {
-		t.Errorf("second Close() = %v, want nil or ErrClosed", err)
+	if err := h.b.Close(); !errors.Is(err, ircsock.ErrClosed) {
+		t.Errorf("second Close() = %v, want ErrClosed", err)
 	}
 }
 
@@ -360,35 +355,51 @@ func TestBackendAPIMisuse(t *testing.T) {
 	goneConn := h.accepted(gone)
 	gone.Close()
 	waitEvent(h, "Disconnect of the closed client", forConn[ircsock.Disconnect](goneConn.ID()))
+	zc := dialRaw(t, h, listenAddr(l))
+	zconn := h.accepted(zc)
+	if err := h.b.SetCompressedLink(zconn.ID()); err != nil {
+		t.Fatalf("SetCompressedLink = %v, want nil", err)
+	}
 	const unknown = ircsock.ConnID(1 << 40)
 
 	errCases := []struct {
 		name string
 		call func() error
+		want error // nil: any error, as long as there is one
 	}{
-		{"Send to an unknown id", func() error { return h.b.Send(msg("PING", "x"), unknown) }},
-		{"Send to a closed id", func() error { return h.b.Send(msg("PING", "x"), goneConn.ID()) }},
-		{"Send a nil message", func() error { return h.b.Send(nil, conn.ID()) }},
-		{"Send without a command", func() error { return h.b.Send(&ircmsg.Message{Params: []string{"x"}}, conn.ID()) }},
-		{"Send a CR LF injection", func() error { return h.b.Send(msg("PRIVMSG", "#c", "hi\r\nQUIT :injected"), conn.ID()) }},
-		{"Disconnect an unknown id", func() error { return h.b.Disconnect(unknown, "x") }},
-		{"Disconnect a closed id", func() error { return h.b.Disconnect(goneConn.ID(), "x") }},
-		{"DisconnectNow an unknown id", func() error { return h.b.DisconnectNow(unknown, "x") }},
-		{"SetCompressedLink an unknown id", func() error { return h.b.SetCompressedLink(unknown) }},
-		{"SetCompressedLinkNow an unknown id", func() error { return h.b.SetCompressedLinkNow(unknown) }},
-		{"UnsetCompressedLink an unknown id", func() error { return h.b.UnsetCompressedLink(unknown) }},
-		{"UnsetCompressedLink an uncompressed link", func() error { return h.b.UnsetCompressedLink(conn.ID()) }},
-		{"CompressInputAfter an unknown id", func() error { return h.b.CompressInputAfter(unknown, isStart) }},
-		{"RemoveListener an unknown id", func() error { return h.b.RemoveListener(ircsock.ListenerID(1 << 40)) }},
+		{"Send to an unknown id", func() error { return h.b.Send(msg("PING", "x"), unknown) }, ircsock.ErrUnknownConn},
+		{"Send to a closed id", func() error { return h.b.Send(msg("PING", "x"), goneConn.ID()) }, ircsock.ErrUnknownConn},
+		{"Send a nil message", func() error { return h.b.Send(nil, conn.ID()) }, nil},
+		{"Send without a command", func() error { return h.b.Send(&ircmsg.Message{Params: []string{"x"}}, conn.ID()) }, nil},
+		{"Send a CR LF injection", func() error { return h.b.Send(msg("PRIVMSG", "#c", "hi\r\nQUIT :injected"), conn.ID()) }, nil},
+		{"Send a NUL", func() error { return h.b.Send(msg("PRIVMSG", "#c", "a\x00b"), conn.ID()) }, nil},
+		{"Disconnect an unknown id", func() error { return h.b.Disconnect(unknown, "x") }, ircsock.ErrUnknownConn},
+		{"Disconnect a closed id", func() error { return h.b.Disconnect(goneConn.ID(), "x") }, ircsock.ErrUnknownConn},
+		{"DisconnectNow an unknown id", func() error { return h.b.DisconnectNow(unknown, "x") }, ircsock.ErrUnknownConn},
+		{"SetCompressedLink an unknown id", func() error { return h.b.SetCompressedLink(unknown) }, ircsock.ErrUnknownConn},
+		{"SetCompressedLink twice", func() error { return h.b.SetCompressedLink(zconn.ID()) }, ircsock.ErrAlreadyCompressed},
+		{"SetCompressedLinkNow an unknown id", func() error { return h.b.SetCompressedLinkNow(unknown) }, ircsock.ErrUnknownConn},
+		{"UnsetCompressedLink an unknown id", func() error { return h.b.UnsetCompressedLink(unknown) }, ircsock.ErrUnknownConn},
+		{"UnsetCompressedLink an uncompressed link", func() error { return h.b.UnsetCompressedLink(conn.ID()) }, ircsock.ErrNotCompressed},
+		{"CompressInputAfter an unknown id", func() error { return h.b.CompressInputAfter(unknown, isStart) }, ircsock.ErrUnknownConn},
+		{"RemoveListener an unknown id", func() error { return h.b.RemoveListener(ircsock.ListenerID(1 << 40)) }, ircsock.ErrUnknownListener},
 		{"CreateConnector without a port", func() error {
 			_, err := h.b.CreateConnector(h.ctx, ircsock.ConnectorConfig{Addr: "127.0.0.1"})
 			return err
-		}},
+		}, nil},
+		{"CreateListener with UseTLS and no config", func() error {
+			_, err := h.b.CreateListener(ircsock.ListenerConfig{Addr: "127.0.0.1", UseTLS: true})
+			return err
+		}, ircsock.ErrNoTLSConfig},
 	}
 	for _, tc := range errCases {
 		t.Run(tc.name, func(t *testing.T) {
-			if err := tc.call(); err == nil {
+			err := tc.call()
+			switch {
+			case err == nil:
 				t.Errorf("%s = nil, want an error", tc.name)
+			case tc.want != nil && !errors.Is(err, tc.want):
+				t.Errorf("%s = %v, want errors.Is %v", tc.name, err, tc.want)
 			}
 		})
 	}
@@ -398,24 +409,37 @@ func TestBackendAPIMisuse(t *testing.T) {
 	if s, err := c.readLine(); err != nil || s != "NOTICE after rejects" {
 		t.Errorf("client read = %q, %v, want %q (rejected messages must not be written)", s, err, "NOTICE after rejects")
 	}
-	// Send to many ids reaches the live ones even when one is unknown.
-	_ = h.b.Send(msg("NOTICE", "many", "ids"), unknown, conn.ID(), goneConn.ID())
+	// Send to many ids reaches the live ones and names the others.
+	err := h.b.Send(msg("NOTICE", "many", "ids"), unknown, conn.ID(), goneConn.ID())
+	var se *ircsock.SendError
+	if !errors.As(err, &se) || !errors.Is(err, ircsock.ErrUnknownConn) {
+		t.Errorf("Send to mixed ids = %v, want a *SendError with ErrUnknownConn", err)
+	} else if len(se.IDs) != 2 || se.IDs[0] != unknown || se.IDs[1] != goneConn.ID() {
+		t.Errorf("SendError.IDs = %v, want [%d %d]", se.IDs, unknown, goneConn.ID())
+	}
 	if s, err := c.readLine(); err != nil || s != "NOTICE many ids" {
 		t.Errorf("client read after a Send to mixed ids = %q, %v, want %q", s, err, "NOTICE many ids")
 	}
 
-	// Disconnect twice: the second call must not produce a second event.
+	// Disconnect twice: ErrDisconnecting, and one event with the first
+	// reason.
 	if err := h.b.Disconnect(conn.ID(), "first"); err != nil {
 		t.Fatalf("first Disconnect = %v, want nil", err)
 	}
-	_ = h.b.Disconnect(conn.ID(), "second")
+	if err := h.b.Disconnect(conn.ID(), "second"); !errors.Is(err, ircsock.ErrDisconnecting) {
+		t.Errorf("second Disconnect = %v, want ErrDisconnecting", err)
+	}
+	if err := h.b.Send(msg("PING", "late"), conn.ID()); !errors.Is(err, ircsock.ErrDisconnecting) && !errors.Is(err, ircsock.ErrUnknownConn) {
+		t.Errorf("Send while disconnecting = %v, want ErrDisconnecting (or ErrUnknownConn once gone)", err)
+	}
+	_ = h.b.DisconnectNow(conn.ID(), "now wins?")
 	c.readEOF(t, 3*time.Second)
 	ev := waitEvent(h, "Disconnect", forConn[ircsock.Disconnect](conn.ID()))
 	if ev.Reason != "first" {
 		t.Errorf("Disconnect.Reason = %q, want %q (the first call's)", ev.Reason, "first")
 	}
-	if err := h.b.Disconnect(conn.ID(), "third"); err == nil {
-		t.Errorf("Disconnect after the Disconnect event = nil, want an error")
+	if err := h.b.Disconnect(conn.ID(), "third"); !errors.Is(err, ircsock.ErrUnknownConn) {
+		t.Errorf("Disconnect after the Disconnect event = %v, want ErrUnknownConn", err)
 	}
 
 	h.shutdown()
@@ -423,8 +447,10 @@ func TestBackendAPIMisuse(t *testing.T) {
 		name string
 		call func() error
 	}{
-		{"Send", func() error { return h.b.Send(msg("PING", "x"), conn.ID()) }},
-		{"Disconnect", func() error { return h.b.Disconnect(conn.ID(), "x") }},
+		{"Send", func() error { return h.b.Send(msg("PING", "x"), zconn.ID()) }},
+		{"Disconnect", func() error { return h.b.Disconnect(zconn.ID(), "x") }},
+		{"SetCompressedLinkNow", func() error { return h.b.SetCompressedLinkNow(zconn.ID()) }},
+		{"RemoveListener", func() error { return h.b.RemoveListener(l.ID()) }},
 		{"CreateListener", func() error {
 			_, err := h.b.CreateListener(ircsock.ListenerConfig{Addr: "127.0.0.1", Idle: -1})
 			return err
@@ -434,12 +460,13 @@ func TestBackendAPIMisuse(t *testing.T) {
 			return err
 		}},
 		{"Shutdown", func() error { return h.b.Shutdown(context.Background()) }},
+		{"Close", func() error { return h.b.Close() }},
 	}
 	for _, tc := range after {
 		t.Run(tc.name+" after Shutdown", func(t *testing.T) {
 			if err := tc.call(); err == nil {
 				t.Errorf("%s after Shutdown = nil, want an error", tc.name)
-			} else if !isClosedAPIErr(err) {
+			} else if !errors.Is(err, ircsock.ErrClosed) && !(tc.name == "RemoveListener" && errors.Is(err, ircsock.ErrUnknownListener)) {
 				t.Errorf("%s after Shutdown = %v, want errors.Is ErrClosed", tc.name, err)
 			}
 		})
@@ -450,9 +477,7 @@ func TestBackendAPIMisuse(t *testing.T) {
 	if n := len(eventsOf(h, forConn[ircsock.Disconnect](conn.ID()))); n != 1 {
 		t.Errorf("%d Disconnect events after Disconnect twice, want 1", n)
 	}
-}
-
-// isClosedAPIErr reports whether err says the Backend is closed.
-func isClosedAPIErr(err error) bool {
-	return err != nil && strings.Contains(strings.ToLower(err.Error()), "closed")
+	if n := len(eventsOf[ircsock.ListenerCreated](h, nil)); n != 1 {
+		t.Errorf("%d ListenerCreated events, want 1 (nothing after Shutdown)", n)
+	}
 }
