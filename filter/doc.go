@@ -16,7 +16,8 @@
 //     sync-flushed at each Flush, with an inflate limit.
 //   - [Stack]: ordered layers, index 0 nearest the wire, changeable
 //     between records with [Stack.Push], [Stack.Pop], [Stack.Unshift] and
-//     [Stack.Shift] without losing, repeating or misrouting a byte.
+//     [Stack.Shift] without losing, repeating or misrouting a byte. A layer
+//     that is a [Syncer] (Zlib) is shifted out at its next sync point.
 //   - [IRCv3]: the codec between lines and *ircmsg.Message.
 //   - [Reader] and [Writer]: a Stack over an io.Reader or io.Writer;
 //     [MessageReader] and [MessageWriter] add the IRCv3 codec on top.
