@@ -4,13 +4,14 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
-	"github.com/ircsock/ircsock"
 	"net"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ircsock/ircsock"
 )
 
 // serverLink is our side of a server link to ngircd, after our PASS and
@@ -44,13 +45,14 @@ var linkDirections = []linkDirection{
 	{name: "ngircd dials TLS", reverse: true, tls: true},
 }
 
-// linkSetup starts ngircd for d and an observer in linkChan; for a
-// reverse link, connect makes the observer an operator and sends CONNECT.
+// linkSetup is a running ngircd and an observer client in linkChan.
 type linkSetup struct {
 	n   *ngircd
 	obs *rawClient
 }
 
+// setupLink starts ngircd for d (dialling linkPort on CONNECT, if nonzero)
+// and the observer.
 func setupLink(ctx context.Context, t *testing.T, d linkDirection, pki *testPKI, linkPort int) *linkSetup {
 	t.Helper()
 	n := startNgircd(ctx, t, ngircdOpts{LinkPort: linkPort, LinkTLS: d.tls, PKI: pki})
