@@ -27,10 +27,16 @@ type lineResult struct {
 	bytes int
 }
 
-func readAllLines(c *rawConn, wg *sync.WaitGroup) <-chan lineResult {
+// slowStart, when positive, makes the reader wait that long before its
+// first read: a deliberately slow client, so that data really waits in the
+// Backend's queue (not a synchronisation).
+func readAllLines(c *rawConn, wg *sync.WaitGroup, slowStart time.Duration) <-chan lineResult {
 	ch := make(chan lineResult, 1)
 	c.claimed.Store(true)
 	wg.Go(func() {
+		if slowStart > 0 {
+			time.Sleep(slowStart)
+		}
 		var r lineResult
 		for {
 			s, err := c.r.ReadString('\n')
@@ -57,12 +63,19 @@ func floodMsg(i int) *ircmsg.Message {
 	return msg("PRIVMSG", "#flood", numbered("f", i), payload)
 }
 
+// queueBeyondKernel returns how many flood lines are twice what the kernel
+// can hold for one connection whose client has receive buffer rcvbuf, so
+// that most of them can only be in the Backend's queue.
+func queueBeyondKernel(rcvbuf int) int {
+	return 2*(kernelBufMax("wmem", 4<<20)+2*rcvbuf)/(len(floodLine(0))+2) + 1
+}
+
 func TestBackendDisconnectAfterFlush(t *testing.T) {
-	const n = 10000 // about 4.3 MB
-	h := newHarness(t, ircsock.Config{MaxSendQ: 16 << 20})
+	h := newHarness(t, ircsock.Config{MaxSendQ: 64 << 20})
 	l := h.listen(ircsock.ListenerConfig{Idle: -1})
-	c := dialRaw(t, h, listenAddr(l))
+	c, rcvbuf := dialSmallRcv(t, h, listenAddr(l))
 	conn := h.accepted(c)
+	n := queueBeyondKernel(rcvbuf)
 	for i := range n {
 		h.send(floodMsg(i), conn.ID())
 	}
@@ -79,7 +92,7 @@ func TestBackendDisconnectAfterFlush(t *testing.T) {
 		}
 	}
 	var wg sync.WaitGroup
-	res := <-readAllLines(c, &wg)
+	res := <-readAllLines(c, &wg, 200*time.Millisecond)
 	wg.Wait()
 	if res.err != io.EOF {
 		t.Errorf("client read ended with %v, want EOF after every line", res.err)
@@ -145,7 +158,7 @@ func TestBackendDisconnectNow(t *testing.T) {
 		t.Errorf("Disconnect.Reason = %q, want %q", ev.Reason, "now")
 	}
 	var wg sync.WaitGroup
-	res := <-readAllLines(c, &wg)
+	res := <-readAllLines(c, &wg, 0)
 	wg.Wait()
 	if !isClosedErr(res.err) {
 		t.Errorf("client read ended with %v, want EOF or reset", res.err)
@@ -244,15 +257,17 @@ loop:
 }
 
 func TestBackendShutdownUnderLoad(t *testing.T) {
-	const clients, n = 4, 3000 // 4 x 1.3 MB
-	h := newHarness(t, ircsock.Config{MaxSendQ: 8 << 20})
+	const clients = 3
+	h := newHarness(t, ircsock.Config{MaxSendQ: 64 << 20})
 	l := h.listen(ircsock.ListenerConfig{Idle: -1})
 	var ids []ircsock.ConnID
 	var raws []*rawConn
+	n := 0
 	for range clients {
-		c := dialRaw(t, h, listenAddr(l))
+		c, rcvbuf := dialSmallRcv(t, h, listenAddr(l))
 		raws = append(raws, c)
 		ids = append(ids, h.accepted(c).ID())
+		n = queueBeyondKernel(rcvbuf)
 	}
 	// A pending connector that Shutdown must cancel without a leak.
 	if ap, ok := fullBacklog(t, h); ok {
@@ -263,7 +278,7 @@ func TestBackendShutdownUnderLoad(t *testing.T) {
 	var wg sync.WaitGroup
 	var results []<-chan lineResult
 	for _, c := range raws {
-		results = append(results, readAllLines(c, &wg))
+		results = append(results, readAllLines(c, &wg, 200*time.Millisecond))
 	}
 	for i := range n {
 		h.send(floodMsg(i), ids...) // one Send to every client
@@ -335,7 +350,7 @@ func TestBackendClose(t *testing.T) {
 	// The clients see the end without having read: Close does not drain.
 	var wg sync.WaitGroup
 	for i, c := range raws {
-		res := <-readAllLines(c, &wg)
+		res := <-readAllLines(c, &wg, 0)
 		if !isClosedErr(res.err) {
 			t.Errorf("client %d: read ended with %v, want EOF or reset", i, res.err)
 		}

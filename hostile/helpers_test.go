@@ -342,10 +342,12 @@ func dialErr(ctx context.Context, name, addr string) (*client, error) {
 		return nil, err
 	}
 	return &client{
-		name: name, c: nc, r: bufio.NewReaderSize(nc, 4096), ctx: ctx,
+		name: name, c: nc, r: newReader(nc), ctx: ctx,
 		port: uint16(nc.LocalAddr().(*net.TCPAddr).Port),
 	}, nil
 }
+
+func newReader(c net.Conn) *bufio.Reader { return bufio.NewReaderSize(c, 4096) }
 
 // deadline is the client's context deadline, or rowTimeout from now.
 func (c *client) deadline() time.Time {

@@ -59,8 +59,9 @@ var byteClass = [256]uint8{' ': 1, '\r': 2, '\n': 2, 0: 2}
 // holds a space or starts with ':', or always with f.Colonify. The command
 // is written as given.
 //
-// It returns a *[FormatError] for: a CR, LF or NUL in any part, or a NUL in
-// a tag value (IRCv3 has no escape for it) ([ErrBadByte]); an invalid or
+// It returns a *[FormatError] for: a CR, LF or NUL in the source, the
+// command or a parameter, or a NUL in a tag value (IRCv3 escapes CR and LF
+// in values but has no escape for NUL) ([ErrBadByte]); an invalid or
 // repeated tag key ([ErrBadTagKey], [ErrDuplicateTag]); a source with a
 // space ([ErrBadSource]); an empty command, one with a space, or one that
 // starts with ':' or '@' ([ErrBadCommand]); a parameter other than the last
