@@ -1,0 +1,138 @@
+package sock
+
+import (
+	"context"
+	"errors"
+	"net"
+	"syscall"
+	"testing"
+	"time"
+)
+
+type chanListenHandler struct {
+	conns chan net.Conn
+	fails chan error
+}
+
+func (h *chanListenHandler) Serve(c net.Conn, release func()) {
+	h.conns <- c
+	go func() {
+		buf := make([]byte, 1)
+		c.Read(buf)
+		c.Close()
+		release()
+	}()
+}
+func (h *chanListenHandler) Failed(op string, err error) { h.fails <- err }
+
+func newChanHandler() *chanListenHandler {
+	return &chanListenHandler{conns: make(chan net.Conn, 10), fails: make(chan error, 10)}
+}
+
+func TestListenEphemeralAndDial(t *testing.T) {
+	cases := []struct {
+		name string
+		cfg  ListenConfig
+	}{
+		{"ipv4", ListenConfig{Addr: "127.0.0.1"}},
+		{"ipv6", ListenConfig{Addr: "::1"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newChanHandler()
+			l, err := Listen(tc.cfg, h)
+			if err != nil {
+				if tc.name == "ipv6" {
+					t.Skipf("no IPv6 loopback here: %v", err)
+				}
+				t.Fatal(err)
+			}
+			defer l.Wait()
+			defer l.Close()
+			if l.Port() == 0 {
+				t.Fatal("Port() = 0, want the bound port")
+			}
+			if got := l.Addr().Addr().String(); got != tc.cfg.Addr {
+				t.Errorf("Addr() = %s, want %s", got, tc.cfg.Addr)
+			}
+			l.Start()
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			c, err := Dial(ctx, DialConfig{Addr: tc.cfg.Addr, Port: l.Port()})
+			if err != nil {
+				t.Fatalf("Dial = %v", err)
+			}
+			defer c.Close()
+			select {
+			case <-h.conns:
+			case <-ctx.Done():
+				t.Fatal("no connection served within 10s")
+			}
+		})
+	}
+}
+
+func TestListenAddrInUse(t *testing.T) {
+	h := newChanHandler()
+	l, err := Listen(ListenConfig{Addr: "127.0.0.1"}, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	_, err = Listen(ListenConfig{Addr: "127.0.0.1", Port: l.Port()}, h)
+	var le *ListenError
+	if !errors.As(err, &le) || le.Op != "bind" || Errno(err) != int(syscall.EADDRINUSE) {
+		t.Fatalf("second Listen = %v, want a bind ListenError with EADDRINUSE", err)
+	}
+}
+
+func TestDialRefused(t *testing.T) {
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err = Dial(ctx, DialConfig{Addr: "127.0.0.1", Port: port})
+	var de *DialError
+	if !errors.As(err, &de) || de.Op != "connect" || !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Fatalf("Dial = %v, want a connect DialError with ECONNREFUSED", err)
+	}
+}
+
+func TestListenMaxConns(t *testing.T) {
+	h := newChanHandler()
+	l, err := Listen(ListenConfig{Addr: "127.0.0.1", MaxConns: 1}, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Wait()
+	defer l.Close()
+	l.Start()
+	addr := l.Addr().String()
+	c1, err := net.Dial("tcp4", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c1.Close()
+	<-h.conns
+	c2, err := net.Dial("tcp4", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	select {
+	case err := <-h.fails:
+		if !errors.Is(err, ErrMaxConns) {
+			t.Fatalf("Failed(%v), want %v", err, ErrMaxConns)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("second connection not refused within 10s")
+	}
+	c2.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := c2.Read(make([]byte, 1)); err == nil {
+		t.Fatal("refused connection still open")
+	}
+}
