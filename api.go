@@ -93,29 +93,39 @@ type ConnectorConfig struct {
 type Event interface{ event() }
 
 type (
-	Registered      struct{ Backend *Backend }
+	// Registered is the first event of every Backend (ircsock_registered).
+	Registered struct{ Backend *Backend }
+	// ListenerCreated reports a bound listener, with its real port; it
+	// precedes the listener's ListenerOpen events and never a failure.
 	ListenerCreated struct{ Listener *Listener }
-	ListenerOpen    struct {
+	// ListenerOpen reports an accepted connection (after TLS, if any).
+	ListenerOpen struct {
 		Conn     *Conn
 		Listener *Listener
 	}
+	// ListenerFailure reports a failed bind (the listener does not exist)
+	// or an accept, TLS or limit failure (the listener goes on).
 	ListenerFailure struct {
 		Listener *Listener
 		Op       string // "resolve", "bind", "listen", "accept", "tls", "limit"
 		Errno    int    // the errno, or 0
 		Err      error
 	}
+	// ListenerRemoved reports a closed listener.
 	ListenerRemoved struct{ Listener *Listener }
-	ConnectorOpen   struct {
+	// ConnectorOpen reports an outgoing connection ready (after TLS).
+	ConnectorOpen struct {
 		Conn      *Conn
 		Connector *Connector
 	}
+	// ConnectorFailure reports a dial that failed; Connector is gone.
 	ConnectorFailure struct {
 		Connector *Connector
 		Op        string // "resolve", "connect", "tls"
 		Errno     int
 		Err       error
 	}
+	// Input is one parsed line; Msg belongs to the controller.
 	Input struct {
 		Conn *Conn
 		Msg  *ircmsg.Message
@@ -125,13 +135,17 @@ type (
 		Conn *Conn
 		Err  error
 	}
+	// Disconnect is the last event of a connection.
 	Disconnect struct {
 		Conn   *Conn
 		Reason string
 		Err    error // the cause, nil for a requested or clean close
 	}
+	// ConnectionIdle reports no input for the connection's idle time;
+	// it repeats every idle period while the peer stays silent.
 	ConnectionIdle struct{ Conn *Conn }
-	Compressed     struct{ Conn *Conn }
+	// Compressed reports that a connection's output is now compressed.
+	Compressed struct{ Conn *Conn }
 )
 
 func (Registered) event()       {}
