@@ -257,7 +257,7 @@ loop:
 }
 
 func TestBackendShutdownUnderLoad(t *testing.T) {
-	const clients = 3
+	const clients = 2
 	h := newHarness(t, ircsock.Config{MaxSendQ: 64 << 20})
 	l := h.listen(ircsock.ListenerConfig{Idle: -1})
 	var ids []ircsock.ConnID
@@ -275,13 +275,15 @@ func TestBackendShutdownUnderLoad(t *testing.T) {
 			t.Fatalf("CreateConnector = %v, want nil", err)
 		}
 	}
+	for i := range n {
+		h.send(floodMsg(i), ids...) // one Send to every client
+	}
+	// The clients start reading, slowly, only now: most of the flood is
+	// still queued in the Backend when Shutdown is called.
 	var wg sync.WaitGroup
 	var results []<-chan lineResult
 	for _, c := range raws {
 		results = append(results, readAllLines(c, &wg, 200*time.Millisecond))
-	}
-	for i := range n {
-		h.send(floodMsg(i), ids...) // one Send to every client
 	}
 	h.shutdown()
 	wg.Wait()
