@@ -145,31 +145,30 @@ type backendLink struct {
 //
 // When ngircd dialled us, its SERVER line had already been read before
 // the controller could arm CompressInputAfter (ListenerOpen is delivered
-// while the connection is already reading), so the input is switched with
-// SetCompressedLinkNow right after our SERVER is queued. That is exact as
-// long as the switch reaches the reading goroutine before ngircd's first
-// compressed bytes, which ngircd sends only after receiving our SERVER: a
-// window of one function call against a network round trip, not a
-// guarantee. The Backend has no input-only "now" switch to close it.
+// while the connection is already reading). ngircd compresses only after
+// it has received our SERVER, so the input is switched with
+// CompressInputNow just before our SERVER is queued: no compressed byte
+// can arrive before the switch, which makes it exact.
 func (l *backendLink) send(t testing.TB, lines ...string) {
 	id := l.conn.ID()
 	for _, line := range lines {
 		t.Logf("%s -> %s", l.name, line)
+		isServer := parseRaw(line).Command == "SERVER"
+		if isServer && l.reverse {
+			if err := l.p.b.CompressInputNow(id); err != nil {
+				t.Errorf("CompressInputNow before our SERVER = %v, want nil", err)
+				return
+			}
+		}
 		if err := l.p.b.Send(toMessage(line), id); err != nil {
 			t.Errorf("Send(%q) = %v, want nil", line, err)
 			return
 		}
-		if parseRaw(line).Command != "SERVER" {
+		if !isServer {
 			continue
 		}
-		var err error
-		if l.reverse {
-			err = l.p.b.SetCompressedLinkNow(id)
-		} else {
-			err = l.p.b.SetCompressedLink(id)
-		}
-		if err != nil {
-			t.Errorf("compress after our SERVER (reverse=%v) = %v, want nil", l.reverse, err)
+		if err := l.p.b.SetCompressedLink(id); err != nil {
+			t.Errorf("SetCompressedLink after our SERVER = %v, want nil", err)
 		}
 	}
 }
