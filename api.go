@@ -30,7 +30,9 @@ type Config struct {
 	// TLS is the server-side TLS configuration used by listeners that ask
 	// for TLS without their own (the original's ssl_opts).
 	TLS *tls.Config
-	// MaxLine is the longest input line, CR LF excluded. Zero means 8703.
+	// MaxLine is the longest input line, CR LF excluded. Zero means
+	// DefaultMaxLine (8701: 8191 bytes of tags and 510 of message, the
+	// limits of ircmsg).
 	MaxLine int
 	// MaxSendQ is the most bytes queued for one connection; past it the
 	// connection is dropped with the reason "Max SendQ exceeded". Zero

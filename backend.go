@@ -11,13 +11,14 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ircsock/ircsock/filter"
 	"github.com/ircsock/ircsock/ircmsg"
 	"github.com/ircsock/ircsock/sock"
 )
 
 // Defaults of the zero Config and ListenerConfig fields.
 const (
-	DefaultMaxLine          = 8703
+	DefaultMaxLine          = filter.DefaultLineMax
 	DefaultMaxSendQ         = sock.DefaultMaxSendQ
 	DefaultEvents           = 1024
 	DefaultConnectTimeout   = sock.DefaultConnectTimeout

@@ -24,6 +24,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/ircsock/ircsock"
 	"github.com/ircsock/ircsock/internal/ircd"
 )
 
@@ -111,7 +112,7 @@ func serve(args []string, stderr io.Writer) int {
 	fs.IntVar(&cfg.MaxConns, "max-conns", ircd.DefaultMaxConns, "most `connections` open at once per listener (negative: no limit)")
 	fs.IntVar(&cfg.MaxConnsPerIP, "max-conns-per-ip", ircd.DefaultMaxConnsPerIP, "most `connections` open at once per listener from one address (negative: no limit)")
 	fs.IntVar(&cfg.MaxSendQ, "max-sendq", 1<<20, "most `bytes` queued for one client before it is dropped")
-	fs.IntVar(&cfg.MaxLine, "max-line", 8703, "longest input line in `bytes`, CR LF excluded")
+	fs.IntVar(&cfg.MaxLine, "max-line", ircsock.DefaultMaxLine, "longest input line in `bytes`, CR LF excluded")
 	fs.IntVar(&cfg.MaxChannels, "max-channels", ircd.DefaultMaxChannels, "most `channels` one client may be in")
 	fs.DurationVar(&cfg.DrainTimeout, "drain-timeout", ircd.DefaultDrainTimeout, "`time` a closed client's connection waits for the client to close its side")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", ircd.DefaultShutdownTimeout, "`time` to flush output on SIGINT/SIGTERM before closing at once")

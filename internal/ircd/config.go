@@ -80,7 +80,7 @@ type Config struct {
 	// (1 MiB).
 	MaxSendQ int
 	// MaxLine is the longest input line, CR LF excluded; longer lines get
-	// 417 ERR_INPUTTOOLONG. Zero means the Backend's default (8703).
+	// 417 ERR_INPUTTOOLONG. Zero means the Backend's default (ircsock.DefaultMaxLine).
 	MaxLine int
 	// MaxChannels is the most channels one client may be in (CHANLIMIT);
 	// past it JOIN gets 405. Zero means 50.
