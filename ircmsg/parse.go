@@ -3,6 +3,7 @@ package ircmsg
 import (
 	"bytes"
 	"encoding/binary"
+	"math/bits"
 	"unsafe"
 )
 
@@ -332,6 +333,35 @@ func (l Limits) parse(m *Message, b []byte, sp int) *offErr {
 	return nil
 }
 
+// valueEnd returns the index of the first ';' in b at or after i, or
+// len(b), and whether a backslash may lie before it (it may also report one
+// just after, which only costs a needless unescape). Tag values are most of
+// a tag section, so it reads eight bytes per step.
+func valueEnd(b []byte, i int) (end int, esc bool) {
+	for ; i+8 <= len(b); i += 8 {
+		t := b[i : i+8]
+		w := uint64(t[0]) | uint64(t[1])<<8 | uint64(t[2])<<16 | uint64(t[3])<<24 |
+			uint64(t[4])<<32 | uint64(t[5])<<40 | uint64(t[6])<<48 | uint64(t[7])<<56
+		if x := w ^ ('\\' * lsb); (x-lsb)&^x&msb != 0 {
+			esc = true
+		}
+		// The lowest flagged byte of this test is exact: a borrow only
+		// spoils the bytes above the first match.
+		if x := w ^ (';' * lsb); (x-lsb)&^x&msb != 0 {
+			return i + bits.TrailingZeros64((x-lsb)&^x&msb)/8, esc
+		}
+	}
+	for ; i < len(b); i++ {
+		switch b[i] {
+		case ';':
+			return i, esc
+		case '\\':
+			esc = true
+		}
+	}
+	return len(b), esc
+}
+
 // parseTags parses the tag section b[1:sp] into tags, unescaping values in
 // place.
 func (l Limits) parseTags(tags []Tag, b []byte, sp int) ([]Tag, *offErr) {
@@ -339,21 +369,12 @@ func (l Limits) parseTags(tags []Tag, b []byte, sp int) ([]Tag, *offErr) {
 	client := -1 // bytes of client-only tag data, as if joined by ';'
 	var index map[string]int
 	for i := 1; i < sp; {
-		// One pass over the item finds its end, its '=' and any escape.
-		end, eq, esc := i, -1, false
-		for ; end < sp; end++ {
-			switch b[end] {
-			case ';':
-				goto found
-			case '=':
-				if eq < 0 {
-					eq = end
-				}
-			case '\\':
-				esc = true
-			}
+		// The key runs to '=', ';' or the end; a value to ';' or the end.
+		keyEnd, validKey := scanKey(b[:sp], i)
+		end, esc := keyEnd, false
+		if keyEnd < sp && b[keyEnd] == '=' {
+			end, esc = valueEnd(b[:sp], keyEnd+1)
 		}
-	found:
 		next := end + 1
 		if end == i {
 			i = next // empty item
@@ -365,13 +386,9 @@ func (l Limits) parseTags(tags []Tag, b []byte, sp int) ([]Tag, *offErr) {
 				return tags, &offErr{end, ErrClientTagsTooLong}
 			}
 		}
-		keyEnd := eq
-		if keyEnd < 0 {
-			keyEnd = end
-		}
 		key := str(b, i, keyEnd)
 		i = next
-		if !ValidTagKey(key) {
+		if !validKey {
 			continue
 		}
 		value := ""

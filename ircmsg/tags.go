@@ -7,32 +7,36 @@ import "slices"
 // ASCII letters, digits, '-' and '.') followed by '/', and a non-empty name
 // of ASCII letters, digits and '-'.
 func ValidTagKey(key string) bool {
-	i := 0
-	if len(key) > 0 && key[0] == '+' {
-		i = 1
+	end, ok := scanKey(key, 0)
+	return ok && end == len(key)
+}
+
+// scanKey reads a tag key from s[i:], up to the first '=' or ';' or the end
+// of s, and returns where it ends and whether it is valid ([ValidTagKey]).
+// The parser calls it on the tag section, so one pass both finds and checks
+// each key.
+func scanKey[T string | []byte](s T, i int) (end int, ok bool) {
+	if i < len(s) && s[i] == '+' {
+		i++
 	}
-	slash, dot := -1, false
-	for j := i; j < len(key); j++ {
-		switch keyClass[key[j]] {
+	start, slash, dot, bad := i, -1, false, false
+	for ; i < len(s); i++ {
+		switch keyClass[s[i]] {
 		case keyName:
 		case keyDot:
-			if slash >= 0 {
-				return false // only the vendor may hold dots
-			}
+			bad = bad || slash >= 0 // only the vendor may hold dots
 			dot = true
 		case keySlash:
-			if slash >= 0 || j == i {
-				return false // a second '/', or an empty vendor
-			}
-			slash = j
+			bad = bad || slash >= 0 || i == start // a second '/', or an empty vendor
+			slash = i
 		default:
-			return false
+			if c := s[i]; c == '=' || c == ';' {
+				return i, !bad && i > start && slash != i-1 && (slash >= 0 || !dot)
+			}
+			bad = true
 		}
 	}
-	if dot && slash < 0 {
-		return false // dots without a vendor
-	}
-	return len(key) > i && slash != len(key)-1
+	return i, !bad && i > start && slash != i-1 && (slash >= 0 || !dot)
 }
 
 const (
