@@ -609,6 +609,43 @@ func (h *harness) inputs(id ircsock.ConnID, n int) []*ircmsg.Message {
 	return out
 }
 
+// expectInputs waits for the Input events of conn id and checks that
+// their last parameters are exactly want, in order. It stops at the first
+// difference instead of waiting for inputs that will not come.
+func (h *harness) expectInputs(what string, id ircsock.ConnID, want []string) {
+	h.t.Helper()
+	var got []string
+	next := 0
+	for {
+		h.mu.Lock()
+		for ; next < len(h.evs) && len(got) < len(want); next++ {
+			in, ok := h.evs[next].ev.(ircsock.Input)
+			if !ok || in.Conn.ID() != id {
+				continue
+			}
+			got = append(got, paramsOf([]*ircmsg.Message{in.Msg})[0])
+			if i := len(got) - 1; got[i] != want[i] {
+				h.mu.Unlock()
+				h.t.Errorf("%s: input %d = %q %q, want last param %q", what, i, in.Msg.Command, in.Msg.Params, want[i])
+				return
+			}
+		}
+		changed, closed := h.changed, h.closed
+		h.mu.Unlock()
+		if len(got) == len(want) {
+			return
+		}
+		if closed {
+			h.t.Fatalf("%s: events channel closed after %d of %d inputs", what, len(got), len(want))
+		}
+		select {
+		case <-changed:
+		case <-h.ctx.Done():
+			h.t.Fatalf("%s: %v after %d of %d inputs (next wanted %q)\n%s", what, h.ctx.Err(), len(got), len(want), want[len(got)], h.dump())
+		}
+	}
+}
+
 // addrPort converts a *net.TCPAddr to a netip.AddrPort, unmapping IPv4.
 func addrPort(a net.Addr) netip.AddrPort {
 	ap := a.(*net.TCPAddr).AddrPort()

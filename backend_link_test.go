@@ -98,8 +98,7 @@ func TestBackendLinkedCompression(t *testing.T) {
 	for _, dir := range []struct {
 		from, to linkSide
 	}{{a, b}, {b, a}} {
-		got := paramsOf(dir.to.h.inputs(dir.to.conn.ID(), pre+1+post))
-		checkSeq(t, fmt.Sprintf("%s->%s", dir.from.name, dir.to.name), got, switchWant(dir.from.name, pre, post))
+		dir.to.h.expectInputs(fmt.Sprintf("%s->%s", dir.from.name, dir.to.name), dir.to.conn.ID(), switchWant(dir.from.name, pre, post))
 		if n := len(eventsOf(dir.to.h, forConn[ircsock.InputError](dir.to.conn.ID()))); n != 0 {
 			t.Errorf("%s: %d InputError events, want 0", dir.to.name, n)
 		}
@@ -195,6 +194,16 @@ func zlibLines(t *testing.T, zw *zlib.Writer, buf *bytes.Buffer, lines []string)
 	return append([]byte(nil), buf.Bytes()...)
 }
 
+func oneWrite(head, n int) []int { return []int{n} }
+
+func writesOf13(head, n int) []int {
+	var c []int
+	for ; n > 0; n -= 13 {
+		c = append(c, min(n, 13))
+	}
+	return c
+}
+
 // TestBackendCompressInputRaw sends plaintext lines, START and zlib bytes
 // in one buffer, cut into writes in several ways, including the compressed
 // bytes in the same write as START; the Backend must decompress exactly
@@ -215,16 +224,17 @@ func TestBackendCompressInputRaw(t *testing.T) {
 		// cuts returns the write sizes for the first buffer: head bytes of
 		// plaintext (START included) followed by zlib bytes, n in all.
 		cuts func(head, n int) []int
+		// level is the peer's zlib level. zlib.NoCompression writes stored
+		// blocks, which carry the lines' own CR LF: a switch made one
+		// record late would decode them as plaintext lines, so it shows
+		// at once.
+		level int
 	}{
-		{"one write", func(head, n int) []int { return []int{n} }},
-		{"cut inside the zlib header", func(head, n int) []int { return []int{head + 1, n - head - 1} }},
-		{"13-byte writes", func(head, n int) []int {
-			var c []int
-			for ; n > 0; n -= 13 {
-				c = append(c, min(n, 13))
-			}
-			return c
-		}},
+		{"one write", oneWrite, zlib.DefaultCompression},
+		{"one write, stored blocks", oneWrite, zlib.NoCompression},
+		{"cut inside the zlib header", func(head, n int) []int { return []int{head + 1, n - head - 1} }, zlib.DefaultCompression},
+		{"13-byte writes", writesOf13, zlib.DefaultCompression},
+		{"13-byte writes, stored blocks", writesOf13, zlib.NoCompression},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -236,7 +246,10 @@ func TestBackendCompressInputRaw(t *testing.T) {
 				t.Fatalf("CompressInputAfter = %v, want nil", err)
 			}
 			var zbuf bytes.Buffer
-			zw := zlib.NewWriter(&zbuf)
+			zw, err := zlib.NewWriterLevel(&zbuf, tc.level)
+			if err != nil {
+				t.Fatal(err)
+			}
 			head := []byte{}
 			for _, p := range plain {
 				head = append(head, p+"\r\n"...)
@@ -256,7 +269,6 @@ func TestBackendCompressInputRaw(t *testing.T) {
 			if _, err := c.Write(zlibLines(t, zw, &zbuf, zl2)); err != nil {
 				t.Fatalf("write: %v", err)
 			}
-			got := paramsOf(h.inputs(conn.ID(), pre+1+2*post))
 			var want []string
 			for i := range pre {
 				want = append(want, numbered("plain", i))
@@ -268,7 +280,7 @@ func TestBackendCompressInputRaw(t *testing.T) {
 			for i := range post {
 				want = append(want, numbered("more", i))
 			}
-			checkSeq(t, "inputs", got, want)
+			h.expectInputs("inputs", conn.ID(), want)
 			if n := len(eventsOf(h, forConn[ircsock.InputError](conn.ID()))); n != 0 {
 				t.Errorf("%d InputError events, want 0", n)
 			}
