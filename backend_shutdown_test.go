@@ -71,14 +71,18 @@ func queueBeyondKernel(rcvbuf int) int {
 }
 
 func TestBackendDisconnectAfterFlush(t *testing.T) {
-	h := newHarness(t, ircsock.Config{MaxSendQ: 64 << 20})
+	// DrainTimeout is far longer than the drain should take even on a
+	// loaded machine: this test is about flushing, not the timeout.
+	h := newHarness(t, ircsock.Config{MaxSendQ: 64 << 20, DrainTimeout: time.Minute})
 	l := h.listen(ircsock.ListenerConfig{Idle: -1})
 	c, rcvbuf := dialSmallRcv(t, h, listenAddr(l))
 	conn := h.accepted(c)
 	n := queueBeyondKernel(rcvbuf)
+	start := time.Now()
 	for i := range n {
 		h.send(floodMsg(i), conn.ID())
 	}
+	queued := time.Since(start)
 	if err := h.b.Disconnect(conn.ID(), "flushed"); err != nil {
 		t.Fatalf("Disconnect = %v, want nil", err)
 	}
@@ -94,6 +98,7 @@ func TestBackendDisconnectAfterFlush(t *testing.T) {
 	var wg sync.WaitGroup
 	res := <-readAllLines(c, &wg, 200*time.Millisecond)
 	wg.Wait()
+	t.Logf("%d lines (%d bytes): queued in %v, read to EOF after %v", n, res.bytes, queued, time.Since(start))
 	if res.err != io.EOF {
 		t.Errorf("client read ended with %v, want EOF after every line", res.err)
 	}
@@ -258,7 +263,7 @@ loop:
 
 func TestBackendShutdownUnderLoad(t *testing.T) {
 	const clients = 2
-	h := newHarness(t, ircsock.Config{MaxSendQ: 64 << 20})
+	h := newHarness(t, ircsock.Config{MaxSendQ: 64 << 20, DrainTimeout: time.Minute})
 	l := h.listen(ircsock.ListenerConfig{Idle: -1})
 	var ids []ircsock.ConnID
 	var raws []*rawConn
