@@ -142,13 +142,23 @@ func runWheel(w *sock.Wheel, release func()) {
 	release()
 }
 
+// inputBlock lets an Input's Message and the backing array of its usual
+// parameters share one allocation: growing Params from nil one append at a
+// time would cost two or three more per line.
+type inputBlock struct {
+	m      ircmsg.Message
+	params [4]string
+}
+
 // connHandler adapts a Conn to sock.Handler; its methods run on the
 // connection's reading goroutine (Idle on a timer).
 type connHandler struct{ c *Conn }
 
 func (h connHandler) Record(w *sock.Wheel, rec []byte) {
 	c := h.c
-	m := new(ircmsg.Message)
+	blk := new(inputBlock)
+	m := &blk.m
+	m.Params = blk.params[:0]
 	if err := c.b.cfg.Format.Limits.ParseInto(m, rec); err != nil {
 		c.b.send(InputError{Conn: c, Err: &filter.RecordError{Err: err}})
 		return

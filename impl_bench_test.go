@@ -273,7 +273,9 @@ func mallocs() uint64 {
 // The "ratio" case is the figure of merit: it runs one round on each
 // server per iteration, alternating which goes first, so both see the
 // same machine noise, and reports both rates, the Backend's share of the
-// bufio rate in percent, and the Backend's allocations per message. The
+// bufio rate in percent, the Backend's allocations per message, and the
+// CPU time (user and system, clients included) per message of each, which
+// a busy machine disturbs less than the rates. The
 // "backend" and "bufio" cases run one server alone, for profiling.
 func BenchmarkEcho(b *testing.B) {
 	const perRound = echoClients * echoBatch
@@ -302,20 +304,26 @@ func BenchmarkEcho(b *testing.B) {
 		eb, ef := newEchoLoad(b, sb.addr), newEchoLoad(b, sf.addr)
 		defer ef.close()
 		defer eb.close()
-		var tb, tf time.Duration
+		var tb, tf, cb, cf time.Duration
 		var allocs uint64
 		backend := func() {
-			m := mallocs()
+			m, c := mallocs(), cpuTime()
 			tb += eb.round(b)
+			cb += cpuTime() - c
 			allocs += mallocs() - m
+		}
+		bufio := func() {
+			c := cpuTime()
+			tf += ef.round(b)
+			cf += cpuTime() - c
 		}
 		i := 0
 		for b.Loop() {
 			if i%2 == 0 {
 				backend()
-				tf += ef.round(b)
+				bufio()
 			} else {
-				tf += ef.round(b)
+				bufio()
 				backend()
 			}
 			i++
@@ -326,5 +334,8 @@ func BenchmarkEcho(b *testing.B) {
 		b.ReportMetric(rf, "bufio-msgs/s")
 		b.ReportMetric(100*rb/rf, "%bufio")
 		b.ReportMetric(float64(allocs)/float64(b.N*perRound), "backend-allocs/msg")
+		n := float64(b.N * perRound)
+		b.ReportMetric(float64(cb.Nanoseconds())/n, "backend-cpu-ns/msg")
+		b.ReportMetric(float64(cf.Nanoseconds())/n, "bufio-cpu-ns/msg")
 	})
 }

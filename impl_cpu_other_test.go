@@ -1,0 +1,8 @@
+//go:build !unix
+
+package ircsock_test
+
+import "time"
+
+// cpuTime is not measured here; the echo benchmark then reports zero CPU.
+func cpuTime() time.Duration { return 0 }
