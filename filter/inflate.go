@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 )
 
 // This file is a resumable DEFLATE decoder (RFC 1951) with optional zlib
@@ -218,12 +219,7 @@ func buildTable(dst []uint32, lens []uint8, root uint) ([]uint32, bool) {
 
 // reverse returns the low n bits of c in reverse order.
 func reverse(c uint16, n uint) uint16 {
-	var r uint16
-	for range n {
-		r = r<<1 | c&1
-		c >>= 1
-	}
-	return r
+	return bits.Reverse16(c) >> (16 - n)
 }
 
 // An inflater decodes one zlib stream (or, with raw set, one raw deflate
@@ -263,7 +259,10 @@ type inflater struct {
 	dynCL   []uint32
 	lens    [286 + 30]uint8
 
-	win      [winSize]byte
+	// The window is allocated apart: a 32 KiB block is exactly four
+	// pages, while the struct with the window inside would round up to
+	// 40 KiB.
+	win      *[winSize]byte
 	wpos     int   // next write position in win
 	runStart int   // where the current run started writing
 	hist     int   // bytes of history in win, at most winSize
@@ -274,7 +273,12 @@ type inflater struct {
 }
 
 func newInflater(raw bool) *inflater {
-	f := &inflater{raw: raw, adler: 1}
+	f := &inflater{raw: raw, adler: 1, win: new([winSize]byte)}
+	// Enough for any complete code with these roots (zlib's "enough"
+	// bounds are 852 and 592 for roots 9 and 6); append grows them if a
+	// stream ever needs more.
+	f.dynLit = make([]uint32, 0, 852)
+	f.dynDist = make([]uint32, 0, 400)
 	if raw {
 		f.state = stBlock
 	}
@@ -530,8 +534,12 @@ func (f *inflater) loop(end int) runStatus {
 
 var errFull = errors.New("full") // internal: a unit needs output room
 
-// huff decodes one literal/length symbol and what follows it.
+// huff decodes one literal/length symbol and what follows it, or, when
+// input and output room are plentiful, a run of them (see huffFast).
 func (f *inflater) huff(end int) error {
+	if f.pos+8 <= len(f.in) && end-f.wpos >= 258 {
+		return f.huffFast(end)
+	}
 	if f.nbits < 48 {
 		f.refill()
 	}
@@ -584,6 +592,69 @@ func (f *inflater) huff(end int) error {
 	if k < length {
 		f.copyLen, f.copyDst = length-k, dist
 		f.state = stCopy
+	}
+	return nil
+}
+
+// huffFast decodes symbols while at least 8 input bytes and 258 bytes of
+// output room remain. A refill then leaves at least 56 bits in the
+// buffer, more than the longest symbol with its distance (15 + 5 + 15 +
+// 13 bits), so no symbol can run out of input and each is a whole unit:
+// nothing needs rolling back. It stops after the end of the block.
+func (f *inflater) huffFast(end int) error {
+	lit, dist := f.lit, f.dist
+	for f.pos+8 <= len(f.in) && end-f.wpos >= 258 {
+		f.bits |= binary.LittleEndian.Uint64(f.in[f.pos:]) << f.nbits
+		f.pos += int(63-f.nbits) >> 3
+		f.nbits |= 56
+
+		e := lit[f.bits&(1<<litRoot-1)]
+		n := uint(e & entBits)
+		if e&entLink != 0 {
+			e = lit[uint(e>>8)+uint(f.bits>>litRoot)&(1<<n-1)]
+			n = litRoot + uint(e&entBits)
+		}
+		if e&entBad != 0 {
+			return f.corrupt("invalid Huffman code")
+		}
+		f.bits >>= n
+		f.nbits -= n
+		s := int(e >> 8)
+		if s < 256 {
+			f.win[f.wpos] = byte(s)
+			f.wpos++
+			continue
+		}
+		if s == 256 {
+			f.endBlock()
+			return nil
+		}
+		s -= 257
+		if s >= len(lenBase) {
+			return f.corrupt("invalid length symbol %d", s+257)
+		}
+		length := int(lenBase[s]) + int(f.take(uint(lenExtra[s])))
+
+		e = dist[f.bits&(1<<distRoot-1)]
+		n = uint(e & entBits)
+		if e&entLink != 0 {
+			e = dist[uint(e>>8)+uint(f.bits>>distRoot)&(1<<n-1)]
+			n = distRoot + uint(e&entBits)
+		}
+		if e&entBad != 0 {
+			return f.corrupt("invalid Huffman code")
+		}
+		f.bits >>= n
+		f.nbits -= n
+		d := int(e >> 8)
+		if d >= len(distBase) {
+			return f.corrupt("invalid distance code %d", d)
+		}
+		dd := int(distBase[d]) + int(f.take(uint(distExtra[d])))
+		if h := f.hist + f.wpos - f.runStart; dd > h {
+			return f.corrupt("distance %d beyond the %d bytes of output", dd, h)
+		}
+		f.copyBack(dd, length)
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ircsock/ircsock/internal/corpus"
 	kflate "github.com/klauspost/compress/flate"
 	kzlib "github.com/klauspost/compress/zlib"
 )
@@ -1025,5 +1026,166 @@ func TestZlibSmallRatio(t *testing.T) {
 	}
 	if !strings.HasPrefix(text, string(r.out)) {
 		t.Fatalf("output before the limit is not a prefix of the text")
+	}
+}
+
+// benchStream returns a realistic compressed link: corpus lines written
+// by Zlib's encoder in batches of 10, each sync-flushed, and the text.
+func benchStream(b *testing.B, lines int) (wire, text []byte) {
+	b.Helper()
+	z := &Zlib{}
+	var err error
+	for i, l := range corpus.Lines(lines, 1) {
+		l = append(l, '\r', '\n')
+		text = append(text, l...)
+		if wire, err = z.Put(wire, l); err != nil {
+			b.Fatal(err)
+		}
+		if i%10 == 9 {
+			if wire, err = z.Flush(wire); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	if wire, err = z.Flush(wire); err != nil {
+		b.Fatal(err)
+	}
+	return wire, text
+}
+
+// BenchmarkZlibInflate decodes a whole link's stream (5000 lines) per
+// op, fed in 4 KiB reads, with a new decoder each time; compress/zlib's
+// and klauspost's readers decode the same bytes in the same run.
+func BenchmarkZlibInflate(b *testing.B) {
+	wire, text := benchStream(b, 5000)
+	b.Logf("%d bytes of text deflate to %d (ratio %.1f)", len(text), len(wire), float64(len(text))/float64(len(wire)))
+	b.Run("Zlib", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(text)))
+		for b.Loop() {
+			z := &Zlib{}
+			n := 0
+			for rest := wire; len(rest) > 0; {
+				c := rest[:min(4096, len(rest))]
+				rest = rest[len(c):]
+				z.Feed(c)
+				for {
+					rec, ok, err := z.Next()
+					if err != nil {
+						b.Fatal(err)
+					}
+					if !ok {
+						break
+					}
+					n += len(rec)
+				}
+			}
+			if n != len(text) {
+				b.Fatalf("inflated %d bytes, want %d", n, len(text))
+			}
+		}
+	})
+	buf := make([]byte, 16<<10)
+	readers := []struct {
+		name string
+		open func(io.Reader) (io.ReadCloser, error)
+	}{
+		{"compress-zlib", zlib.NewReader},
+		{"klauspost-zlib", kzlib.NewReader},
+	}
+	for _, r := range readers {
+		b.Run(r.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(text)))
+			for b.Loop() {
+				zr, err := r.open(bytes.NewReader(wire))
+				if err != nil {
+					b.Fatal(err)
+				}
+				n := 0
+				for n < len(text) {
+					k, err := zr.Read(buf[:min(len(buf), len(text)-n)])
+					n += k
+					if err != nil && n < len(text) {
+						b.Fatal(err)
+					}
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkZlibInflateBatch is the steady state of a live link: one
+// decoder, each op a batch of 10 sync-flushed lines fed and drained.
+func BenchmarkZlibInflateBatch(b *testing.B) {
+	wire, text := benchStream(b, 20000)
+	// The wire offsets just after each flush marker.
+	var ends []int
+	for i := 0; ; {
+		j := bytes.Index(wire[i:], []byte{0, 0, 0xff, 0xff})
+		if j < 0 {
+			break
+		}
+		i += j + 4
+		ends = append(ends, i)
+	}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(text) / len(ends)))
+	z := &Zlib{}
+	start, k := 0, 0
+	for b.Loop() {
+		if k == len(ends) {
+			b.StopTimer()
+			z.Reset()
+			start, k = 0, 0
+			b.StartTimer()
+		}
+		z.Feed(wire[start:ends[k]])
+		start = ends[k]
+		k++
+		for {
+			_, ok, err := z.Next()
+			if err != nil {
+				b.Fatal(err)
+			}
+			if !ok {
+				break
+			}
+		}
+	}
+}
+
+// BenchmarkZlibDeflate is the write side of a live link: each op puts a
+// batch of 10 corpus lines and flushes, appending to a reused buffer.
+func BenchmarkZlibDeflate(b *testing.B) {
+	lines := corpus.Lines(1000, 2)
+	for i := range lines {
+		lines[i] = append(lines[i], '\r', '\n')
+	}
+	for _, level := range []int{1, 0, 9} {
+		b.Run(fmt.Sprintf("level%d", level), func(b *testing.B) {
+			z := &Zlib{Level: level}
+			var buf []byte
+			var in, out int64
+			i := 0
+			b.ReportAllocs()
+			b.SetBytes(int64(len(bytes.Join(lines[:10], nil))))
+			for b.Loop() {
+				buf = buf[:0]
+				var err error
+				for range 10 {
+					in += int64(len(lines[i]))
+					if buf, err = z.Put(buf, lines[i]); err != nil {
+						b.Fatal(err)
+					}
+					i = (i + 1) % len(lines)
+				}
+				if buf, err = z.Flush(buf); err != nil {
+					b.Fatal(err)
+				}
+				out += int64(len(buf))
+			}
+			b.ReportMetric(float64(in)/float64(out), "ratio")
+		})
 	}
 }
