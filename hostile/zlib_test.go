@@ -61,7 +61,7 @@ func (z *zwriter) lines(ls ...string) {
 // the window is all zeros, compressing another MiB of zeros gives the same
 // bytes every time, so the bomb costs nothing to build). It checks the
 // claim by inflating a prefix with compress/zlib.
-func bomb(t *testing.T) (head, unit []byte, units int) {
+func bomb(t testing.TB) (head, unit []byte, units int) {
 	t.Helper()
 	zeros := make([]byte, 1<<20)
 	var buf bytes.Buffer
