@@ -39,6 +39,8 @@ func fuzzSeeds(t testing.TB) []string {
 	}
 	seeds = append(seeds, "", " ", "@", "@ ", ":pfx", ": foo", "@a=b :p", "CMD a\r", "@a=x\\", "@a=\\\\\\",
 		"@+a=1;+a=2;b;b=;=;; :s!u@h c :", ":s :c", "@a @c")
+	// Past the linear duplicate scan, with the switch on the last item.
+	seeds = append(seeds, "@a;b;c;d;e;f;g;h;i;j;k;l;m;n;o;p;q CMD", "@a;b;c;d;e;f;g;h;i;j;k;l;m;n;o;p;q;a=1;r= CMD")
 	for _, l := range corpus.Lines(20, 1) {
 		seeds = append(seeds, string(l))
 	}

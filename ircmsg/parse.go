@@ -414,7 +414,8 @@ func (l Limits) parseTags(tags []Tag, b []byte, sp int) ([]Tag, *offErr) {
 				continue
 			}
 			if len(tags) == linearTags {
-				index = make(map[string]int, 2*linearTags)
+				// Sized for every item left, so it never grows.
+				index = make(map[string]int, linearTags+1+bytes.Count(b[min(i, sp):sp], []byte{';'}))
 				for k, t := range tags {
 					index[t.Key] = k
 				}

@@ -315,3 +315,25 @@ func TestParseManyTags(t *testing.T) {
 		})
 	}
 }
+
+// TestParseSeventeenTags puts the switch to the duplicate map on the last
+// item of the section, where no item follows.
+func TestParseSeventeenTags(t *testing.T) {
+	for _, n := range []int{16, 17, 18} {
+		t.Run(strconv.Itoa(n), func(t *testing.T) {
+			var keys []string
+			var want []ircmsg.Tag
+			for i := 0; i < n; i++ {
+				keys = append(keys, "k"+strconv.Itoa(i))
+				want = append(want, ircmsg.Tag{Key: keys[i]})
+			}
+			m, err := ircmsg.ParseString("@" + strings.Join(keys, ";") + " CMD")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(want, m.Tags); d != "" {
+				t.Errorf("tags (-want +got):\n%s", d)
+			}
+		})
+	}
+}
