@@ -34,6 +34,7 @@ func FuzzZlib(f *testing.F) {
 	f.Add([]byte("PING :irc.example.net\r\n"), uint64(1), uint8(0))
 	f.Add([]byte(strings.Join(ircLines(30, 1), "")), uint64(2), uint8(1))
 	f.Add([]byte(strings.Repeat("PRIVMSG #c :same\r\n", 40)), uint64(3), uint8(9))
+	f.Add([]byte(strings.Join(ircLines(200, 5), "")), uint64(7), uint8(128))
 	f.Add(stdZlib(f, 6, batches(ircLines(10, 2), 3), true), uint64(4), uint8(5))
 	for _, name := range []string{"zlib_partial.zz", "zlib_full.zz", "zlib_noflush_end.zz"} {
 		if b, err := os.ReadFile(filepath.Join("testdata", name)); err == nil {
@@ -45,7 +46,7 @@ func FuzzZlib(f *testing.F) {
 			return
 		}
 		r := rand.New(rand.NewPCG(seed, 99))
-		enc := &Zlib{Level: int(level % 10)}
+		enc := &Zlib{Level: int(level % 10), LowMemory: level >= 128}
 		var wire []byte
 		var err error
 		for rest := data; len(rest) > 0; {

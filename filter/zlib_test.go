@@ -264,16 +264,20 @@ func TestZlibEncoderToStdlib(t *testing.T) {
 		name  string
 		level int
 		batch int
+		low   bool
 	}{
-		{"default level, line per batch", 0, 1},
-		{"default level, batches of 50", 0, 50},
-		{"level 1", 1, 10},
-		{"level 9", 9, 10},
-		{"huffman only", kflate.HuffmanOnly, 10},
+		{"default level, line per batch", 0, 1, false},
+		{"default level, batches of 50", 0, 50, false},
+		{"level 1", 1, 10, false},
+		{"level 9", 9, 10, false},
+		{"huffman only", kflate.HuffmanOnly, 10, false},
+		{"low memory, line per batch", 0, 1, true},
+		{"low memory, batches of 10", 0, 10, true},
+		{"low memory, one batch past 32 KiB", 0, 500, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			z := &Zlib{Level: tc.level}
+			z := &Zlib{Level: tc.level, LowMemory: tc.low}
 			var wire []byte
 			var flushes []int // wire offsets where a Flush ended
 			for i, l := range lines {
@@ -323,6 +327,29 @@ func TestZlibEncoderToStdlib(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestZlibLowMemorySmall checks what LowMemory is for: an encoder that
+// has written batches keeps little memory (the streaming compressor
+// keeps about 740 KiB at the default level).
+func TestZlibLowMemorySmall(t *testing.T) {
+	lines := ircLines(100, 12)
+	zs := make([]*Zlib, 50)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for i := range zs {
+		zs[i] = &Zlib{LowMemory: true}
+		zEncode(t, zs[i], batches(lines, 10))
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	per := (int64(after.HeapAlloc) - int64(before.HeapAlloc)) / int64(len(zs))
+	t.Logf("%d bytes per LowMemory encoder", per)
+	if per > 32<<10 {
+		t.Errorf("a LowMemory encoder keeps %d bytes, want at most 32 KiB", per)
+	}
+	runtime.KeepAlive(zs)
 }
 
 func TestZlibEncoderBadLevel(t *testing.T) {
@@ -1162,9 +1189,13 @@ func BenchmarkZlibDeflate(b *testing.B) {
 	for i := range lines {
 		lines[i] = append(lines[i], '\r', '\n')
 	}
-	for _, level := range []int{1, 0, 9} {
-		b.Run(fmt.Sprintf("level%d", level), func(b *testing.B) {
-			z := &Zlib{Level: level}
+	for _, level := range []int{1, 0, 9, -1} {
+		name := fmt.Sprintf("level%d", level)
+		if level < 0 {
+			name = "lowmemory"
+		}
+		b.Run(name, func(b *testing.B) {
+			z := &Zlib{Level: max(level, 0), LowMemory: level < 0}
 			var buf []byte
 			var in, out int64
 			i := 0
