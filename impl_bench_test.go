@@ -275,7 +275,9 @@ func mallocs() uint64 {
 // same machine noise, and reports both rates, the Backend's share of the
 // bufio rate in percent, the Backend's allocations per message, and the
 // CPU time (user and system, clients included) per message of each, which
-// a busy machine disturbs less than the rates. The
+// a busy machine disturbs less than the rates, and the read and write
+// system calls per round (clients included: 8 writes and at least 8 reads
+// of theirs), which show how well each server batches. The
 // "backend" and "bufio" cases run one server alone, for profiling.
 func BenchmarkEcho(b *testing.B) {
 	const perRound = echoClients * echoBatch
@@ -305,17 +307,23 @@ func BenchmarkEcho(b *testing.B) {
 		defer ef.close()
 		defer eb.close()
 		var tb, tf, cb, cf time.Duration
-		var allocs uint64
+		var allocs, rb0, wb0, rf0, wf0 uint64
 		backend := func() {
 			m, c := mallocs(), cpuTime()
+			r, w := syscalls()
 			tb += eb.round(b)
 			cb += cpuTime() - c
+			r2, w2 := syscalls()
 			allocs += mallocs() - m
+			rb0, wb0 = rb0+r2-r, wb0+w2-w
 		}
 		bufio := func() {
 			c := cpuTime()
+			r, w := syscalls()
 			tf += ef.round(b)
 			cf += cpuTime() - c
+			r2, w2 := syscalls()
+			rf0, wf0 = rf0+r2-r, wf0+w2-w
 		}
 		i := 0
 		for b.Loop() {
@@ -337,5 +345,10 @@ func BenchmarkEcho(b *testing.B) {
 		n := float64(b.N * perRound)
 		b.ReportMetric(float64(cb.Nanoseconds())/n, "backend-cpu-ns/msg")
 		b.ReportMetric(float64(cf.Nanoseconds())/n, "bufio-cpu-ns/msg")
+		rounds := float64(b.N)
+		b.ReportMetric(float64(rb0)/rounds, "backend-reads/round")
+		b.ReportMetric(float64(wb0)/rounds, "backend-writes/round")
+		b.ReportMetric(float64(rf0)/rounds, "bufio-reads/round")
+		b.ReportMetric(float64(wf0)/rounds, "bufio-writes/round")
 	})
 }
