@@ -170,7 +170,7 @@ func NewWheel(conn net.Conn, in, out filter.Filter, h Handler, cfg WheelConfig) 
 		w.linger = DefaultLinger
 	}
 	w.linger = min(w.linger, w.drain)
-	if tc, ok := conn.(*net.TCPConn); ok {
+	if tc, ok := conn.(*net.TCPConn); ok && rawReads {
 		if rc, err := tc.SyscallConn(); err == nil {
 			w.raw = rc
 			w.rawRead = w.readFD
@@ -325,34 +325,6 @@ func (w *Wheel) read() (bp *[]byte, n int, err error) {
 	bp = getBuf()
 	n, err = w.conn.Read((*bp)[:cap(*bp)])
 	return bp, n, err
-}
-
-// readFD runs inside RawConn.Read: a buffer is taken from the pool only
-// when the socket has data, so a wheel waiting for input holds none.
-func (w *Wheel) readFD(fd uintptr) bool {
-	bp := getBuf()
-	for {
-		n, err := syscall.Read(int(fd), (*bp)[:cap(*bp)])
-		if err == syscall.EINTR {
-			continue
-		}
-		if err == syscall.EAGAIN {
-			putBuf(bp)
-			return false
-		}
-		if err != nil {
-			putBuf(bp)
-			w.rerr = err
-			return true
-		}
-		if n == 0 {
-			putBuf(bp)
-			w.rerr = io.EOF
-			return true
-		}
-		w.rbuf, w.rn = bp, n
-		return true
-	}
 }
 
 func (w *Wheel) idleFire() {
