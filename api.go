@@ -128,7 +128,13 @@ type (
 		Err       error
 	}
 	// Input is one parsed line; Msg belongs to the controller.
-	Input struct {
+	// Input is one line from a connection: read ev.Conn and ev.Msg. It is
+	// one pointer wide (its fields live in an InputLine), so delivering it
+	// as an Event costs no allocation of its own: the Backend allocates the
+	// InputLine together with the Message.
+	Input struct{ *InputLine }
+	// InputLine holds the fields of an Input.
+	InputLine struct {
 		Conn *Conn
 		Msg  *ircmsg.Message
 	}

@@ -6,7 +6,6 @@ import (
 	"net/netip"
 	"sync/atomic"
 	"time"
-	"unsafe"
 
 	"github.com/ircsock/ircsock/filter"
 	"github.com/ircsock/ircsock/ircmsg"
@@ -143,12 +142,12 @@ func runWheel(w *sock.Wheel, release func()) {
 	release()
 }
 
-// inputBlock lets an Input event, its Message and the backing array of
+// inputBlock lets an Input's fields, its Message and the backing array of
 // the message's usual parameters share one allocation. Growing Params from
-// nil one append at a time would cost two or three more per line, and
-// boxing the Input into an Event one more.
+// nil one append at a time would cost two or three more per line; Input
+// itself is one pointer wide, so boxing it into an Event costs nothing.
 type inputBlock struct {
-	in     Input
+	line   InputLine
 	m      ircmsg.Message
 	params [4]string
 }
@@ -173,8 +172,8 @@ func (h connHandler) Record(w *sock.Wheel, rec []byte) {
 		c.match.Store(nil)
 		w.SetInput(withZlib(w.Input()))
 	}
-	blk.in = Input{Conn: c, Msg: m}
-	c.b.send(blk.event())
+	blk.line = InputLine{Conn: c, Msg: m}
+	c.b.send(Input{&blk.line})
 }
 
 func (h connHandler) RecordError(w *sock.Wheel, err error) {
@@ -203,45 +202,4 @@ func (h connHandler) Closed(w *sock.Wheel, reason string, err error) {
 	// Through the pump, after any idle or Compressed event already queued
 	// for this connection; post marks it gone so nothing follows.
 	b.post(Disconnect{Conn: c, Reason: reason, Err: err}, c, nil)
-}
-
-// eface is the layout the gc toolchain gives an interface value: a type
-// word and a pointer to the value, which for a struct the size of Input is
-// always stored indirectly.
-type eface struct {
-	typ  unsafe.Pointer
-	data unsafe.Pointer
-}
-
-// inputType is the type word of an Event holding an Input, or nil if
-// boxing by hand is found not to work (see boxesInput).
-var inputType = func() unsafe.Pointer {
-	var ev Event = Input{}
-	return (*eface)(unsafe.Pointer(&ev)).typ
-}()
-
-// boxesInput checks, once, that an Event built by event reads back as the
-// Input it points to; if not, event falls back to ordinary boxing.
-var boxesInput = func() bool {
-	blk := &inputBlock{}
-	blk.in = Input{Conn: &Conn{id: 7}, Msg: &blk.m}
-	in, ok := blk.boxed().(Input)
-	return ok && in == blk.in
-}()
-
-// event returns blk.in as an Event without copying it: the interface
-// points into blk, which saves one allocation per input line. blk.in must
-// not change afterwards; interface values are immutable in Go.
-func (blk *inputBlock) event() Event {
-	if !boxesInput {
-		return blk.in
-	}
-	return blk.boxed()
-}
-
-func (blk *inputBlock) boxed() Event {
-	var ev Event
-	e := (*eface)(unsafe.Pointer(&ev))
-	e.typ, e.data = inputType, unsafe.Pointer(&blk.in)
-	return ev
 }
