@@ -192,41 +192,65 @@ const (
 
 // indexBadByte returns the index of the first CR, LF or NUL in b, or -1.
 //
-// Long lines go to bytes.IndexByte, whose vector loop wins once its set-up
-// is paid. Short ones are tested eight bytes at a time for any byte below
-// 0x0E (all three are), which one word operation answers, looking closer
-// only at the words where that is so (control bytes such as TAB or mIRC
-// colours are rare).
+// One pass asks of every byte whether it is below 0x0E, as all three are:
+// four words per step, their answers ORed together with no branch until
+// the end. Only a line holding such a byte (TAB, CTCP's \x01 or mIRC
+// formatting; most lines hold none) is then searched exactly. On the
+// benchmark corpus this costs less than the three bytes.IndexByte passes,
+// one per byte sought, that it replaced, and it keeps a word loop's cost on
+// short lines.
 func indexBadByte(b []byte) int {
-	if len(b) >= vectorMin {
-		bad := -1
-		for _, c := range [...]byte{'\r', '\n', 0} {
-			if i := bytes.IndexByte(b, c); i >= 0 && (bad < 0 || i < bad) {
-				bad = i
-				b = b[:i]
-			}
-		}
-		return bad
-	}
+	var a0, a1, a2, a3 uint64
 	i := 0
+	for ; i+32 <= len(b); i += 32 {
+		t := b[i : i+32 : i+32]
+		a0 |= lowBits(binary.LittleEndian.Uint64(t[0:]))
+		a1 |= lowBits(binary.LittleEndian.Uint64(t[8:]))
+		a2 |= lowBits(binary.LittleEndian.Uint64(t[16:]))
+		a3 |= lowBits(binary.LittleEndian.Uint64(t[24:]))
+	}
 	for ; i+8 <= len(b); i += 8 {
-		w := binary.LittleEndian.Uint64(b[i:])
-		if (w-0x0E*lsb)&^w&msb == 0 {
-			continue
-		}
-		for j := i; j < i+8; j++ {
-			if c := b[j]; c == '\r' || c == '\n' || c == 0 {
-				return j
+		a0 |= lowBits(binary.LittleEndian.Uint64(b[i:]))
+	}
+	switch {
+	case i == len(b):
+	case len(b) >= 8:
+		// The last eight bytes, some tested twice: cheaper than a loop.
+		a1 |= lowBits(binary.LittleEndian.Uint64(b[len(b)-8:]))
+	default:
+		for ; i < len(b); i++ {
+			if b[i] < 0x0E {
+				a2 = msb
 			}
 		}
 	}
-	for ; i < len(b); i++ {
-		if c := b[i]; c == '\r' || c == '\n' || c == 0 {
-			return i
+	if (a0|a1|a2|a3)&msb == 0 {
+		return -1
+	}
+	return indexBadByteExact(b)
+}
+
+// indexBadByteExact is indexBadByte's search once a low byte is seen: one
+// bytes.IndexByte per byte sought, each bounded by the last one found.
+// Apart, so that indexBadByte's word loop keeps its registers.
+//
+//go:noinline
+func indexBadByteExact(b []byte) int {
+	bad := -1
+	for _, c := range [...]byte{'\r', '\n', 0} {
+		if i := bytes.IndexByte(b, c); i >= 0 && (bad < 0 || i < bad) {
+			bad = i
+			b = b[:i]
 		}
 	}
-	return -1
+	return bad
 }
+
+// lowBits sets the top bit of each byte of w that is below 0x0E, and
+// perhaps of bytes above such a byte (a borrow), but of none when there is
+// none. Its other bits are noise: callers OR words together and test the
+// top bits once.
+func lowBits(w uint64) uint64 { return (w - 0x0E*lsb) &^ w }
 
 // vectorMin is the length from which scans use bytes.IndexByte rather than a
 // word-at-a-time loop. On the benchmark corpus the two cost about the same
@@ -254,14 +278,42 @@ func skipSpaces(b []byte, i int) int {
 	return i
 }
 
-// nextSpace returns the index of the first space at or after i, or len(b).
-// A plain loop: the words it ends are short, and bytes.IndexByte's call
-// and set-up cost more than it saves on them.
-func nextSpace(b []byte, i int) int {
+// indexSpace returns the index of the first space at or after i, or len(b).
+//
+// It tests eight bytes per step with one word operation: sources and
+// middle parameters are mostly 4 to 40 bytes, too short for
+// bytes.IndexByte's call and set-up to pay, too long for a byte loop to be
+// cheap. The last partial word is read as the line's last eight bytes,
+// shifted past what was already tested, so no byte loop remains unless
+// the whole line is shorter than a word.
+func indexSpace(b []byte, i int) int {
+	for ; i+8 <= len(b); i += 8 {
+		if t := spaceBits(binary.LittleEndian.Uint64(b[i:])); t != 0 {
+			return i + bits.TrailingZeros64(t)/8
+		}
+	}
+	if i >= len(b) {
+		return len(b)
+	}
+	if len(b) >= 8 {
+		// The bytes above the line end shift in as zeros, never spaces.
+		shift := uint(8-(len(b)-i)) * 8
+		if t := spaceBits(binary.LittleEndian.Uint64(b[len(b)-8:]) >> shift); t != 0 {
+			return i + bits.TrailingZeros64(t)/8
+		}
+		return len(b)
+	}
 	for i < len(b) && b[i] != ' ' {
 		i++
 	}
 	return i
+}
+
+// spaceBits flags the bytes of w that are spaces, the lowest flag exactly:
+// a borrow only spoils the bytes above the first space.
+func spaceBits(w uint64) uint64 {
+	x := w ^ (' ' * lsb)
+	return (x - lsb) &^ x & msb
 }
 
 // parse parses the private copy b of a line that passed precheck; sp is the
@@ -281,21 +333,22 @@ func (l Limits) parse(m *Message, b []byte, sp int) *offErr {
 	if oldTags > len(tags) {
 		clear(tags[len(tags):oldTags])
 	}
-	m.Tags = tags
+	setTags(m, tags)
 
 	i = skipSpaces(b, i)
-	m.Source = ""
+	source := ""
 	if i < len(b) && b[i] == ':' {
-		j := nextSpace(b, i)
+		j := indexSpace(b, i)
 		if j == len(b) {
 			return &offErr{len(b), ErrNoCommand}
 		}
 		if j == i+1 {
 			return &offErr{i, ErrEmptySource}
 		}
-		m.Source = str(b, i+1, j)
+		source = str(b, i+1, j)
 		i = skipSpaces(b, j)
 	}
+	m.Source = source
 
 	if i == len(b) {
 		return &offErr{i, ErrNoCommand}
@@ -303,13 +356,10 @@ func (l Limits) parse(m *Message, b []byte, sp int) *offErr {
 	if b[i] == ':' || b[i] == '@' {
 		return &offErr{i, ErrBadCommand}
 	}
-	j := nextSpace(b, i)
-	for k := i; k < j; k++ {
-		if c := b[k]; 'a' <= c && c <= 'z' {
-			b[k] = c - ('a' - 'A')
-		}
+	j := indexSpace(b, i)
+	if c := command(b, i, j); !sameString(m.Command, c) {
+		m.Command = c // see setTags for why not always
 	}
-	m.Command = str(b, i, j)
 	i = j
 
 	params := m.Params[:0]
@@ -322,15 +372,75 @@ func (l Limits) parse(m *Message, b []byte, sp int) *offErr {
 			params = append(params, str(b, i+1, len(b)))
 			break
 		}
-		j := nextSpace(b, i)
+		j := indexSpace(b, i)
 		params = append(params, str(b, i, j))
 		i = j
 	}
 	if oldParams > len(params) {
 		clear(params[len(params):oldParams])
 	}
-	m.Params = params
+	if cap(params) == cap(m.Params) {
+		m.Params = m.Params[:len(params)] // see setTags
+	} else {
+		m.Params = params
+	}
 	return nil
+}
+
+// sameString reports whether a and b are the same string in memory, not
+// just equal: only then may a be kept in place of b.
+func sameString(a, b string) bool {
+	return len(a) == len(b) && unsafe.StringData(a) == unsafe.StringData(b)
+}
+
+// command uppercases the command b[i:j] in place and returns it: for the
+// commands most lines carry, as a constant rather than a string of the
+// line, which a Message parsing a run of them then need not store again
+// (see setTags).
+func command(b []byte, i, j int) string {
+	for k := i; k < j; k++ {
+		if c := b[k]; 'a' <= c && c <= 'z' {
+			b[k] = c - ('a' - 'A')
+		}
+	}
+	switch string(b[i:j]) {
+	case "PRIVMSG":
+		return "PRIVMSG"
+	case "NOTICE":
+		return "NOTICE"
+	case "TAGMSG":
+		return "TAGMSG"
+	case "JOIN":
+		return "JOIN"
+	case "PART":
+		return "PART"
+	case "QUIT":
+		return "QUIT"
+	case "MODE":
+		return "MODE"
+	case "NICK":
+		return "NICK"
+	case "PING":
+		return "PING"
+	case "PONG":
+		return "PONG"
+	}
+	return str(b, i, j)
+}
+
+// setTags stores tags, a reslice of m.Tags or a grown copy of it, in m.
+//
+// The write barrier: while the garbage collector marks, every pointer
+// stored into the heap is queued for it, and on the benchmark corpus
+// those queues cost more than any step of the parse. Reslicing m.Tags in
+// place stores no pointer (the compiler updates the length only), where
+// assigning the slice would store its array's pointer again.
+func setTags(m *Message, tags []Tag) {
+	if cap(tags) == cap(m.Tags) {
+		m.Tags = m.Tags[:len(tags)]
+	} else {
+		m.Tags = tags
+	}
 }
 
 // valueEnd returns the index of the first ';' in b at or after i, or
@@ -362,6 +472,67 @@ func valueEnd(b []byte, i int) (end int, esc bool) {
 	return len(b), esc
 }
 
+// appendTag appends a tag to tags. Where the slot it reuses already holds
+// the same key string (a [knownKey] constant, as the previous message
+// parsed into the same Message mostly had), the key is not stored again:
+// that saves a write barrier (see setTags).
+func appendTag(tags []Tag, key, value string) []Tag {
+	if len(tags) == cap(tags) {
+		return append(tags, Tag{Key: key, Value: value})
+	}
+	tags = tags[:len(tags)+1]
+	t := &tags[len(tags)-1]
+	if !sameString(t.Key, key) {
+		t.Key = key
+	}
+	t.Value = value
+	return tags
+}
+
+// knownKey returns the key that t, a tag item and what follows it in the
+// tag section, begins with if that is one of the keys most lines carry
+// (IRCv3 server-time, message-ids, account-tag, batch, labeled-response
+// and reply), or "". Such a key needs no scan and no check, and its Key is
+// this constant rather than a string of the line.
+func knownKey(t []byte) string {
+	if len(t) == 0 {
+		return ""
+	}
+	switch t[0] {
+	case 't':
+		if isKey(t, "time") {
+			return "time"
+		}
+	case 'm':
+		if isKey(t, "msgid") {
+			return "msgid"
+		}
+	case 'a':
+		if isKey(t, "account") {
+			return "account"
+		}
+	case 'b':
+		if isKey(t, "batch") {
+			return "batch"
+		}
+	case 'l':
+		if isKey(t, "label") {
+			return "label"
+		}
+	case '+':
+		if isKey(t, "+draft/reply") {
+			return "+draft/reply"
+		}
+	}
+	return ""
+}
+
+// isKey reports whether t begins with the whole key k.
+func isKey(t []byte, k string) bool {
+	return len(t) >= len(k) && string(t[:len(k)]) == k &&
+		(len(t) == len(k) || t[len(k)] == '=' || t[len(k)] == ';')
+}
+
 // parseTags parses the tag section b[1:sp] into tags, unescaping values in
 // place.
 func (l Limits) parseTags(tags []Tag, b []byte, sp int) ([]Tag, *offErr) {
@@ -370,7 +541,12 @@ func (l Limits) parseTags(tags []Tag, b []byte, sp int) ([]Tag, *offErr) {
 	var index map[string]int
 	for i := 1; i < sp; {
 		// The key runs to '=', ';' or the end; a value to ';' or the end.
-		keyEnd, validKey := scanKey(b[:sp], i)
+		key, keyEnd, validKey := knownKey(b[i:sp]), 0, true
+		if key != "" {
+			keyEnd = i + len(key)
+		} else {
+			keyEnd, validKey = scanKey(b[:sp], i)
+		}
 		end, esc := keyEnd, false
 		if keyEnd < sp && b[keyEnd] == '=' {
 			end, esc = valueEnd(b[:sp], keyEnd+1)
@@ -386,7 +562,9 @@ func (l Limits) parseTags(tags []Tag, b []byte, sp int) ([]Tag, *offErr) {
 				return tags, &offErr{end, ErrClientTagsTooLong}
 			}
 		}
-		key := str(b, i, keyEnd)
+		if key == "" {
+			key = str(b, i, keyEnd)
+		}
 		i = next
 		if !validKey {
 			continue
@@ -428,7 +606,7 @@ func (l Limits) parseTags(tags []Tag, b []byte, sp int) ([]Tag, *offErr) {
 			}
 			index[key] = len(tags)
 		}
-		tags = append(tags, Tag{Key: key, Value: value})
+		tags = appendTag(tags, key, value)
 	}
 	return tags, nil
 }
