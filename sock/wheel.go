@@ -605,6 +605,16 @@ func (w *Wheel) reasonNow() string {
 
 // finish runs on the reading goroutine once reading has stopped.
 func (w *Wheel) finish(readErr error) {
+	// The reason is settled before the connection is closed: closing makes
+	// an in-flight Write fail with "use of closed network connection",
+	// which must not pass for the cause (a reset seen by the reader, say).
+	w.wmu.Lock()
+	if readErr == io.EOF || errors.Is(readErr, net.ErrClosed) {
+		w.setReasonLocked(ReasonPeerClosed, nil)
+	} else if readErr != nil {
+		w.setReasonLocked("Read error: "+readErr.Error(), readErr)
+	}
+	w.wmu.Unlock()
 	_ = w.conn.Close()
 	w.idleMu.Lock()
 	w.idleDone = true
@@ -614,11 +624,6 @@ func (w *Wheel) finish(readErr error) {
 	w.idleMu.Unlock()
 
 	w.wmu.Lock()
-	if readErr == io.EOF || errors.Is(readErr, net.ErrClosed) {
-		w.setReasonLocked(ReasonPeerClosed, nil)
-	} else if readErr != nil {
-		w.setReasonLocked("Read error: "+readErr.Error(), readErr)
-	}
 	w.closeLocked(w.reason, nil)
 	var wait chan struct{}
 	if w.writing {
