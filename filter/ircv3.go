@@ -22,9 +22,11 @@ type IRCv3 struct {
 // malformed line is a per-record error: a [*RecordError] wrapping the
 // [ircmsg] parse error; the stream goes on with the next line.
 func (c IRCv3) Decode(line []byte) (*ircmsg.Message, error) {
-	m := new(ircmsg.Message)
-	if err := c.DecodeInto(m, line); err != nil {
-		return nil, err
+	// Limits.Parse allocates the Message with room for its usual
+	// parameters and tags; growing them from nil would cost more.
+	m, err := c.Format.Limits.Parse(line)
+	if err != nil {
+		return nil, &RecordError{Err: err}
 	}
 	return m, nil
 }

@@ -46,9 +46,13 @@ const linearTags = 16
 //
 // It makes two allocations: the line's bytes and the Message with room for
 // 4 parameters and 4 tags. More parameters or tags cost one more each.
-func Parse(line []byte) (*Message, error) {
+func Parse(line []byte) (*Message, error) { return Limits{}.Parse(line) }
+
+// Parse parses one line (without CR LF) into a new Message under the
+// limits l. It costs what [Parse] costs.
+func (l Limits) Parse(line []byte) (*Message, error) {
 	m := newMessage()
-	if err := m.Parse(line); err != nil {
+	if err := l.ParseInto(m, line); err != nil {
 		return nil, err
 	}
 	return m, nil
