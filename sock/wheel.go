@@ -360,6 +360,9 @@ func (w *Wheel) Write(rec []byte) error {
 	b, err := w.out.Put(*w.pend, rec)
 	if err != nil {
 		*w.pend = b[:before]
+		if before == 0 && !w.writing {
+			w.releaseLocked() // an idle wheel holds no buffer
+		}
 		w.wmu.Unlock()
 		return err
 	}
@@ -512,11 +515,15 @@ func (w *Wheel) writeLoop() {
 		}
 		if w.pend == nil || len(*w.pend) == 0 {
 			if w.closing {
+				// writing stays true through shutdownWrite, so finish
+				// waits for it and Closed comes after this goroutine's
+				// last touch of the connection. Nothing can start a
+				// second writer meanwhile: closing refuses every write.
 				w.releaseLocked()
-				w.writing = false
 				w.wmu.Unlock()
 				w.shutdownWrite()
 				w.wmu.Lock()
+				w.writing = false
 				w.finishWriterLocked()
 				w.wmu.Unlock()
 				return
