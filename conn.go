@@ -168,8 +168,10 @@ func (h connHandler) Record(w *sock.Wheel, rec []byte) {
 	// The match runs before the controller owns m, and the switch happens
 	// before the wheel decodes the next record: the cut is exact even when
 	// compressed bytes came in the same read as this line.
-	if mp := c.match.Load(); mp != nil && (*mp)(m) {
-		c.match.Store(nil)
+	// The CompareAndSwap loses to an UnsetCompressedLink that cancelled
+	// the match meanwhile; a plain Store would switch a link just marked
+	// uncompressed.
+	if mp := c.match.Load(); mp != nil && (*mp)(m) && c.match.CompareAndSwap(mp, nil) {
 		w.SetInput(withZlib(w.Input()))
 	}
 	blk.line = InputLine{Conn: c, Msg: m}
