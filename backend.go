@@ -54,6 +54,8 @@ var (
 	ErrAlreadyCompressed = errors.New("ircsock: link already compressed")
 	// ErrNotCompressed means UnsetCompressedLink found nothing to remove.
 	ErrNotCompressed = errors.New("ircsock: link not compressed")
+	// ErrNilMatch means CompressInputAfter was given no match function.
+	ErrNilMatch = errors.New("ircsock: CompressInputAfter needs a match function")
 	// ErrNoTLSConfig means a listener asked for TLS with no configuration.
 	ErrNoTLSConfig = errors.New("ircsock: TLS requested without a certificate")
 )

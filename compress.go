@@ -132,14 +132,14 @@ func (b *Backend) UnsetCompressedLink(id ConnID) error {
 // the same read as the line. This is needed because the controller runs
 // asynchronously from the readers: by the time it sees the Input event,
 // more bytes may already have been decoded. Arming it twice, or on a
-// compressed input, returns ErrAlreadyCompressed.
+// compressed input, returns ErrAlreadyCompressed; a nil match ErrNilMatch.
 func (b *Backend) CompressInputAfter(id ConnID, match func(*ircmsg.Message) bool) error {
 	c, err := b.lookup(id)
 	if err != nil {
 		return err
 	}
 	if match == nil {
-		return ErrNotCompressed
+		return ErrNilMatch
 	}
 	if !c.inZ.CompareAndSwap(false, true) {
 		return ErrAlreadyCompressed

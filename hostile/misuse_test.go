@@ -134,7 +134,7 @@ func TestMisuse(t *testing.T) {
 					return s.b.CompressInputAfter(id+1000, func(*ircmsg.Message) bool { return true })
 				}, ircsock.ErrUnknownConn},
 				{"UnsetCompressedLink(plain)", func() error { return s.b.UnsetCompressedLink(id) }, ircsock.ErrNotCompressed},
-				{"CompressInputAfter(nil)", func() error { return s.b.CompressInputAfter(id, nil) }, ircsock.ErrNotCompressed},
+				{"CompressInputAfter(nil)", func() error { return s.b.CompressInputAfter(id, nil) }, ircsock.ErrNilMatch},
 			}
 			for _, c := range calls {
 				var err error
