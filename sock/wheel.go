@@ -383,8 +383,10 @@ func (w *Wheel) Write(rec []byte) error {
 // write lock: out is flushed into the queue first, so everything written
 // before is encoded with the old output filter and everything after with
 // the one fn returns (out itself, changed or not, or a replacement). fn may
-// append raw bytes to dst and returns it. On error the output filter is
-// kept and nothing is closed.
+// append raw bytes to dst and returns it; those bytes are not counted
+// against MaxSendQ (a control operation adds a few bytes of framing, not
+// data), so fn must not use dst to queue data. On error the output filter
+// is kept and nothing is closed.
 func (w *Wheel) WriteOp(fn func(out filter.Filter, dst []byte) (filter.Filter, []byte, error)) error {
 	w.wmu.Lock()
 	defer w.wmu.Unlock()
