@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -99,7 +100,7 @@ type Backend struct {
 	conns      map[ConnID]*Conn
 	listeners  map[ListenerID]*Listener
 	connectors map[ConnectorID]*Connector
-	socks      []*sock.Listener // every listener ever started, to Wait
+	socks      []*sock.Listener // listeners started and not yet drained, to Wait
 
 	nextConn, nextListener, nextConnector atomic.Uint64
 	dialers                               sync.WaitGroup
@@ -290,7 +291,10 @@ func (b *Backend) CreateListener(cfg ListenerConfig) (*Listener, error) {
 		return nil, ErrClosed
 	}
 	b.listeners[l.id] = l
-	b.socks = append(b.socks, sl)
+	// Removed listeners stay in socks until their connections are gone,
+	// for waitProducers; forget the drained ones here so that a server
+	// adding and removing listeners for ever keeps a bounded list.
+	b.socks = append(slices.DeleteFunc(b.socks, (*sock.Listener).Drained), sl)
 	b.mu.Unlock()
 	// Accept only once ListenerCreated is in the channel, so that it
 	// precedes every ListenerOpen of this listener.

@@ -89,6 +89,7 @@ type Listener struct {
 	mu      sync.Mutex
 	started bool
 	stopped bool
+	done    bool // Close has seen the accept loop end
 	open    int
 	perAddr map[netip.Addr]int
 }
@@ -182,11 +183,22 @@ func (l *Listener) Close() error {
 		err = l.ln.Close()
 	})
 	l.loop.Wait()
+	l.mu.Lock()
+	l.done = true // the accept loop is gone: nothing more is admitted
+	l.mu.Unlock()
 	return err
 }
 
 // Wait waits until every connection handed to Serve has been released.
 func (l *Listener) Wait() { l.conns.Wait() }
+
+// Drained reports whether the listener is closed and has no connection
+// left open, so that an owner may forget it instead of waiting for it.
+func (l *Listener) Drained() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.done && l.open == 0
+}
 
 func (l *Listener) acceptLoop() {
 	defer l.loop.Done()

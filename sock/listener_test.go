@@ -136,3 +136,45 @@ func TestListenMaxConns(t *testing.T) {
 		t.Fatal("refused connection still open")
 	}
 }
+
+// TestListenerDrained checks that a listener reports itself drained only
+// once it is closed and its last connection has been released.
+func TestListenerDrained(t *testing.T) {
+	rel := make(chan func(), 1)
+	l, err := Listen(ListenConfig{Addr: "127.0.0.1"}, drainHandler(rel))
+	if err != nil {
+		t.Fatalf("Listen = %v", err)
+	}
+	l.Start()
+	c, err := net.DialTimeout("tcp", l.Addr().String(), 5*time.Second)
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	defer c.Close()
+	var release func()
+	select {
+	case release = <-rel:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no connection served within 5s")
+	}
+	if l.Drained() {
+		t.Fatal("Drained() = true while open, want false")
+	}
+	_ = l.Close()
+	if l.Drained() {
+		t.Fatal("Drained() = true with a connection held, want false")
+	}
+	release()
+	if !l.Drained() {
+		t.Fatal("Drained() = false after close and release, want true")
+	}
+	l.Wait()
+}
+
+type drainHandler chan func()
+
+func (h drainHandler) Serve(c net.Conn, release func()) {
+	h <- func() { _ = c.Close(); release() }
+}
+
+func (h drainHandler) Failed(op string, err error) {}
