@@ -131,29 +131,7 @@ func FuzzStack(f *testing.F) {
 
 // BenchmarkStackPutZlib is the compressed write path: Put through
 // [Zlib, Line] with a sync flush every 64 lines.
-func BenchmarkStackPutZlib(b *testing.B) {
-	lines, wire := benchWire()
-	b.ReportAllocs()
-	b.SetBytes(int64(len(wire)))
-	s := NewStack(&Zlib{}, &Line{})
-	dst := make([]byte, 0, 64<<10)
-	for b.Loop() {
-		for i, l := range lines {
-			var err error
-			if dst, err = s.Put(dst, l); err != nil {
-				b.Fatal(err)
-			}
-			if i%64 == 63 {
-				if dst, err = s.Flush(dst); err != nil {
-					b.Fatal(err)
-				}
-				dst = dst[:0]
-			}
-		}
-		dst = dst[:0]
-	}
-	reportLines(b, benchLines)
-}
+func BenchmarkStackPutZlib(b *testing.B) { benchStackPut(b, NewStack(&Zlib{}, &Line{})) }
 
 // BenchmarkDecodeStreamZlib is the compressed read path: bytes -> Zlib ->
 // Line -> IRCv3 -> Message, the stream sync-flushed every 64 lines.
