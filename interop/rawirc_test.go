@@ -113,18 +113,21 @@ func (q *lineQueue) waitStopped(t testing.TB) {
 	}
 }
 
+// dialMaybeTLS connects to addr within 5 s, with TLS when tlsConf is
+// non-nil.
+func dialMaybeTLS(addr string, tlsConf *tls.Config) (net.Conn, error) {
+	d := &net.Dialer{Timeout: 5 * time.Second}
+	if tlsConf != nil {
+		return tls.DialWithDialer(d, "tcp", addr, tlsConf)
+	}
+	return d.Dial("tcp", addr)
+}
+
 // dialRaw connects to addr (with TLS when tlsConf is non-nil) and starts
 // reading. The connection is closed when the test ends.
 func dialRaw(t testing.TB, name, addr string, tlsConf *tls.Config) *rawClient {
 	t.Helper()
-	d := &net.Dialer{Timeout: 5 * time.Second}
-	var conn net.Conn
-	var err error
-	if tlsConf != nil {
-		conn, err = tls.DialWithDialer(d, "tcp", addr, tlsConf)
-	} else {
-		conn, err = d.Dial("tcp", addr)
-	}
+	conn, err := dialMaybeTLS(addr, tlsConf)
 	if err != nil {
 		t.Fatalf("%s: dial %s: %v", name, addr, err)
 	}

@@ -100,14 +100,7 @@ func (r *refLink) send(t testing.TB, lines ...string) {
 // dialRefLink dials ngircd's server port and sends our PASS and SERVER.
 func dialRefLink(t testing.TB, addr string, tlsConf *tls.Config) *refLink {
 	t.Helper()
-	d := &net.Dialer{Timeout: 5 * time.Second}
-	var conn net.Conn
-	var err error
-	if tlsConf != nil {
-		conn, err = tls.DialWithDialer(d, "tcp", addr, tlsConf)
-	} else {
-		conn, err = d.Dial("tcp", addr)
-	}
+	conn, err := dialMaybeTLS(addr, tlsConf)
 	if err != nil {
 		t.Fatalf("reflink: dial %s: %v", addr, err)
 	}
