@@ -1,7 +1,9 @@
 package ircsock
 
 import (
+	"crypto/sha256"
 	"crypto/tls"
+	"encoding/hex"
 	"net"
 	"net/netip"
 	"sync/atomic"
@@ -64,13 +66,53 @@ func (c *Conn) Disconnecting() bool { return c.w.Disconnecting() }
 
 // TLS returns the negotiated TLS state (version, cipher suite, peer
 // certificates), or nil for a plaintext connection.
+//
+// The TLS layer is found under any wrapper that exposes what it wraps
+// with a NetConn method (as *tls.Conn itself does), so a WebSocket or
+// PROXY protocol connection reports the TLS under it.
 func (c *Conn) TLS() *tls.ConnectionState {
-	tc, ok := c.w.Conn().(*tls.Conn)
-	if !ok {
+	tc := findTLS(c.w.Conn())
+	if tc == nil {
 		return nil
 	}
 	st := tc.ConnectionState()
 	return &st
+}
+
+// findTLS looks for the *tls.Conn in a chain of wrappers.
+func findTLS(nc net.Conn) *tls.Conn {
+	// A bound on the depth keeps a wrapper that returns itself from
+	// looping for ever.
+	for range 8 {
+		switch x := nc.(type) {
+		case *tls.Conn:
+			return x
+		case interface{ NetConn() net.Conn }:
+			nc = x.NetConn()
+		default:
+			return nil
+		}
+	}
+	return nil
+}
+
+// CertFP returns the SHA-256 fingerprint of the client certificate the
+// peer presented over TLS, in lowercase hex without separators (the form
+// InspIRCd and ergo report in WHOIS), or "" when the connection is not TLS
+// or the peer sent no certificate. The certificate is not verified here:
+// a listener that only requests certificates (tls.RequestClientCert)
+// accepts self-signed ones, and the fingerprint is what identifies them.
+func (c *Conn) CertFP() string {
+	tc := findTLS(c.w.Conn())
+	if tc == nil {
+		return ""
+	}
+	certs := tc.ConnectionState().PeerCertificates
+	if len(certs) == 0 {
+		return ""
+	}
+	sum := sha256.Sum256(certs[0].Raw)
+	return hex.EncodeToString(sum[:])
 }
 
 // Args returns the Args of the listener or connector it came from.

@@ -50,6 +50,9 @@ type Config struct {
 	// listener. It needs TLS.
 	TLSListen string
 	// TLS is the TLS listener's configuration (with its certificate).
+	// When its ClientAuth is tls.NoClientCert, the listener uses a copy
+	// that requests, but neither requires nor verifies, a client
+	// certificate, whose SHA-256 fingerprint is then the client's certfp.
 	TLS *tls.Config
 
 	// Password, when not empty, must be given with PASS before

@@ -2,6 +2,7 @@ package ircd
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -88,6 +89,13 @@ func (s *Server) listen(hostport string, withTLS bool) (netip.AddrPort, error) {
 	}
 	if withTLS {
 		lc.TLS = s.cfg.TLS
+		if lc.TLS.ClientAuth == tls.NoClientCert {
+			// Request a client certificate without requiring or verifying
+			// one: a self-signed certificate identifies its holder by its
+			// fingerprint (Conn.CertFP), as on other IRC servers.
+			lc.TLS = lc.TLS.Clone()
+			lc.TLS.ClientAuth = tls.RequestClientCert
+		}
 		lc.UseTLS = true
 	}
 	l, err := s.b.CreateListener(lc)

@@ -339,6 +339,50 @@ func TestServeTLS(t *testing.T) {
 	c.waitFor("671", "secure connection")
 }
 
+// TestServeTLSRequestsClientCert checks that the TLS listener asks for a
+// client certificate (the client's callback runs) and accepts an
+// unverifiable self-signed one; TestServeTLS connects without one.
+func TestServeTLSRequestsClientCert(t *testing.T) {
+	cert, _, err := LoadOrCreateCert(filepath.Join(t.TempDir(), "server"))
+	if err != nil {
+		t.Fatalf("LoadOrCreateCert: %v", err)
+	}
+	clientCert, _, err := LoadOrCreateCert(filepath.Join(t.TempDir(), "client"), "client.example")
+	if err != nil {
+		t.Fatalf("LoadOrCreateCert (client): %v", err)
+	}
+	srv := startServer(t, Config{
+		Listen:    "none",
+		TLSListen: "127.0.0.1:0",
+		TLS:       &tls.Config{Certificates: []tls.Certificate{cert}},
+	})
+	pool := x509.NewCertPool()
+	pool.AddCert(cert.Leaf)
+	asked := make(chan struct{}, 1)
+	d := tls.Dialer{NetDialer: &net.Dialer{Timeout: testTimeout}, Config: &tls.Config{
+		RootCAs: pool, ServerName: "localhost",
+		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+			asked <- struct{}{}
+			return &clientCert, nil
+		},
+	}}
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	conn, err := d.DialContext(ctx, "tcp", srv.TLSAddr().String())
+	if err != nil {
+		t.Fatalf("TLS dial with a self-signed client certificate: %v", err)
+	}
+	select {
+	case <-asked:
+	default:
+		t.Errorf("the TLS listener did not request a client certificate")
+	}
+	c := newTClient(t, conn, "tls")
+	c.register("certified")
+	c.send("PING :after")
+	c.waitFor("PONG", "after")
+}
+
 func TestServeShutdown(t *testing.T) {
 	// A short drain: c below never closes its side, and the shutdown
 	// must still be clean once the drain time is up.
