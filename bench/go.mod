@@ -1,6 +1,6 @@
 module github.com/ircsock/ircsock/bench
 
-go 1.26.8
+go 1.25
 
 require github.com/ircsock/ircsock v0.0.0
 

@@ -53,7 +53,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "version":
 		fs := flag.NewFlagSet("version", flag.ContinueOnError)
 		fs.SetOutput(stderr)
-		fs.Usage = func() { fmt.Fprintln(stderr, "usage: ircsock version\n\nPrints the version of ircsock.") }
+		fs.Usage = func() {
+			fmt.Fprintln(stderr, "usage: ircsock version\n\nPrints the module version of ircsock and the VCS revision it was built from.")
+		}
 		if err := fs.Parse(args[1:]); err != nil {
 			return exitForParse(err)
 		}
@@ -75,12 +77,75 @@ func exitForParse(err error) int {
 	return 2
 }
 
-// version is the module version the binary was built from.
+// version describes the build: the module version and, when the binary
+// was built from a git checkout (go build stamps it by default; -buildvcs=false
+// turns it off), the VCS revision, its commit time and whether the work tree
+// had uncommitted changes.
 func version() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(unknown) no build information in the binary"
 	}
-	return "devel"
+	return describeBuild(bi)
+}
+
+// describeBuild formats what version prints from a build's information,
+// for example
+//
+//	v1.2.0 revision 3624ba6e5f0c (2026-12-02T16:21:00Z)
+//	(devel) revision 3624ba6e5f0c (2026-12-02T16:21:00Z, modified)
+//	(devel) no VCS revision (built with -buildvcs=false or outside a checkout)
+func describeBuild(bi *debug.BuildInfo) string {
+	v := bi.Main.Version
+	if v == "" {
+		v = "(devel)"
+	}
+	var rev, when string
+	modified := false
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.time":
+			when = s.Value
+		case "vcs.modified":
+			modified = s.Value == "true"
+		}
+	}
+	if rev == "" {
+		return v + " no VCS revision (built with -buildvcs=false or outside a checkout)"
+	}
+	var notes []string
+	if when != "" {
+		notes = append(notes, when)
+	}
+	if modified {
+		notes = append(notes, "modified")
+	}
+	out := v + " revision " + rev
+	if len(notes) > 0 {
+		out += " (" + strings.Join(notes, ", ") + ")"
+	}
+	return out
+}
+
+// shortVersion is the version the server announces (RPL_MYINFO): the module
+// version, with the first 12 digits of the revision when there is one.
+func shortVersion() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	v := bi.Main.Version
+	if v == "" {
+		v = "(devel)"
+	}
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" && s.Value != "" {
+			return v + "-" + s.Value[:min(12, len(s.Value))]
+		}
+	}
+	return v
 }
 
 func defaultDataDir() string {
@@ -138,7 +203,7 @@ func serve(args []string, stderr io.Writer) int {
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	cfg.Logger = log
-	cfg.Version = "ircsock-" + version()
+	cfg.Version = "ircsock-" + shortVersion()
 
 	cfg.MOTD = []string{
 		"Welcome to " + cfg.ServerName + ", an ircsock server.",
