@@ -1,0 +1,31 @@
+// Package irc is the IRC toolkit above single messages, the Go counterpart
+// of Perl's IRC::Toolkit: what a bot, a bridge, a bouncer or a server needs
+// beyond parsing one line, with no I/O of its own. It builds on ircmsg and
+// the standard library only.
+//
+//	cm := irc.RFC1459
+//	fmt.Println(cm.Fold("Nick[Away]"), cm.Equal("[tag]Bob", "{TAG}bob"))
+//	// Output: nick{away} true
+//
+// The building blocks:
+//
+//   - Case mapping: a [Casemap] ([RFC1459], [StrictRFC1459], [ASCII]) folds
+//     and compares nicks and channel names the way a server does;
+//     [CasemapByName] reads the ISUPPORT CASEMAPPING value.
+//   - ISUPPORT: an [ISupport] collects any number of 005 lines into typed
+//     accessors ([ISupport.Prefix], [ISupport.ChanModes],
+//     [ISupport.NickLen], ...), with the RFC 1459 defaults for what a server
+//     leaves out.
+//   - Numerics: constants such as [RPL_WELCOME] and [ERR_NICKNAMEINUSE],
+//     with [NumericName] and [NumericCode].
+//
+// Errors: every error this package returns concerns one input only (one
+// token, one mask, one mode string); nothing here holds a connection or
+// state that an error could break.
+//
+// RFC 7613/8265 (PRECIS) case mapping is not offered: it needs
+// golang.org/x/text, and its folding can fail on strings a server would
+// refuse, which does not fit Fold's contract of a total, allocation-free
+// byte mapping. [CasemapByName] reports such names as unknown so a caller
+// can tell.
+package irc

@@ -1,0 +1,50 @@
+package irc_test
+
+import (
+	"fmt"
+
+	"github.com/ircsock/ircsock/irc"
+	"github.com/ircsock/ircsock/ircmsg"
+)
+
+func Example() {
+	cm := irc.RFC1459
+	fmt.Println(cm.Fold("Nick[Away]"), cm.Equal("[tag]Bob", "{TAG}bob"))
+	// Output: nick{away} true
+}
+
+func ExampleCasemap_Fold() {
+	name := "ChanServ"
+	for _, cm := range []irc.Casemap{irc.ASCII, irc.RFC1459, irc.StrictRFC1459} {
+		fmt.Printf("%-14s %s %s\n", cm, cm.Fold(name), cm.Fold("[a]~"))
+	}
+	// Output:
+	// ascii          chanserv [a]~
+	// rfc1459        chanserv {a}^
+	// strict-rfc1459 chanserv {a}~
+}
+
+func ExampleISupport() {
+	m, _ := ircmsg.ParseString(":irc.example.net 005 me CASEMAPPING=ascii PREFIX=(qaohv)~&@%+ CHANMODES=beI,k,l,imnst NETWORK=Example\\x20Net NICKLEN=30 :are supported by this server")
+	var is irc.ISupport
+	if err := is.AddMessage(m); err != nil {
+		fmt.Println(err)
+		return
+	}
+	cm, _ := is.Casemap()
+	fmt.Println(cm, is.Prefix().Modes, is.Prefix().Symbols, is.ChanModes().A)
+	fmt.Printf("%q %d %d\n", is.Network(), is.NickLen(), is.Modes())
+	sym, nick := is.Prefix().Split("@+Alice")
+	fmt.Println(sym, nick)
+	// Output:
+	// ascii qaohv ~&@%+ beI
+	// "Example Net" 30 3
+	// @+ Alice
+}
+
+func ExampleNumericName() {
+	name, _ := irc.NumericName("433")
+	code, _ := irc.NumericCode("RPL_SASLSUCCESS")
+	fmt.Println(name, code, irc.ERR_NICKNAMEINUSE)
+	// Output: ERR_NICKNAMEINUSE 903 433
+}
