@@ -39,7 +39,7 @@
 // that every well-behaved client got every message back, in order. Run it
 // with
 //
-//	go test -run '^$' -bench Soak -benchtime 1x ./hostile
+//	go test -run '^$' -bench Soak -benchtime 1x ./internal/hostile
 //
 // and set HOSTILE_SOAK (a time.Duration, default 20s) to change its length.
 //

@@ -45,7 +45,7 @@ func ircsockBinary(t testing.TB) string {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()
 		cmd := exec.CommandContext(ctx, gobin, args...)
-		cmd.Dir = ".." // the module root
+		cmd.Dir = "../.." // the module root
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("go %v: %v\n%s", args, err, out)
