@@ -36,6 +36,7 @@ const usage = `usage: ircsock <command> [flags]
 
 commands:
   serve     run a small IRC server (default 127.0.0.1:6667)
+  bench     load an IRC server with clients and check every delivery
   version   print the version
 
 Run "ircsock <command> -h" for a command's flags.
@@ -50,6 +51,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "serve":
 		return serve(args[1:], stderr)
+	case "bench":
+		return bench(args[1:], stdout, stderr)
 	case "version":
 		fs := flag.NewFlagSet("version", flag.ContinueOnError)
 		fs.SetOutput(stderr)
