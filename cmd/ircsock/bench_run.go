@@ -465,10 +465,7 @@ func runBench(ctx context.Context, cfg benchConfig) (*benchResult, error) {
 		proc.end()
 	}
 	run.stopping.Store(true)
-	for _, c := range clients {
-		_ = c.conn.Close()
-	}
-	readers.Wait()
+	quitAll(clients, &readers)
 	res.collect(run, clients, proc)
 	if runErr != nil {
 		res.Error = runErr.Error()
@@ -478,6 +475,33 @@ func runBench(ctx context.Context, cfg benchConfig) (*benchResult, error) {
 		return res, errBenchFailed
 	}
 	return res, nil
+}
+
+// benchQuitTimeout bounds how long the clients wait for the server to
+// close their connections after QUIT.
+const benchQuitTimeout = 10 * time.Second
+
+// quitAll sends QUIT on every connection and waits, within
+// benchQuitTimeout, for the server to close them, so that the server has
+// forgotten the nicks when the next run starts; then it closes what is
+// left and waits for every receive loop.
+func quitAll(clients []*benchClient, readers *sync.WaitGroup) {
+	for _, c := range clients {
+		_ = c.conn.SetWriteDeadline(time.Now().Add(time.Second))
+		_ = c.write([]byte("QUIT :ircsock bench done\r\n"))
+	}
+	closed := make(chan struct{})
+	go func() { readers.Wait(); close(closed) }()
+	t := time.NewTimer(benchQuitTimeout)
+	defer t.Stop()
+	select {
+	case <-closed:
+	case <-t.C:
+	}
+	for _, c := range clients {
+		_ = c.conn.Close()
+	}
+	<-closed
 }
 
 // wait blocks until every delivery has arrived, a client failed, no
