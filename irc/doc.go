@@ -18,6 +18,14 @@
 //     leaves out.
 //   - Numerics: constants such as [RPL_WELCOME] and [ERR_NICKNAMEINUSE],
 //     with [NumericName] and [NumericCode].
+//   - CTCP: [ParseCTCP] and [ExtractCTCP] read a [CTCP] frame the way the
+//     ircdocs CTCP document says; [CTCPRequest], [CTCPReply] and [Action]
+//     build them; [LowQuote], [CTCPQuote] and [ParseCTCPOld] are the 1994
+//     specification's quoting and interleaved frames.
+//   - Splitting: a [Splitter] cuts a long PRIVMSG or NOTICE text into
+//     pieces that fit a line once the server has prepended the sender's
+//     source, on spaces and character boundaries, never inside a
+//     formatting code or a CTCP frame.
 //
 // Errors: every error this package returns concerns one input only (one
 // token, one mask, one mode string); nothing here holds a connection or

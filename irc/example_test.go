@@ -2,6 +2,7 @@ package irc_test
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/ircsock/ircsock/irc"
 	"github.com/ircsock/ircsock/ircmsg"
@@ -47,4 +48,32 @@ func ExampleNumericName() {
 	code, _ := irc.NumericCode("RPL_SASLSUCCESS")
 	fmt.Println(name, code, irc.ERR_NICKNAMEINUSE)
 	// Output: ERR_NICKNAMEINUSE 903 433
+}
+
+func ExampleSplitter() {
+	s := irc.Splitter{Source: "gopher!~gopher@example.net"}
+	text := strings.Repeat("all work and no play makes a dull gopher ", 20)
+	pieces, err := s.Split("PRIVMSG", "#go", text)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, p := range pieces {
+		fmt.Println(len(p), strings.HasSuffix(p, " "))
+	}
+	fmt.Println(strings.Join(pieces, "") == text)
+	// Output:
+	// 467 true
+	// 353 true
+	// true
+}
+
+func ExampleParseCTCP() {
+	c, ok := irc.ParseCTCP("\x01PING 1473523796 918320\x01")
+	fmt.Println(c.Command, c.Params, ok)
+	reply, _ := irc.CTCPReply("mt", c)
+	fmt.Printf("%q\n", reply.String())
+	// Output:
+	// PING 1473523796 918320 true
+	// "NOTICE mt :\x01PING 1473523796 918320\x01"
 }

@@ -1,0 +1,122 @@
+package irc
+
+import (
+	"strings"
+	"testing"
+)
+
+func FuzzCTCP(f *testing.F) {
+	for _, s := range []string{
+		"\x01VERSION\x01", "\x01PING 1473523796 918320\x01", "\x01ACTION waves", "\x01\x01", "\x01",
+		"plain", "Hello Ja\x01PING 34\x01ne!", "\x01SED a\\ab\x10r\x10n\x01", "\x01 x\x01", "\x01A\x01B",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if c, ok := ParseCTCP(s); ok {
+			if c.Command == "" || strings.ContainsAny(c.Command, " \x01") || strings.Contains(c.Params, "\x01") {
+				t.Fatalf("ParseCTCP(%q) = %+v", s, c)
+			}
+			if text, err := c.Text(); err == nil {
+				back, ok := ParseCTCP(text)
+				if !ok || back != c {
+					t.Fatalf("ParseCTCP(Text(%+v)) = %+v, %v", c, back, ok)
+				}
+			}
+		}
+		if got := LowDequote(LowQuote(s)); got != s {
+			t.Fatalf("LowDequote(LowQuote(%q)) = %q", s, got)
+		}
+		if q := LowQuote(s); strings.ContainsAny(q, "\x00\r\n") {
+			t.Fatalf("LowQuote(%q) = %q keeps a NUL, CR or LF", s, q)
+		}
+		if got := CTCPDequote(CTCPQuote(s)); got != s {
+			t.Fatalf("CTCPDequote(CTCPQuote(%q)) = %q", s, got)
+		}
+		if q := CTCPQuote(s); strings.Contains(q, "\x01") {
+			t.Fatalf("CTCPQuote(%q) = %q keeps a \\x01", s, q)
+		}
+		frames, _, _ := ParseCTCPOld(s)
+		for _, c := range frames {
+			if c.Command == "" {
+				t.Fatalf("ParseCTCPOld(%q) gave an empty command", s)
+			}
+		}
+	})
+}
+
+func FuzzISupport(f *testing.F) {
+	for _, l := range inspircd005 {
+		f.Add(l)
+	}
+	f.Add(`-NICKLEN PREFIX=(ov)@ CHANMODES=a NETWORK=\x20\x2 MAXLIST=b: TARGMAX=:1`)
+	f.Fuzz(func(t *testing.T, line string) {
+		var is ISupport
+		_ = is.Add(strings.Split(line, " "))
+		p := is.Prefix()
+		if len(p.Modes) != len(p.Symbols) {
+			t.Fatalf("Prefix() = %+v: modes and symbols differ in length", p)
+		}
+		for i := range p.Symbols {
+			if m, ok := p.Mode(p.Symbols[i]); !ok || strings.IndexByte(p.Modes, m) < 0 {
+				t.Fatalf("Prefix().Mode(%q) = %q, %v", p.Symbols[i], m, ok)
+			}
+		}
+		_, _ = p.Split(line)
+		for _, n := range []int{is.NickLen(), is.ChannelLen(), is.TopicLen(), is.AwayLen(), is.KickLen(), is.MaxTargets(), is.Modes(), is.LineLen()} {
+			if n < 0 {
+				t.Fatalf("a limit is negative: %d", n)
+			}
+		}
+		_, _ = is.Casemap()
+		_ = is.ChanModes()
+		_ = is.MaxList()
+		_, _ = is.TargMax("PRIVMSG")
+		_, _ = is.Monitor()
+		_, _ = is.Excepts()
+		_, _ = is.Invex()
+		_, _ = is.Bot()
+		_ = is.IsChannel(line)
+		// A plain token without escapes reads back as sent.
+		for _, tok := range strings.Split(line, " ") {
+			name, value, _ := strings.Cut(tok, "=")
+			if name == "" || strings.HasPrefix(tok, "-") || strings.Contains(value, `\x`) {
+				continue
+			}
+			var one ISupport
+			_ = one.Add([]string{tok})
+			if got, ok := one.Get(name); !ok || got != value {
+				t.Fatalf("Add(%q) then Get(%q) = %q, %v", tok, name, got, ok)
+			}
+		}
+	})
+}
+
+func FuzzSplit(f *testing.F) {
+	f.Add("hello world", 512)
+	f.Add(strings.Repeat("\x0312,05ab ", 100), 300)
+	f.Add(strings.Repeat("世界🙂 ", 100), 200)
+	f.Add("\x01ACTION "+strings.Repeat("x ", 400)+"\x01", 512)
+	f.Fuzz(func(t *testing.T, text string, lineLen int) {
+		s := Splitter{Source: testSource, LineLen: lineLen%4096 + 100}
+		pieces, err := s.Split("PRIVMSG", "#c", text)
+		if err != nil {
+			return
+		}
+		if c, ok := ParseCTCP(text); ok && len(pieces) > 1 && strings.HasSuffix(text, "\x01") {
+			var joined strings.Builder
+			for _, p := range pieces {
+				pc, ok := ParseCTCP(p)
+				if !ok || pc.Command != c.Command {
+					t.Fatalf("piece %q is not a %s frame", p, c.Command)
+				}
+				joined.WriteString(pc.Params)
+			}
+			if joined.String() != c.Params {
+				t.Fatalf("joined frame parameters differ")
+			}
+			return
+		}
+		checkPieces(t, s, "PRIVMSG", "#c", text, pieces)
+	})
+}
