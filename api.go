@@ -6,6 +6,7 @@ package ircsock
 import (
 	"crypto/tls"
 	"net"
+	"net/netip"
 	"time"
 
 	"github.com/ircsock/ircsock/ircmsg"
@@ -70,8 +71,30 @@ type ListenerConfig struct {
 	// Listener, when set, is accepted from instead of binding Addr:Port.
 	Listener net.Listener
 	// MaxConns is the most connections open at once from this listener;
-	// zero means no limit. MaxConnsPerIP the same per remote address.
+	// zero means no limit. MaxConnsPerIP the same per remote address
+	// (behind a trusted proxy, the client's address from its header).
 	MaxConns, MaxConnsPerIP int
+
+	// ProxyFrom lists the networks of trusted proxies speaking the PROXY
+	// protocol, version 1 or 2 (HAProxy's send-proxy, send-proxy-v2). A
+	// connection from them must start with a header, read within
+	// ProxyTimeout and before any TLS handshake; its source address is
+	// then the connection's address everywhere: Conn.Peer, events,
+	// MaxConnsPerIP. LOCAL and UNKNOWN headers keep the socket's address.
+	// A header from any other address is never believed: that connection
+	// is closed. Every refusal is a ListenerFailure with Op "proxy" (see
+	// sock.ErrProxyMissing and its siblings). Empty means no PROXY
+	// protocol.
+	ProxyFrom []netip.Prefix
+	// ProxyOptional lets a trusted proxy connect without a header (its
+	// own address is used); false refuses it.
+	ProxyOptional bool
+	// ProxyTimeout bounds the reading of a header. Zero means
+	// sock.DefaultProxyTimeout (5 s).
+	ProxyTimeout time.Duration
+	// ProxyMaxHeader bounds a version 2 header in bytes. Zero means
+	// sock.DefaultProxyMaxHeader (4096).
+	ProxyMaxHeader int
 }
 
 // ConnectorConfig configures an outgoing connection (create_connector).
@@ -109,7 +132,7 @@ type (
 	// or an accept, TLS or limit failure (the listener goes on).
 	ListenerFailure struct {
 		Listener *Listener
-		Op       string // "resolve", "bind", "listen", "accept", "tls", "limit"
+		Op       string // "resolve", "bind", "listen", "accept", "tls", "limit", "proxy"
 		Errno    int    // the errno, or 0
 		Err      error
 	}

@@ -253,8 +253,9 @@ func (l *Listener) Args() any { return l.args }
 // ListenerCreated is delivered before any ListenerOpen of the listener,
 // and never for a listener that failed. Refused and failed connections
 // are reported as ListenerFailure with Op "accept" (the listener backs
-// off and goes on), "tls" (a failed handshake) or "limit" (MaxConns or
-// MaxConnsPerIP).
+// off and goes on), "tls" (a failed handshake), "limit" (MaxConns or
+// MaxConnsPerIP) or "proxy" (a PROXY protocol header missing, malformed,
+// late or from an untrusted address).
 func (b *Backend) CreateListener(cfg ListenerConfig) (*Listener, error) {
 	if b.closing.Load() {
 		return nil, ErrClosed
@@ -273,6 +274,8 @@ func (b *Backend) CreateListener(cfg ListenerConfig) (*Listener, error) {
 		Addr: cfg.Addr, Port: cfg.Port, IPv6: cfg.IPv6, Listener: cfg.Listener,
 		TLS: tcfg, HandshakeTimeout: b.cfg.HandshakeTimeout,
 		MaxConns: cfg.MaxConns, MaxConnsPerIP: cfg.MaxConnsPerIP,
+		ProxyFrom: cfg.ProxyFrom, ProxyOptional: cfg.ProxyOptional,
+		ProxyTimeout: cfg.ProxyTimeout, ProxyMaxHeader: cfg.ProxyMaxHeader,
 	}, listenHandler{b, l})
 	if err != nil {
 		op := "bind"

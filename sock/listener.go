@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,6 +17,10 @@ import (
 
 // DefaultHandshakeTimeout bounds a TLS handshake when no timeout is set.
 const DefaultHandshakeTimeout = 10 * time.Second
+
+// DefaultProxyTimeout bounds the reading of a PROXY protocol header when
+// [ListenConfig.ProxyTimeout] is zero.
+const DefaultProxyTimeout = 5 * time.Second
 
 // Accept backoff after a temporary error such as EMFILE: it starts at
 // minBackoff and doubles up to maxBackoff, so a listener out of file
@@ -54,8 +59,31 @@ type ListenConfig struct {
 	// MaxConns is the most connections open at once; zero means no limit.
 	MaxConns int
 	// MaxConnsPerIP is the most open at once from one address; zero means
-	// no limit.
+	// no limit. Behind a trusted proxy the address is the one its PROXY
+	// header names, counted once the header is read.
 	MaxConnsPerIP int
+
+	// ProxyFrom lists the networks of trusted proxies that speak the PROXY
+	// protocol (version 1 or 2, as HAProxy's send-proxy and send-proxy-v2
+	// do). A connection from one of them must start with a header, read
+	// before the TLS handshake within ProxyTimeout, whose source address
+	// then is the connection's RemoteAddr, and the address MaxConnsPerIP
+	// counts; a LOCAL or UNKNOWN header keeps the socket's address. A
+	// connection from anywhere else that starts with a header is refused
+	// ([ErrProxyUntrusted]) when it sends it. Empty means no PROXY
+	// protocol: nothing is read ahead.
+	ProxyFrom []netip.Prefix
+	// ProxyOptional lets a trusted proxy connect without a header (the
+	// socket's address is used). False refuses such a connection with
+	// [ErrProxyMissing].
+	ProxyOptional bool
+	// ProxyTimeout bounds the reading of the header. Zero means
+	// [DefaultProxyTimeout].
+	ProxyTimeout time.Duration
+	// ProxyMaxHeader bounds a version 2 header in bytes (a version 1
+	// header is bounded by the specification's [ProxyV1Max]). Zero means
+	// [DefaultProxyMaxHeader].
+	ProxyMaxHeader int
 }
 
 // A ListenHandler receives a [Listener]'s connections and failures.
@@ -69,8 +97,11 @@ type ListenHandler interface {
 	Serve(c net.Conn, release func())
 	// Failed reports an error that did not stop the listener. op is
 	// "accept" (the listener backs off and goes on), "tls" (a handshake
-	// failed; the connection is dropped) or "limit" (a connection was
-	// refused by MaxConns or MaxConnsPerIP).
+	// failed; the connection is dropped), "limit" (a connection was
+	// refused by MaxConns or MaxConnsPerIP) or "proxy" (a PROXY protocol
+	// header was missing, malformed, late or untrusted: [ErrProxyMissing],
+	// [ErrProxyMalformed], [ErrProxyTooLong], [ErrProxyUntrusted], or the
+	// read error; the connection is dropped).
 	Failed(op string, err error)
 }
 
@@ -83,6 +114,8 @@ type Listener struct {
 	addr netip.AddrPort
 
 	quit    chan struct{}
+	ctx     context.Context // cancelled by Close: stops header reads
+	cancel  context.CancelFunc
 	once    sync.Once
 	loop    sync.WaitGroup
 	conns   sync.WaitGroup
@@ -112,6 +145,7 @@ func (e *ListenError) Unwrap() error { return e.Err }
 // [Listener.Start] to accept. An error is a *[ListenError].
 func Listen(cfg ListenConfig, h ListenHandler) (*Listener, error) {
 	l := &Listener{cfg: cfg, h: h, quit: make(chan struct{})}
+	l.ctx, l.cancel = context.WithCancel(context.Background())
 	if cfg.MaxConnsPerIP > 0 {
 		l.perAddr = make(map[netip.Addr]int)
 	}
@@ -138,6 +172,7 @@ func Listen(cfg ListenConfig, h ListenHandler) (*Listener, error) {
 			if errors.As(err, &se) && se.Op == "listen" && Errno(err) == 0 {
 				op = "resolve"
 			}
+			l.cancel()
 			return nil, &ListenError{Op: op, Addr: hp, Err: err}
 		}
 	}
@@ -180,6 +215,7 @@ func (l *Listener) Close() error {
 	var err error
 	l.once.Do(func() {
 		close(l.quit)
+		l.cancel()
 		err = l.ln.Close()
 	})
 	l.loop.Wait()
@@ -231,14 +267,27 @@ func (l *Listener) acceptLoop() {
 		}
 		delay = 0
 		ip := remoteAddr(c)
-		if err := l.admit(ip); err != nil {
+		// A trusted proxy's connection is counted per address only once
+		// its header names the client, on the connection's goroutine.
+		trusted := l.trusted(ip)
+		if err := l.admit(ip, !trusted); err != nil {
 			_ = c.Close()
 			l.h.Failed("limit", fmt.Errorf("%w: refused %s", err, ip))
 			continue
 		}
 		l.conns.Add(1)
-		go l.serve(c, ip)
+		go l.serve(c, ip, trusted)
 	}
+}
+
+// trusted reports whether ip is in a trusted proxy network.
+func (l *Listener) trusted(ip netip.Addr) bool {
+	for _, p := range l.cfg.ProxyFrom {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
 }
 
 func remoteAddr(c net.Conn) netip.Addr {
@@ -248,26 +297,45 @@ func remoteAddr(c net.Conn) netip.Addr {
 	return netip.Addr{}
 }
 
-func (l *Listener) admit(ip netip.Addr) error {
+// admit counts a connection against MaxConns and, if perIP, against
+// MaxConnsPerIP for ip.
+func (l *Listener) admit(ip netip.Addr, perIP bool) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.cfg.MaxConns > 0 && l.open >= l.cfg.MaxConns {
 		return ErrMaxConns
 	}
+	if perIP {
+		if err := l.admitIPLocked(ip); err != nil {
+			return err
+		}
+	}
+	l.open++
+	return nil
+}
+
+// admitIP counts an admitted connection against MaxConnsPerIP for ip.
+func (l *Listener) admitIP(ip netip.Addr) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.admitIPLocked(ip)
+}
+
+func (l *Listener) admitIPLocked(ip netip.Addr) error {
 	if l.perAddr != nil {
 		if l.perAddr[ip] >= l.cfg.MaxConnsPerIP {
 			return ErrMaxConnsPerIP
 		}
 		l.perAddr[ip]++
 	}
-	l.open++
 	return nil
 }
 
-func (l *Listener) release(ip netip.Addr) {
+// release uncounts a connection; perIP says whether ip was counted.
+func (l *Listener) release(ip netip.Addr, perIP bool) {
 	l.mu.Lock()
 	l.open--
-	if l.perAddr != nil {
+	if l.perAddr != nil && perIP {
 		if n := l.perAddr[ip] - 1; n > 0 {
 			l.perAddr[ip] = n
 		} else {
@@ -277,10 +345,29 @@ func (l *Listener) release(ip netip.Addr) {
 	l.mu.Unlock()
 }
 
-func (l *Listener) serve(c net.Conn, ip netip.Addr) {
+func (l *Listener) serve(c net.Conn, ip netip.Addr, trusted bool) {
+	counted := !trusted // ip is counted against MaxConnsPerIP
 	release := func() {
-		l.release(ip)
+		l.release(ip, counted)
 		l.conns.Done()
+	}
+	if trusted {
+		pc, src, err := l.readProxy(c, ip)
+		if err != nil {
+			_ = c.Close()
+			l.h.Failed("proxy", err)
+			release()
+			return
+		}
+		if err := l.admitIP(src); err != nil {
+			_ = c.Close()
+			l.h.Failed("limit", fmt.Errorf("%w: refused %s (through proxy %s)", err, src, ip))
+			release()
+			return
+		}
+		c, ip, counted = pc, src, true
+	} else if len(l.cfg.ProxyFrom) > 0 {
+		c = &guardConn{Conn: c, report: func(err error) { l.h.Failed("proxy", err) }}
 	}
 	if l.cfg.TLS != nil {
 		tc, err := ServerHandshake(c, l.cfg.TLS, l.cfg.HandshakeTimeout)
@@ -292,6 +379,33 @@ func (l *Listener) serve(c net.Conn, ip netip.Addr) {
 		c = tc
 	}
 	l.h.Serve(c, release)
+}
+
+// readProxy reads the PROXY header of a trusted peer's connection c and
+// returns the connection to use and the client's address.
+func (l *Listener) readProxy(c net.Conn, peer netip.Addr) (net.Conn, netip.Addr, error) {
+	timeout := l.cfg.ProxyTimeout
+	if timeout <= 0 {
+		timeout = DefaultProxyTimeout
+	}
+	_ = c.SetReadDeadline(time.Now().Add(timeout))
+	stop := context.AfterFunc(l.ctx, func() { _ = c.SetReadDeadline(time.Unix(1, 0)) })
+	h, seen, err := ReadProxyHeader(c, l.cfg.ProxyMaxHeader)
+	if !stop() {
+		return nil, peer, fmt.Errorf("sock: PROXY header from %s: %w", peer, net.ErrClosed)
+	}
+	_ = c.SetReadDeadline(time.Time{})
+	switch {
+	case errors.Is(err, ErrProxyMissing) && l.cfg.ProxyOptional:
+		return &replayConn{Conn: c, ahead: seen}, peer, nil
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return nil, peer, fmt.Errorf("sock: PROXY header from %s: not complete within %v (ProxyTimeout): %w", peer, timeout, err)
+	case err != nil:
+		return nil, peer, fmt.Errorf("sock: PROXY header from %s: %w", peer, err)
+	case h.Local:
+		return c, peer, nil
+	}
+	return &proxiedConn{Conn: c, remote: net.TCPAddrFromAddrPort(h.Source)}, h.Source.Addr(), nil
 }
 
 // ServerHandshake runs a TLS server handshake on c bounded by timeout

@@ -170,8 +170,10 @@ func NewWheel(conn net.Conn, in, out filter.Filter, h Handler, cfg WheelConfig) 
 		w.linger = DefaultLinger
 	}
 	w.linger = min(w.linger, w.drain)
-	if tc, ok := conn.(*net.TCPConn); ok && rawReads {
-		if rc, err := tc.SyscallConn(); err == nil {
+	// A *net.TCPConn, or a wrapper that holds no bytes of its own and
+	// hands out the socket (the one a PROXY header came on).
+	if sc, ok := conn.(syscall.Conn); ok && rawReads {
+		if rc, err := sc.SyscallConn(); err == nil {
 			w.raw = rc
 			w.rawRead = w.readFD
 		}
