@@ -182,6 +182,22 @@ func serve(args []string, stderr io.Writer) int {
 	fs.IntVar(&cfg.MaxSendQ, "max-sendq", 1<<20, "most `bytes` queued for one client before it is dropped")
 	fs.IntVar(&cfg.MaxLine, "max-line", ircsock.DefaultMaxLine, "longest input line in `bytes`, CR LF excluded")
 	fs.IntVar(&cfg.MaxChannels, "max-channels", ircd.DefaultMaxChannels, "most `channels` one client may be in")
+	fs.IntVar(&cfg.MaxListEntries, "max-list", ircd.DefaultMaxListEntries, "most `masks` on each channel ban, exception and invite-exception list")
+	fs.IntVar(&cfg.MaxMonitor, "max-monitor", ircd.DefaultMaxMonitor, "most `nicks` one client may MONITOR")
+	fs.IntVar(&cfg.WhowasHistory, "whowas", ircd.DefaultWhowasHistory, "how many departed `nicks` WHOWAS remembers (negative: none)")
+	fs.StringVar(&cfg.AdminLocation, "admin-location", "", "`text` for the ADMIN reply's location")
+	fs.StringVar(&cfg.AdminEmail, "admin-email", "", "contact `address` for the ADMIN reply")
+	fs.Func("oper", "operator `name:password` for OPER (repeatable)", func(v string) error {
+		name, pass, ok := strings.Cut(v, ":")
+		if !ok || name == "" || pass == "" {
+			return errors.New("want name:password")
+		}
+		if cfg.Opers == nil {
+			cfg.Opers = map[string]string{}
+		}
+		cfg.Opers[name] = pass
+		return nil
+	})
 	fs.DurationVar(&cfg.DrainTimeout, "drain-timeout", ircd.DefaultDrainTimeout, "`time` a closed client's connection waits for the client to close its side")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", ircd.DefaultShutdownTimeout, "`time` to flush output on SIGINT/SIGTERM before closing at once")
 	fs.Usage = func() {

@@ -1,6 +1,7 @@
 package ircd
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -40,6 +41,21 @@ var commands = map[string]command{
 	"MOTD":    {run: func(s *core, c *client, _ *ircmsg.Message, now time.Time) { s.motd(c, now) }},
 	"LUSERS":  {run: func(s *core, c *client, _ *ircmsg.Message, now time.Time) { s.lusers(c, now) }},
 	"ISON":    {min: 1, run: (*core).cmdIson},
+
+	"ADMIN":    {run: (*core).cmdAdmin},
+	"AWAY":     {run: (*core).cmdAway},
+	"HELP":     {run: (*core).cmdHelp},
+	"INFO":     {run: (*core).cmdInfo},
+	"INVITE":   {min: 2, run: (*core).cmdInvite},
+	"LINKS":    {run: (*core).cmdLinks},
+	"LIST":     {run: (*core).cmdList},
+	"MONITOR":  {min: 1, run: (*core).cmdMonitor},
+	"OPER":     {min: 2, run: (*core).cmdOper},
+	"SETNAME":  {min: 1, run: (*core).cmdSetname},
+	"TIME":     {run: (*core).cmdTime},
+	"USERHOST": {min: 1, run: (*core).cmdUserhost},
+	"VERSION":  {run: (*core).cmdVersion},
+	"WHOWAS":   {min: 1, run: (*core).cmdWhowas},
 }
 
 // input handles one message from a client.
@@ -149,7 +165,10 @@ func (s *core) cmdNick(c *client, m *ircmsg.Message, now time.Time) {
 	if nick == c.nick {
 		return
 	}
-	old := c.source()
+	old, oldNick := c.source(), c.nick
+	if c.registered {
+		s.rememberWhowas(c, now)
+	}
 	if c.nick != "" {
 		delete(s.nicks, fold(c.nick))
 	}
@@ -160,6 +179,10 @@ func (s *core) cmdNick(c *client, m *ircmsg.Message, now time.Time) {
 		return
 	}
 	s.deliver(&ircmsg.Message{Source: old, Command: "NICK", Params: []string{nick}}, s.peers(c, true), nil, now)
+	if fold(oldNick) != key {
+		s.monitorOffline(c, oldNick, now)
+		s.monitorOnline(c, now)
+	}
 }
 
 func (s *core) cmdUser(c *client, m *ircmsg.Message, now time.Time) {
@@ -191,25 +214,26 @@ func (s *core) tryRegister(c *client, now time.Time) {
 	s.numeric(c, now, "001", "Welcome to the "+s.cfg.Network+" IRC Network "+c.source())
 	s.numeric(c, now, "002", "Your host is "+s.cfg.ServerName+", running version "+s.cfg.Version)
 	s.numeric(c, now, "003", "This server was created "+s.created.UTC().Format(time.RFC1123))
-	s.numeric(c, now, "004", s.cfg.ServerName, s.cfg.Version, "i", "o")
-	for _, line := range s.isupport {
-		p := append(append([]string(nil), line...), "are supported by this server")
-		s.numeric(c, now, "005", p...)
-	}
+	s.numeric(c, now, "004", s.cfg.ServerName, s.cfg.Version, "io", "beIiklmnostv", "beIklov")
+	s.sendISupport(c, now)
 	s.lusers(c, now)
 	s.motd(c, now)
+	s.monitorOnline(c, now)
 }
 
 func (s *core) lusers(c *client, now time.Time) {
-	users, unknown := 0, 0
+	users, invisible, unknown := 0, 0, 0
 	for _, o := range s.clients {
-		if o.registered {
-			users++
-		} else {
+		switch {
+		case !o.registered:
 			unknown++
+		case o.invisible:
+			invisible++
+		default:
+			users++
 		}
 	}
-	s.numeric(c, now, "251", "There are "+strconv.Itoa(users)+" users and 0 invisible on 1 servers")
+	s.numeric(c, now, "251", "There are "+strconv.Itoa(users)+" users and "+strconv.Itoa(invisible)+" invisible on 1 servers")
 	if unknown > 0 {
 		s.numeric(c, now, "253", strconv.Itoa(unknown), "unknown connection(s)")
 	}
@@ -250,32 +274,85 @@ func (s *core) cmdJoin(c *client, m *ircmsg.Message, now time.Time) {
 		}
 		return
 	}
-	for _, name := range splitList(m.Params[0]) {
+	var keys []string
+	if len(m.Params) > 1 {
+		keys = strings.Split(m.Params[1], ",")
+	}
+	for i, name := range strings.Split(m.Params[0], ",") {
+		key := ""
+		if i < len(keys) {
+			key = keys[i]
+		}
+		if name == "" {
+			continue
+		}
 		if !validChannel(name) {
 			s.numeric(c, now, "403", name, "No such channel")
 			continue
 		}
-		key := fold(name)
-		if _, in := c.channels[key]; in {
+		folded := fold(name)
+		if _, in := c.channels[folded]; in {
 			continue
 		}
 		if len(c.channels) >= s.cfg.MaxChannels {
 			s.numeric(c, now, "405", name, "You have joined too many channels")
 			continue
 		}
-		ch, ok := s.chans[key]
-		if !ok {
-			ch = &channel{name: name, created: now, ops: map[*client]bool{}, isMember: map[*client]bool{}}
-			s.chans[key] = ch
+		ch, ok := s.chans[folded]
+		if ok {
+			if code, text := s.joinRefusal(c, ch, key); code != "" {
+				s.numeric(c, now, code, ch.name, text)
+				continue
+			}
+		} else {
+			ch = newChannel(name, now)
+			s.chans[folded] = ch
 		}
 		ch.add(c, len(ch.members) == 0)
-		c.channels[key] = ch
+		c.channels[folded] = ch
 		s.deliver(&ircmsg.Message{Source: c.source(), Command: "JOIN", Params: []string{ch.name}}, ch.members, nil, now)
+		if c.away != "" {
+			// IRCv3 away-notify: a joining client that is away is
+			// followed by its AWAY.
+			s.deliver(&ircmsg.Message{Source: c.source(), Command: "AWAY", Params: []string{c.away}},
+				withCap(ch.members, capAwayNotify, c), nil, now)
+		}
 		if ch.topic != "" {
 			s.topicReply(c, ch, now)
 		}
 		s.names(c, ch, now)
 	}
+}
+
+// joinRefusal checks c's JOIN to an existing channel, in the order
+// ircd-hybrid and InspIRCd do: ban (unless excepted), invite-only
+// (unless invited or on the +I list), key, then limit. It returns the
+// numeric and its text, or "" when c may join.
+func (s *core) joinRefusal(c *client, ch *channel, key string) (string, string) {
+	invited := ch.invited[c]
+	switch {
+	case ch.banned(c):
+		return "474", "Cannot join channel (+b)"
+	case ch.inviteOnly && !invited && !anyMatch(ch.invex, c):
+		return "473", "Cannot join channel (+i)"
+	case ch.key != "" && key != ch.key:
+		return "475", "Cannot join channel (+k)"
+	case ch.limit > 0 && len(ch.members) >= ch.limit:
+		return "471", "Cannot join channel (+l)"
+	}
+	return "", ""
+}
+
+// withCap returns the clients of cs that have the capability bit, c
+// excepted.
+func withCap(cs []*client, bit capSet, except *client) []*client {
+	var out []*client
+	for _, o := range cs {
+		if o != except && o.caps&bit != 0 {
+			out = append(out, o)
+		}
+	}
+	return out
 }
 
 // leave removes c from ch after telling the channel (and c) with a PART
@@ -350,7 +427,7 @@ func (s *core) cmdMessage(c *client, m *ircmsg.Message, now time.Time) {
 				fail("403", target, "No such channel")
 				continue
 			}
-			if !ch.isMember[c] {
+			if !ch.canSpeak(c) {
 				fail("404", ch.name, "Cannot send to channel")
 				continue
 			}
@@ -368,6 +445,9 @@ func (s *core) cmdMessage(c *client, m *ircmsg.Message, now time.Time) {
 			}
 			name = dst.nick
 			to = []*client{dst}
+			if dst.away != "" && m.Command == "PRIVMSG" {
+				s.numeric(c, now, "301", dst.nick, dst.away)
+			}
 		}
 		out := &ircmsg.Message{Source: c.source(), Command: m.Command, Params: []string{name}}
 		if tagmsg {
@@ -416,6 +496,10 @@ func (s *core) cmdTopic(c *client, m *ircmsg.Message, now time.Time) {
 		s.topicReply(c, ch, now)
 		return
 	}
+	if ch.topicOps && !ch.ops[c] {
+		s.numeric(c, now, "482", ch.name, "You're not channel operator")
+		return
+	}
 	ch.topic = truncate(m.Params[1], TopicLen)
 	ch.topicBy = c.source()
 	ch.topicAt = now
@@ -433,7 +517,7 @@ func (s *core) cmdNames(c *client, m *ircmsg.Message, now time.Time) {
 		return
 	}
 	for _, name := range splitList(m.Params[0]) {
-		if ch, ok := s.chans[fold(name)]; ok {
+		if ch, ok := s.chans[fold(name)]; ok && ch.visibleTo(c) {
 			s.names(c, ch, now)
 		} else {
 			s.numeric(c, now, "366", name, "End of /NAMES list")
@@ -443,11 +527,17 @@ func (s *core) cmdNames(c *client, m *ircmsg.Message, now time.Time) {
 
 // names sends 353 lines and 366.
 func (s *core) names(c *client, ch *channel, now time.Time) {
-	items := make([]string, len(ch.members))
-	for i, mem := range ch.members {
-		items[i] = ch.prefixed(mem)
+	items := make([]string, 0, len(ch.members))
+	for _, mem := range ch.members {
+		if ch.isMember[c] || !mem.invisible {
+			items = append(items, ch.prefixed(mem))
+		}
 	}
-	s.listNumeric(c, now, "353", []string{"=", ch.name}, items)
+	kind := "="
+	if ch.secret {
+		kind = "@"
+	}
+	s.listNumeric(c, now, "353", []string{kind, ch.name}, items)
 	s.numeric(c, now, "366", ch.name, "End of /NAMES list")
 }
 
@@ -480,17 +570,52 @@ func (s *core) cmdWho(c *client, m *ircmsg.Message, now time.Time) {
 	}
 	reply := func(chName string, ch *channel, o *client) {
 		flags := "H"
-		if ch != nil && ch.ops[o] {
-			flags += "@"
+		if o.away != "" {
+			flags = "G"
+		}
+		if ch != nil {
+			flags += ch.prefix(o)
 		}
 		s.numeric(c, now, "352", chName, o.user, o.host, s.cfg.ServerName, o.nick, flags, "0 "+o.real)
 	}
-	if ch, ok := s.chans[fold(mask)]; ok {
-		for _, mem := range ch.members {
-			reply(ch.name, ch, mem)
+	switch {
+	case isChannel(mask):
+		if ch, ok := s.chans[fold(mask)]; ok && ch.visibleTo(c) {
+			for _, mem := range ch.members {
+				if ch.isMember[c] || !mem.invisible {
+					reply(ch.name, ch, mem)
+				}
+			}
 		}
-	} else if o, ok := s.nicks[fold(mask)]; ok && o.registered {
-		reply("*", nil, o)
+	case !strings.ContainsAny(mask, "*?"):
+		if o, ok := s.nicks[fold(mask)]; ok && o.registered {
+			reply("*", nil, o)
+		}
+	default:
+		// A wildcard mask matches nick, user, host, real name or server
+		// (RFC 2812 §3.6.1), and skips invisible clients that share no
+		// channel with the asker.
+		var shared map[*client]bool
+		for _, o := range s.clients {
+			if !o.registered {
+				continue
+			}
+			if o.invisible && o != c {
+				if shared == nil {
+					shared = map[*client]bool{}
+					for _, p := range s.peers(c, false) {
+						shared[p] = true
+					}
+				}
+				if !shared[o] {
+					continue
+				}
+			}
+			if matchMask(mask, o.nick) || matchMask(mask, o.user) || matchMask(mask, o.host) ||
+				matchMask(mask, o.real) || matchMask(mask, s.cfg.ServerName) {
+				reply("*", nil, o)
+			}
+		}
 	}
 	s.numeric(c, now, "315", mask, "End of WHO list")
 }
@@ -506,16 +631,27 @@ func (s *core) cmdWhois(c *client, m *ircmsg.Message, now time.Time) {
 	s.numeric(c, now, "311", o.nick, o.user, o.host, "*", o.real)
 	var chans []string
 	for _, ch := range o.channels {
-		if ch.ops[o] {
-			chans = append(chans, "@"+ch.name)
-		} else {
-			chans = append(chans, ch.name)
+		if ch.visibleTo(c) {
+			chans = append(chans, ch.prefix(o)+ch.name)
 		}
 	}
+	slices.Sort(chans)
 	s.listNumeric(c, now, "319", []string{o.nick}, chans)
 	s.numeric(c, now, "312", o.nick, s.cfg.ServerName, s.cfg.Network)
+	if o.away != "" {
+		s.numeric(c, now, "301", o.nick, o.away)
+	}
 	if o.secure {
 		s.numeric(c, now, "671", o.nick, "is using a secure connection")
+	}
+	// RPL_WHOISCERTFP, as InspIRCd and ergo send it: only to the client
+	// itself and to operators, since a fingerprint identifies the client
+	// across nicks.
+	if o.oper {
+		s.numeric(c, now, "313", o.nick, "is an IRC operator")
+	}
+	if o.certFP != "" && (o == c || c.oper) {
+		s.numeric(c, now, "276", o.nick, "has client certificate fingerprint "+o.certFP)
 	}
 	s.numeric(c, now, "318", o.nick, "End of /WHOIS list")
 }
@@ -530,113 +666,6 @@ func (s *core) cmdIson(c *client, m *ircmsg.Message, now time.Time) {
 		}
 	}
 	s.numeric(c, now, "303", strings.Join(on, " "))
-}
-
-func (s *core) cmdMode(c *client, m *ircmsg.Message, now time.Time) {
-	target := m.Params[0]
-	if !isChannel(target) {
-		s.userMode(c, m, now)
-		return
-	}
-	ch, ok := s.chans[fold(target)]
-	if !ok {
-		s.numeric(c, now, "403", target, "No such channel")
-		return
-	}
-	if len(m.Params) < 2 {
-		s.numeric(c, now, "324", ch.name, "+")
-		s.numeric(c, now, "329", ch.name, strconv.FormatInt(ch.created.Unix(), 10))
-		return
-	}
-	modes, args := m.Params[1], m.Params[2:]
-	if modes == "b" || modes == "+b" {
-		s.numeric(c, now, "368", ch.name, "End of channel ban list")
-		return
-	}
-	add := true
-	for i := 0; i < len(modes); i++ {
-		switch mc := modes[i]; mc {
-		case '+':
-			add = true
-		case '-':
-			add = false
-		case 'o':
-			if len(args) == 0 {
-				s.numeric(c, now, "461", "MODE", "Not enough parameters")
-				return
-			}
-			nick := args[0]
-			args = args[1:]
-			if !ch.ops[c] {
-				s.numeric(c, now, "482", ch.name, "You're not channel operator")
-				return
-			}
-			o, ok := s.nicks[fold(nick)]
-			if !ok || !ch.isMember[o] {
-				s.numeric(c, now, "441", nick, ch.name, "They aren't on that channel")
-				continue
-			}
-			if ch.ops[o] == add {
-				continue
-			}
-			sign := "-"
-			if add {
-				sign = "+"
-				ch.ops[o] = true
-			} else {
-				delete(ch.ops, o)
-			}
-			s.deliver(&ircmsg.Message{Source: c.source(), Command: "MODE",
-				Params: []string{ch.name, sign + "o", o.nick}}, ch.members, nil, now)
-		default:
-			s.numeric(c, now, "472", string(mc), "is unknown mode char to me")
-		}
-	}
-}
-
-// userMode supports only +i, which changes nothing but what is reported:
-// clients set it on connect and expect it to be accepted.
-func (s *core) userMode(c *client, m *ircmsg.Message, now time.Time) {
-	o, ok := s.nicks[fold(m.Params[0])]
-	if !ok || !o.registered {
-		s.numeric(c, now, "401", m.Params[0], "No such nick/channel")
-		return
-	}
-	if o != c {
-		s.numeric(c, now, "502", "Can't change mode for other users")
-		return
-	}
-	if len(m.Params) < 2 {
-		modes := "+"
-		if c.invisible {
-			modes += "i"
-		}
-		s.numeric(c, now, "221", modes)
-		return
-	}
-	add, changed := true, ""
-	for _, mc := range m.Params[1] {
-		switch mc {
-		case '+':
-			add = true
-		case '-':
-			add = false
-		case 'i':
-			if c.invisible != add {
-				c.invisible = add
-				if add {
-					changed += "+i"
-				} else {
-					changed += "-i"
-				}
-			}
-		default:
-			s.numeric(c, now, "501", "Unknown MODE flag")
-		}
-	}
-	if changed != "" {
-		s.sendTo(c, &ircmsg.Message{Source: c.source(), Command: "MODE", Params: []string{c.nick, changed}}, now)
-	}
 }
 
 func (s *core) cmdKick(c *client, m *ircmsg.Message, now time.Time) {

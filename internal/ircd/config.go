@@ -18,6 +18,9 @@ const (
 	DefaultMaxChannels     = 50
 	DefaultShutdownTimeout = 5 * time.Second
 	DefaultDrainTimeout    = 3 * time.Second
+	DefaultMaxListEntries  = 100
+	DefaultMaxMonitor      = 100
+	DefaultWhowasHistory   = 100
 )
 
 // Fixed protocol limits, advertised in RPL_ISUPPORT (005).
@@ -29,6 +32,13 @@ const (
 	ReasonLen  = 300 // longest QUIT, PART or KICK reason kept
 	RealLen    = 100 // longest real name kept
 	MaxTargets = 4   // TARGMAX for PRIVMSG, NOTICE and TAGMSG
+	// MaxModeParams is advertised as MODES: the most mode changes with
+	// a parameter a client should put in one MODE command. The server
+	// applies longer ones whole and announces them in MODE lines of at
+	// most this many parameters each.
+	MaxModeParams = 4
+	// AwayLen is the longest AWAY message kept (AWAYLEN).
+	AwayLen = ReasonLen
 )
 
 // Config configures a [Server]. The zero value serves plain IRC on
@@ -58,6 +68,9 @@ type Config struct {
 	// Password, when not empty, must be given with PASS before
 	// registration completes, or the client gets 464 and is closed.
 	Password string
+	// Opers maps an operator name to its password for OPER. Nil means
+	// no operators.
+	Opers map[string]string
 	// MOTD is the message of the day, one entry per line; nil or empty
 	// means the client gets 422 ERR_NOMOTD.
 	MOTD []string
@@ -88,6 +101,21 @@ type Config struct {
 	// MaxChannels is the most channels one client may be in (CHANLIMIT);
 	// past it JOIN gets 405. Zero means 50.
 	MaxChannels int
+
+	// MaxListEntries is the most masks each of a channel's ban (+b),
+	// exception (+e) and invite-exception (+I) lists may hold
+	// (MAXLIST); past it MODE gets 478 ERR_BANLISTFULL. Zero means 100.
+	MaxListEntries int
+	// MaxMonitor is the most nicks one client may MONITOR (MONITOR in
+	// 005); past it MONITOR + gets 734 ERR_MONLISTFULL. Zero means 100.
+	MaxMonitor int
+	// WhowasHistory is how many departed nicks WHOWAS remembers, oldest
+	// forgotten first. Zero means 100; negative keeps none.
+	WhowasHistory int
+
+	// AdminLocation and AdminEmail are the ADMIN reply's location
+	// (257) and contact address (259). Zero means "not configured".
+	AdminLocation, AdminEmail string
 
 	// DrainTimeout bounds how long a closed client's connection is kept
 	// after its last line (ERROR) is written, waiting for the client to
@@ -133,6 +161,15 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxChannels == 0 {
 		c.MaxChannels = DefaultMaxChannels
+	}
+	if c.MaxListEntries == 0 {
+		c.MaxListEntries = DefaultMaxListEntries
+	}
+	if c.MaxMonitor == 0 {
+		c.MaxMonitor = DefaultMaxMonitor
+	}
+	if c.WhowasHistory == 0 {
+		c.WhowasHistory = DefaultWhowasHistory
 	}
 	if c.DrainTimeout == 0 {
 		c.DrainTimeout = DefaultDrainTimeout

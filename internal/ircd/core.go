@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -28,6 +27,8 @@ type capSet uint8
 const (
 	capMessageTags capSet = 1 << iota
 	capServerTime
+	capAwayNotify
+	capSetname
 )
 
 // capNames lists the supported capabilities in CAP LS order.
@@ -35,8 +36,10 @@ var capNames = []struct {
 	name string
 	bit  capSet
 }{
+	{"away-notify", capAwayNotify},
 	{"message-tags", capMessageTags},
 	{"server-time", capServerTime},
+	{"setname", capSetname},
 }
 
 func capByName(name string) (capSet, bool) {
@@ -70,6 +73,16 @@ type client struct {
 	capNegotiating   bool // registration waits for CAP END
 	caps             capSet
 	invisible        bool
+	away             string // the AWAY message; empty when present
+	oper             bool   // OPER succeeded (user mode +o)
+	// certFP is the SHA-256 fingerprint of the client's TLS certificate
+	// (lowercase hex), empty without one.
+	certFP string
+	// monitor is the client's MONITOR list: folded nick -> nick as given.
+	monitor map[string]string
+	// invitedTo lists the channels whose invited set holds the client,
+	// so that a quit clears them.
+	invitedTo []*channel
 
 	lastInput   time.Time
 	pingPending bool
@@ -85,42 +98,6 @@ func (c *client) source() string { return c.nick + "!" + c.user + "@" + c.host }
 func (c *client) target() string {
 	if c.nick == "" {
 		return "*"
-	}
-	return c.nick
-}
-
-// channel is one channel's state. Members keep join order so that NAMES
-// and WHO replies are deterministic.
-type channel struct {
-	name     string
-	created  time.Time
-	topic    string
-	topicBy  string
-	topicAt  time.Time
-	members  []*client
-	ops      map[*client]bool
-	isMember map[*client]bool
-}
-
-func (ch *channel) add(c *client, op bool) {
-	ch.members = append(ch.members, c)
-	ch.isMember[c] = true
-	if op {
-		ch.ops[c] = true
-	}
-}
-
-func (ch *channel) remove(c *client) {
-	if i := slices.Index(ch.members, c); i >= 0 {
-		ch.members = slices.Delete(ch.members, i, i+1)
-	}
-	delete(ch.isMember, c)
-	delete(ch.ops, c)
-}
-
-func (ch *channel) prefixed(c *client) string {
-	if ch.ops[c] {
-		return "@" + c.nick
 	}
 	return c.nick
 }
@@ -147,6 +124,13 @@ type core struct {
 	chans   map[string]*channel // folded name -> channel
 	regq    []regEntry
 	closing bool
+
+	// watchers is MONITOR's reverse index: folded nick -> clients
+	// watching it.
+	watchers map[string]map[*client]bool
+	// whowas is the WHOWAS history, oldest first, at most
+	// Config.WhowasHistory entries.
+	whowas []whowasEntry
 }
 
 func newCore(cfg Config, out transport, now time.Time) *core {
@@ -159,20 +143,28 @@ func newCore(cfg Config, out transport, now time.Time) *core {
 		clients: make(map[ircsock.ConnID]*client),
 		nicks:   make(map[string]*client),
 		chans:   make(map[string]*channel),
+
+		watchers: make(map[string]map[*client]bool),
 	}
 	tokens := []string{
 		"CASEMAPPING=ascii",
 		"CHANTYPES=#&",
-		"CHANMODES=,,,",
+		"AWAYLEN=" + strconv.Itoa(AwayLen),
+		"CHANMODES=beI,k,l,imnst",
+		"EXCEPTS=e",
+		"INVEX=I",
+		"MAXLIST=beI:" + strconv.Itoa(cfg.MaxListEntries),
+		"MODES=" + strconv.Itoa(MaxModeParams),
+		"MONITOR=" + strconv.Itoa(cfg.MaxMonitor),
 		"CHANLIMIT=#&:" + strconv.Itoa(cfg.MaxChannels),
 		"CHANNELLEN=" + strconv.Itoa(ChanLen),
 		"NICKLEN=" + strconv.Itoa(NickLen),
 		"TOPICLEN=" + strconv.Itoa(TopicLen),
 		"USERLEN=" + strconv.Itoa(UserLen),
-		"PREFIX=(o)@",
+		"PREFIX=(ov)@+",
 		"NETWORK=" + cfg.Network,
 		"TARGMAX=PRIVMSG:" + strconv.Itoa(MaxTargets) + ",NOTICE:" + strconv.Itoa(MaxTargets) +
-			",TAGMSG:" + strconv.Itoa(MaxTargets) + ",JOIN:,PART:,NAMES:1,WHOIS:1",
+			",TAGMSG:" + strconv.Itoa(MaxTargets) + ",JOIN:,PART:,NAMES:1,WHOIS:1,MONITOR:",
 		"MAXTARGETS=" + strconv.Itoa(MaxTargets),
 		"KICKLEN=" + strconv.Itoa(ReasonLen),
 	}
@@ -206,6 +198,15 @@ func (s *core) open(id ircsock.ConnID, peer netip.Addr, secure bool, now time.Ti
 		s.regq = append(s.regq, regEntry{id, now.Add(s.cfg.RegisterTimeout)})
 	}
 	s.log.Debug("open", "conn", id, "peer", host, "tls", secure)
+}
+
+// setCertFP records the SHA-256 fingerprint of the client certificate
+// a TLS connection presented.
+func (s *core) setCertFP(id ircsock.ConnID, fp string) {
+	if c, ok := s.clients[id]; ok {
+		c.certFP = fp
+		s.log.Debug("client certificate", "conn", id, "sha256", fp)
+	}
 }
 
 // closed forgets a connection the Backend has closed. A client the server
@@ -281,6 +282,9 @@ func (s *core) inputError(id ircsock.ConnID, err error, now time.Time) {
 		return
 	}
 	s.log.Debug("input error", "conn", id, "err", err)
+	if blankLine(err) {
+		return // RFC 1459 §2.3.1: empty messages are silently ignored
+	}
 	if isTooLong(err) {
 		s.numeric(c, now, "417", "Input line was too long")
 		return
@@ -310,6 +314,15 @@ func (s *core) part(c *client, reason string, now time.Time) {
 		peers := s.peers(c, false)
 		s.deliver(&ircmsg.Message{Source: c.source(), Command: "QUIT", Params: []string{reason}}, peers, nil, now)
 	}
+	if c.registered {
+		s.rememberWhowas(c, now)
+		s.monitorOffline(c, c.nick, now)
+	}
+	s.monitorClear(c)
+	for _, ch := range c.invitedTo {
+		ch.forget(c)
+	}
+	c.invitedTo = nil
 	for key, ch := range c.channels {
 		ch.remove(c)
 		if len(ch.members) == 0 {

@@ -151,9 +151,9 @@ func TestRegistration(t *testing.T) {
 		cfg  Config
 		want []string
 	}{
-		{"no motd", Config{}, []string{"001", "002", "003", "004", "005", "251", "254", "255", "422"}},
+		{"no motd", Config{}, []string{"001", "002", "003", "004", "005", "005", "251", "254", "255", "422"}},
 		{"motd", Config{MOTD: []string{"hello", "world"}},
-			[]string{"001", "002", "003", "004", "005", "251", "254", "255", "375", "372", "372", "376"}},
+			[]string{"001", "002", "003", "004", "005", "005", "251", "254", "255", "375", "372", "372", "376"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -169,8 +169,9 @@ func TestRegistration(t *testing.T) {
 			if want := ":ircsock.localhost 001 alice :Welcome to the ircsock IRC Network alice!al@127.0.0.1"; got[0] != want {
 				t.Errorf("001 = %q, want %q", got[0], want)
 			}
-			isupport := got[4]
-			for _, tok := range []string{"CASEMAPPING=ascii", "CHANTYPES=#&", "NICKLEN=30", "CHANNELLEN=50", "PREFIX=(o)@", "NETWORK=ircsock"} {
+			isupport := got[4] + got[5]
+			for _, tok := range []string{"CASEMAPPING=ascii", "CHANTYPES=#&", "NICKLEN=30", "CHANNELLEN=50", "PREFIX=(ov)@+", "NETWORK=ircsock",
+				"CHANMODES=beI,k,l,imnst", "EXCEPTS=e", "INVEX=I", "MONITOR=100", "MAXLIST=beI:100"} {
 				if !strings.Contains(isupport, " "+tok+" ") {
 					t.Errorf("005 lines %q lack %s", isupport, tok)
 				}
@@ -223,7 +224,7 @@ func TestCap(t *testing.T) {
 	h.in(1, "CAP", "LS", "302")
 	h.in(1, "NICK", "carol")
 	h.in(1, "USER", "carol", "0", "*", "Carol")
-	expect(t, "before CAP END", h.take(1), []string{":ircsock.localhost CAP * LS :message-tags server-time"})
+	expect(t, "before CAP END", h.take(1), []string{":ircsock.localhost CAP * LS :away-notify message-tags server-time setname"})
 	h.in(1, "CAP", "REQ", "server-time bogus")
 	expect(t, "REQ with unknown", h.take(1), []string{":ircsock.localhost CAP carol NAK :server-time bogus"})
 	h.in(1, "CAP", "REQ", "server-time message-tags")
@@ -290,6 +291,11 @@ func TestChannelTraffic(t *testing.T) {
 		{name: "notice errors are silent", from: 1, cmd: "NOTICE", params: []string{"nobody", "x"}, to: 2},
 		{name: "no text", from: 1, cmd: "PRIVMSG", params: []string{"bob"}, to: 2,
 			wantSelf: []string{":ircsock.localhost 412 alice :No text to send"}},
+		{name: "topic set by non-op under +t", from: 2, cmd: "TOPIC", params: []string{"#chat", "news"}, to: 1,
+			wantSelf: []string{":ircsock.localhost 482 bob #Chat :You're not channel operator"}},
+		{name: "op lifts +t", from: 1, cmd: "MODE", params: []string{"#chat", "-t"}, to: 2,
+			wantTo:   []string{":alice!alice@127.0.0.1 MODE #Chat :-t"},
+			wantSelf: []string{":alice!alice@127.0.0.1 MODE #Chat :-t"}},
 		{name: "topic set", from: 2, cmd: "TOPIC", params: []string{"#chat", "news"}, to: 1,
 			wantTo:   []string{":bob!bob@127.0.0.1 TOPIC #Chat :news"},
 			wantSelf: []string{":bob!bob@127.0.0.1 TOPIC #Chat :news"}},
@@ -580,11 +586,11 @@ func TestOperatorAndQueries(t *testing.T) {
 			wantSelf: []string{":alice!alice@127.0.0.1 MODE #op +o :bob"},
 			want:     []string{":alice!alice@127.0.0.1 MODE #op +o :bob"}},
 		{name: "mode query", from: 2, cmd: "MODE", params: []string{"#op"}, other: 1,
-			wantSelf: []string{":ircsock.localhost 324 bob #op :+", ":ircsock.localhost 329 bob #op :1740830400"}},
+			wantSelf: []string{":ircsock.localhost 324 bob #op :+nt", ":ircsock.localhost 329 bob #op :1740830400"}},
 		{name: "ban list", from: 2, cmd: "MODE", params: []string{"#op", "b"}, other: 1,
 			wantSelf: []string{":ircsock.localhost 368 bob #op :End of channel ban list"}},
-		{name: "unknown channel mode", from: 1, cmd: "MODE", params: []string{"#op", "+k", "key"}, other: 2,
-			wantSelf: []string{":ircsock.localhost 472 alice k :is unknown mode char to me"}},
+		{name: "unknown channel mode", from: 1, cmd: "MODE", params: []string{"#op", "+z"}, other: 2,
+			wantSelf: []string{":ircsock.localhost 472 alice z :is unknown mode char to me"}},
 		{name: "user mode +i", from: 1, cmd: "MODE", params: []string{"alice", "+i"}, other: 2,
 			wantSelf: []string{":alice!alice@127.0.0.1 MODE alice :+i"}},
 		{name: "user mode query", from: 1, cmd: "MODE", params: []string{"alice"}, other: 2,
@@ -623,7 +629,7 @@ func TestOperatorAndQueries(t *testing.T) {
 			wantSelf: []string{":bob!bob@127.0.0.1 KICK #op bob :self-kick"}},
 		{name: "lusers", from: 1, cmd: "LUSERS", other: 2,
 			wantSelf: []string{
-				":ircsock.localhost 251 alice :There are 2 users and 0 invisible on 1 servers",
+				":ircsock.localhost 251 alice :There are 1 users and 1 invisible on 1 servers",
 				":ircsock.localhost 254 alice 0 :channels formed",
 				":ircsock.localhost 255 alice :I have 2 clients and 0 servers",
 			}},

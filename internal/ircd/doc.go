@@ -14,9 +14,26 @@
 // Backend.Disconnect, which never wait for the peer.
 //
 // What it speaks: registration (PASS, NICK, USER), IRCv3 CAP 302 with
-// message-tags and server-time, PING/PONG, JOIN, PART, PRIVMSG, NOTICE,
-// TAGMSG, TOPIC, NAMES, WHO, WHOIS, ISON, MODE (channel +o, user +i), KICK,
-// QUIT, MOTD and LUSERS, with CASEMAPPING=ascii throughout.
+// away-notify, message-tags, server-time and setname, PING/PONG, JOIN,
+// PART, PRIVMSG, NOTICE, TAGMSG, TOPIC, NAMES, LIST, INVITE, KICK, WHO,
+// WHOIS, WHOWAS, ISON, USERHOST, AWAY, SETNAME, MONITOR, OPER, MODE,
+// VERSION, TIME, INFO, ADMIN, LINKS, HELP, MOTD, LUSERS and QUIT, with
+// CASEMAPPING=ascii throughout; an empty line gets no reply.
+//
+// Channel modes: the lists b (bans), e (ban exceptions) and I (invite
+// exceptions), whose masks are completed to nick!user@host and matched
+// with '*' and '?'; k (key), l (limit), i (invite-only), m (moderated),
+// n (no outside messages), s (secret), t (ops set the topic), and the
+// member modes o and v. A new channel is +nt. A ban stops JOIN and
+// speaking unless an exception matches; an invitation or a matching +I
+// mask lets a client into a +i channel; operators and voiced members
+// always speak. User modes: i (invisible to WHO and NAMES of strangers)
+// and o (after OPER). Each limit is a [Config] field advertised in 005:
+// MAXLIST for the mode lists, MONITOR for MONITOR.
+//
+// A TLS listener asks for, but never requires, a client certificate; its
+// SHA-256 fingerprint ([ircsock.Conn.CertFP]) is shown in WHOIS (276) to the client
+// itself and to operators.
 //
 // Defences come from the Backend's limits and two server rules: a client
 // silent for [Config.PingInterval] is sent a PING and dropped ("Ping

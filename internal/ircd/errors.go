@@ -31,3 +31,13 @@ func middle(s string) string {
 	}
 	return truncate(s, 64)
 }
+
+// blankLine reports whether an InputError is about a line that is empty
+// or only spaces, which a server ignores without a reply.
+func blankLine(err error) bool {
+	if errors.Is(err, ircmsg.ErrEmpty) {
+		return true
+	}
+	var pe *ircmsg.ParseError
+	return errors.As(err, &pe) && errors.Is(err, ircmsg.ErrNoCommand) && strings.Trim(pe.Line, " ") == ""
+}

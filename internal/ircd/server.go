@@ -179,6 +179,9 @@ func (s *Server) handle(ev ircsock.Event, now time.Time) {
 	switch ev := ev.(type) {
 	case ircsock.ListenerOpen:
 		s.core.open(ev.Conn.ID(), ev.Conn.Peer().Addr(), ev.Conn.TLS() != nil, now)
+		if fp := ev.Conn.CertFP(); fp != "" {
+			s.core.setCertFP(ev.Conn.ID(), fp)
+		}
 	case ircsock.Input:
 		s.core.input(ev.Conn.ID(), ev.Msg, now)
 	case ircsock.InputError:

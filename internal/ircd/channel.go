@@ -1,0 +1,149 @@
+package ircd
+
+import (
+	"slices"
+	"strconv"
+	"time"
+)
+
+// listEntry is one mask on a channel's ban (+b), exception (+e) or
+// invite-exception (+I) list, with who set it and when (367, 348, 346).
+type listEntry struct {
+	mask  string
+	setBy string
+	setAt time.Time
+}
+
+// channel is one channel's state. Members keep join order so that NAMES
+// and WHO replies are deterministic.
+type channel struct {
+	name     string
+	created  time.Time
+	topic    string
+	topicBy  string
+	topicAt  time.Time
+	members  []*client
+	ops      map[*client]bool
+	voiced   map[*client]bool
+	isMember map[*client]bool
+	// invited holds the clients INVITEd since their last JOIN: an
+	// invitation lets one JOIN through +i.
+	invited map[*client]bool
+
+	key        string // +k; empty when unset
+	limit      int    // +l; zero when unset
+	inviteOnly bool   // +i
+	moderated  bool   // +m: only +o and +v may speak
+	noExternal bool   // +n: only members may speak
+	secret     bool   // +s: hidden from LIST, NAMES and WHO of non-members
+	topicOps   bool   // +t: only +o may set the topic
+
+	bans, excepts, invex []listEntry
+}
+
+func newChannel(name string, now time.Time) *channel {
+	return &channel{
+		name:       name,
+		created:    now,
+		ops:        map[*client]bool{},
+		voiced:     map[*client]bool{},
+		isMember:   map[*client]bool{},
+		invited:    map[*client]bool{},
+		noExternal: true, // +nt, the default of every common server
+		topicOps:   true,
+	}
+}
+
+func (ch *channel) add(c *client, op bool) {
+	ch.members = append(ch.members, c)
+	ch.isMember[c] = true
+	delete(ch.invited, c)
+	if op {
+		ch.ops[c] = true
+	}
+}
+
+func (ch *channel) remove(c *client) {
+	if i := slices.Index(ch.members, c); i >= 0 {
+		ch.members = slices.Delete(ch.members, i, i+1)
+	}
+	delete(ch.isMember, c)
+	delete(ch.ops, c)
+	delete(ch.voiced, c)
+}
+
+// forget drops c from every per-client map of a channel it is not in: a
+// client that quits must not stay invited.
+func (ch *channel) forget(c *client) { delete(ch.invited, c) }
+
+// prefix is c's highest membership prefix (PREFIX=(ov)@+), or "".
+func (ch *channel) prefix(c *client) string {
+	switch {
+	case ch.ops[c]:
+		return "@"
+	case ch.voiced[c]:
+		return "+"
+	}
+	return ""
+}
+
+func (ch *channel) prefixed(c *client) string { return ch.prefix(c) + c.nick }
+
+// anyMatch reports whether c's nick!user@host matches a mask on list.
+func anyMatch(list []listEntry, c *client) bool {
+	src := c.source()
+	for _, e := range list {
+		if matchMask(e.mask, src) {
+			return true
+		}
+	}
+	return false
+}
+
+// banned reports whether c matches a ban and no exception.
+func (ch *channel) banned(c *client) bool {
+	return anyMatch(ch.bans, c) && !anyMatch(ch.excepts, c)
+}
+
+// canSpeak applies +n, +m and bans to a message from c (RFC 2811 §4.2):
+// ops and voiced members always may.
+func (ch *channel) canSpeak(c *client) bool {
+	if ch.ops[c] || ch.voiced[c] {
+		return true
+	}
+	if ch.noExternal && !ch.isMember[c] {
+		return false
+	}
+	return !ch.moderated && !ch.banned(c)
+}
+
+// visibleTo reports whether ch shows in LIST, NAMES and WHO for c.
+func (ch *channel) visibleTo(c *client) bool { return !ch.secret || ch.isMember[c] }
+
+// modeString is the channel's modes for 324 and LIST; the key is shown
+// to members only, as ircd-hybrid and InspIRCd do.
+func (ch *channel) modeString(c *client) (string, []string) {
+	modes := "+"
+	var args []string
+	for _, f := range []struct {
+		on bool
+		ch byte
+	}{{ch.inviteOnly, 'i'}, {ch.moderated, 'm'}, {ch.noExternal, 'n'}, {ch.secret, 's'}, {ch.topicOps, 't'}} {
+		if f.on {
+			modes += string(f.ch)
+		}
+	}
+	if ch.key != "" {
+		modes += "k"
+		if ch.isMember[c] {
+			args = append(args, ch.key)
+		} else {
+			args = append(args, "*")
+		}
+	}
+	if ch.limit > 0 {
+		modes += "l"
+		args = append(args, strconv.Itoa(ch.limit))
+	}
+	return modes, args
+}
