@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -151,6 +152,19 @@ func shortVersion() string {
 	return v
 }
 
+// parsePrefix takes a network (CIDR) or a single address, which stands
+// for itself alone.
+func parsePrefix(s string) (netip.Prefix, error) {
+	if a, err := netip.ParseAddr(s); err == nil {
+		return netip.PrefixFrom(a, a.BitLen()), nil
+	}
+	p, err := netip.ParsePrefix(s)
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("not a network or address: %q", s)
+	}
+	return p.Masked(), nil
+}
+
 func defaultDataDir() string {
 	dir, err := os.UserCacheDir()
 	if err != nil {
@@ -172,6 +186,16 @@ func serve(args []string, stderr io.Writer) int {
 	)
 	fs.StringVar(&cfg.Listen, "listen", ircd.DefaultListen, "plain-text listener `host:port` (port 0: any free port; \"none\": no plain listener)")
 	fs.StringVar(&cfg.TLSListen, "tls-listen", "", "TLS listener `host:port`, e.g. 127.0.0.1:6697 (default: none)")
+	fs.Func("proxy-from", "comma-separated `networks` of trusted PROXY protocol proxies (e.g. 127.0.0.1/32,::1/128); their connections must send a v1 or v2 header naming the client (default: none)", func(v string) error {
+		for _, f := range strings.Split(v, ",") {
+			p, err := parsePrefix(strings.TrimSpace(f))
+			if err != nil {
+				return err
+			}
+			cfg.ProxyFrom = append(cfg.ProxyFrom, p)
+		}
+		return nil
+	})
 	fs.StringVar(&cfg.ServerName, "name", ircd.DefaultServerName, "server `name`")
 	fs.StringVar(&cfg.Network, "network", ircd.DefaultNetwork, "network `name` (NETWORK in 005)")
 	fs.StringVar(&cfg.Password, "password", "", "connection `password` clients must send with PASS (default: none)")

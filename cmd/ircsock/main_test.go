@@ -37,6 +37,7 @@ func TestRunCommands(t *testing.T) {
 		{name: "serve help", args: []string{"serve", "-h"}, code: 0, stderr: "-register-timeout"},
 		{name: "serve bad flag", args: []string{"serve", "-nope"}, code: 2, stderr: "flag provided but not defined"},
 		{name: "serve extra arg", args: []string{"serve", "x"}, code: 2, stderr: `unexpected argument "x"`},
+		{name: "serve bad proxy-from", args: []string{"serve", "-proxy-from", "127.0.0.1,nonsense"}, code: 2, stderr: `not a network or address: "nonsense"`},
 		{name: "serve bad level", args: []string{"serve", "-log-level", "loud"}, code: 2, stderr: "-log-level"},
 		{name: "cert without tls listener", args: []string{"serve", "-tls-cert", "c.pem", "-tls-key", "k.pem"}, code: 2, stderr: "need -tls-listen"},
 		{name: "missing motd", args: []string{"serve", "-listen", "127.0.0.1:0", "-motd", "/nonexistent/motd"}, code: 1, stderr: "motd"},

@@ -3,6 +3,7 @@ package ircd
 import (
 	"crypto/tls"
 	"log/slog"
+	"net/netip"
 	"time"
 )
 
@@ -64,6 +65,14 @@ type Config struct {
 	// that requests, but neither requires nor verifies, a client
 	// certificate, whose SHA-256 fingerprint is then the client's certfp.
 	TLS *tls.Config
+
+	// ProxyFrom lists the networks of trusted proxies (such as HAProxy
+	// with send-proxy or send-proxy-v2) in front of every listener. A
+	// connection from one of them must start with a PROXY protocol header
+	// (version 1 or 2), and the client address it names is the client's
+	// address everywhere: per-address limits, WHOIS, the log. A header
+	// from any other address is refused. Empty means no PROXY protocol.
+	ProxyFrom []netip.Prefix
 
 	// Password, when not empty, must be given with PASS before
 	// registration completes, or the client gets 464 and is closed.

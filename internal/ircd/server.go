@@ -86,6 +86,7 @@ func (s *Server) listen(hostport string, withTLS bool) (netip.AddrPort, error) {
 		Idle:          s.cfg.PingInterval,
 		MaxConns:      max(s.cfg.MaxConns, 0),
 		MaxConnsPerIP: max(s.cfg.MaxConnsPerIP, 0),
+		ProxyFrom:     s.cfg.ProxyFrom,
 	}
 	if withTLS {
 		lc.TLS = s.cfg.TLS
