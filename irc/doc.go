@@ -16,6 +16,10 @@
 //     accessors ([ISupport.Prefix], [ISupport.ChanModes],
 //     [ISupport.NickLen], ...), with the RFC 1459 defaults for what a server
 //     leaves out.
+//   - Masks: [MatchMask] and a compiled [Mask] match "nick!user@host"
+//     globs ('*', '?', backslash escapes, CIDR hosts) under a casemap in
+//     linear time; [NormalizeMask] completes partial masks as servers do;
+//     [SplitMask] and [ValidHostname].
 //   - Numerics: constants such as [RPL_WELCOME] and [ERR_NICKNAMEINUSE],
 //     with [NumericName] and [NumericCode].
 //   - CTCP: [ParseCTCP] and [ExtractCTCP] read a [CTCP] frame the way the

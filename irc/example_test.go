@@ -77,3 +77,16 @@ func ExampleParseCTCP() {
 	// PING 1473523796 918320 true
 	// "NOTICE mt :\x01PING 1473523796 918320\x01"
 }
+
+func ExampleMatchMask() {
+	ban := irc.NormalizeMask("*.example.net")
+	fmt.Println(ban)
+	fmt.Println(irc.MatchMask(ban, "Troll!~t@host.EXAMPLE.net", irc.RFC1459))
+	fmt.Println(irc.MatchMask("*!*@192.0.2.0/24", "n!u@192.0.2.77", irc.RFC1459))
+	fmt.Println(irc.MatchMask("nick[away]!*@*", "NICK{AWAY}!u@h", irc.RFC1459))
+	// Output:
+	// *!*@*.example.net
+	// true
+	// true
+	// true
+}

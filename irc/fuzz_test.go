@@ -120,3 +120,69 @@ func FuzzSplit(f *testing.F) {
 		checkPieces(t, s, "PRIVMSG", "#c", text, pieces)
 	})
 }
+
+// refMatch is a dynamic-programming glob matcher, written independently
+// of Mask, for FuzzMaskMatch.
+func refMatch(mask, name string, cm Casemap) bool {
+	type tok struct {
+		kind byte // 'l', '?', '*'
+		c    byte
+	}
+	var toks []tok
+	for i := 0; i < len(mask); i++ {
+		switch c := mask[i]; {
+		case c == '\\' && i+1 < len(mask) && (mask[i+1] == '*' || mask[i+1] == '?' || mask[i+1] == '\\'):
+			i++
+			toks = append(toks, tok{'l', mask[i]})
+		case c == '*' || c == '?':
+			toks = append(toks, tok{kind: c})
+		default:
+			toks = append(toks, tok{'l', c})
+		}
+	}
+	// ok[j]: toks[:j] matches the name read so far.
+	ok := make([]bool, len(toks)+1)
+	ok[0] = true
+	for j := 1; j <= len(toks) && toks[j-1].kind == '*'; j++ {
+		ok[j] = true
+	}
+	for i := 0; i < len(name); i++ {
+		next := make([]bool, len(toks)+1)
+		for j, t := range toks {
+			switch {
+			case t.kind == '*':
+				next[j+1] = next[j+1] || ok[j+1] || next[j]
+			case ok[j] && (t.kind == '?' || cm.Equal(string([]byte{t.c}), name[i:i+1])):
+				next[j+1] = true
+			}
+		}
+		ok = next
+	}
+	return ok[len(toks)]
+}
+
+func FuzzMaskMatch(f *testing.F) {
+	f.Add("cool[guy]!*@*", "cool[guy]!guy@127.0.0.1")
+	f.Add("*?*?*?*?x", "aaaaaaaaaa")
+	f.Add(`a\*b\\c\?d\e`, `a*b\c?d\e`)
+	f.Add("*!*@192.0.2.0/24", "n!u@192.0.2.7")
+	f.Add("N~[]!*@*", "n^{}!x@y")
+	f.Fuzz(func(t *testing.T, mask, name string) {
+		if len(mask) > 600 || len(name) > 600 {
+			return
+		}
+		for _, cm := range []Casemap{ASCII, RFC1459, StrictRFC1459} {
+			got := MatchMask(mask, name, cm)
+			want := refMatch(mask, name, cm)
+			if got != want {
+				// Only a CIDR host may add matches.
+				m := CompileMask(mask, cm)
+				if !got || !m.cidr.IsValid() {
+					t.Fatalf("MatchMask(%q, %q, %v) = %v, reference says %v", mask, name, cm, got, want)
+				}
+			}
+		}
+		_ = NormalizeMask(mask)
+		_ = ValidHostname(name)
+	})
+}
