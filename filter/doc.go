@@ -19,8 +19,14 @@
 //     [Stack.Shift] without losing, repeating or misrouting a byte. A layer
 //     that is a [Syncer] (Zlib) is shifted out at its next sync point.
 //   - [IRCv3]: the codec between lines and *ircmsg.Message.
-//   - [Reader] and [Writer]: a Stack over an io.Reader or io.Writer;
-//     [MessageReader] and [MessageWriter] add the IRCv3 codec on top.
+//   - [Reader] and [Writer]: a Stack over an io.Reader or io.Writer,
+//     keeping io's contracts: *Reader is an io.Reader over the decoded
+//     stream (records followed by LF when a Line is on top) and *Writer an
+//     io.WriteCloser that frames what it is given at line ends, whatever
+//     the split, and whose Close ends every layer (a [Finisher], such as
+//     Zlib, writes its final block and checksum). Next and WriteRecord go
+//     one record per call. [MessageReader] and [MessageWriter] add the
+//     IRCv3 codec on top.
 //
 // # Why IRCv3 is a codec, not a layer
 //

@@ -104,7 +104,7 @@ func ExampleStack_Unshift() {
 	peer.Unshift(&filter.Zlib{})
 	wire, _ = peer.Put(wire, []byte("PING :hub.example.net"))
 	wire, _ = peer.Put(wire, []byte(":hub.example.net 372 me :- compressed now"))
-	wire, _ = peer.Flush(wire)
+	wire, _ = peer.Finish(wire) // a live link would Flush; this one ends
 
 	// Our side reads it all in one read.
 	r := filter.NewReader(bytes.NewReader(wire), filter.NewStack(&filter.Line{}))

@@ -368,6 +368,15 @@ func (f *inflater) pending() []byte {
 	return rest
 }
 
+// buffered returns how many input bytes are fed and not wholly consumed.
+func (f *inflater) buffered() int {
+	n := len(f.in) - f.pos + int(f.nbits>>3)
+	if f.tail != nil {
+		n += len(f.tail) - (len(f.in) - f.tailAt)
+	}
+	return n
+}
+
 // consumed returns the offset in the compressed stream of the first byte
 // not wholly consumed.
 func (f *inflater) consumed() int64 {
@@ -859,7 +868,7 @@ func (f *inflater) trailer() error {
 	want := binary.BigEndian.Uint32(b[:])
 	got := adler32(f.adler, f.win[f.runStart:f.wpos])
 	if got != want {
-		return f.corrupt("Adler-32 %#08x, stream says %#08x", got, want)
+		return f.corrupt("Adler-32 checksum mismatch: the data sums to %#08x, the stream says %#08x", got, want)
 	}
 	f.unread()
 	f.state = stDone

@@ -73,7 +73,8 @@ func TestReaderEnds(t *testing.T) {
 		err  error
 	}{
 		{name: "eof", r: strings.NewReader("a\r\nb\r\n"), want: []string{"a", "b"}, err: io.EOF},
-		{name: "partial at eof", r: strings.NewReader("a\r\nb"), want: []string{"a"}, err: io.ErrUnexpectedEOF},
+		{name: "unterminated last line", r: strings.NewReader("a\r\nb"), want: []string{"a", "b"}, err: io.EOF},
+		{name: "unterminated last line with CR", r: strings.NewReader("a\r\nb\r"), want: []string{"a", "b"}, err: io.EOF},
 		{name: "one byte reads", r: iotest.OneByteReader(strings.NewReader("a\r\nb\r\n")), want: []string{"a", "b"}, err: io.EOF},
 		{name: "data with eof", r: iotest.DataErrReader(strings.NewReader("a\r\nb\r\n")), want: []string{"a", "b"}, err: io.EOF},
 		{name: "half reads", r: iotest.HalfReader(strings.NewReader("a\r\nbb\r\nccc\r\n")), want: []string{"a", "bb", "ccc"}, err: io.EOF},
@@ -169,20 +170,20 @@ func (w *failWriter) Write(p []byte) (int, error) {
 	return w.buf.Write(p)
 }
 
-func TestWriter(t *testing.T) {
+func TestWriterRecords(t *testing.T) {
 	t.Run("records and flush", func(t *testing.T) {
 		var out bytes.Buffer
 		w := NewWriter(&out, NewStack(&Line{}))
-		if n, err := w.Write([]byte("PING x")); n != 6 || err != nil {
-			t.Fatalf("Write = %d, %v; want 6, nil", n, err)
+		if err := w.WriteRecord([]byte("PING x")); err != nil {
+			t.Fatalf("WriteRecord = %v", err)
 		}
 		if out.Len() != 0 {
 			t.Fatalf("wrote %q before Flush", out.Bytes())
 		}
-		if n, err := w.Write([]byte("bad\r\nQUIT")); n != 0 || !errors.Is(err, ErrLineBreak) || !IsRecordError(err) {
-			t.Fatalf("Write(injection) = %d, %v; want 0 and a per-record ErrLineBreak", n, err)
+		if err := w.WriteRecord([]byte("bad\r\nQUIT")); !errors.Is(err, ErrLineBreak) || !IsRecordError(err) {
+			t.Fatalf("WriteRecord(injection) = %v; want a per-record ErrLineBreak", err)
 		}
-		if _, err := w.Write([]byte("PONG y")); err != nil {
+		if err := w.WriteRecord([]byte("PONG y")); err != nil {
 			t.Fatal(err)
 		}
 		if err := w.Flush(); err != nil {
@@ -196,7 +197,7 @@ func TestWriter(t *testing.T) {
 		var out bytes.Buffer
 		w := NewWriter(&out, NewStack(&Line{}))
 		w.BufferSize = 10
-		w.Write([]byte("12345678"))
+		w.WriteRecord([]byte("12345678"))
 		if out.String() != "12345678\r\n" {
 			t.Fatalf("after passing BufferSize wrote %q, want %q", out.String(), "12345678\r\n")
 		}
@@ -204,8 +205,8 @@ func TestWriter(t *testing.T) {
 	t.Run("through held layer", func(t *testing.T) {
 		var out bytes.Buffer
 		w := NewWriter(&out, NewStack(&xorFrame{}, &Line{}))
-		w.Write([]byte("a"))
-		w.Write([]byte("b"))
+		w.WriteRecord([]byte("a"))
+		w.WriteRecord([]byte("b"))
 		if err := w.Flush(); err != nil {
 			t.Fatal(err)
 		}
@@ -216,12 +217,15 @@ func TestWriter(t *testing.T) {
 	t.Run("write error sticky", func(t *testing.T) {
 		fw := &failWriter{n: 5}
 		w := NewWriter(fw, NewStack(&Line{}))
-		w.Write([]byte("too long for it"))
+		w.WriteRecord([]byte("too long for it"))
 		if err := w.Flush(); !errors.Is(err, errWriteFailed) {
 			t.Fatalf("Flush = %v, want %v", err, errWriteFailed)
 		}
-		if _, err := w.Write([]byte("x")); !errors.Is(err, errWriteFailed) {
+		if _, err := w.Write([]byte("x\n")); !errors.Is(err, errWriteFailed) {
 			t.Fatalf("Write after failure = %v, want %v", err, errWriteFailed)
+		}
+		if err := w.Close(); !errors.Is(err, errWriteFailed) {
+			t.Fatalf("Close after failure = %v, want %v", err, errWriteFailed)
 		}
 	})
 }

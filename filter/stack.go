@@ -2,6 +2,7 @@ package filter
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 )
 
@@ -191,6 +192,7 @@ func (s *Stack) Unshift(f Filter) {
 // of its stream), and only the bytes after that go to the new layer 0.
 // Its output meanwhile still goes to the new layer 0, where it belongs.
 // Until then another Unshift puts its layer above the draining one.
+
 func (s *Stack) Shift() Filter {
 	if len(s.layers) == 0 {
 		return nil
@@ -381,6 +383,89 @@ func (s *Stack) Pending() []byte {
 	return p
 }
 
+// bufferedAfterEnd reports whether the layer whose stream ended (the one
+// that returned [ErrZlibStreamEnd]) still holds input after that end.
+func (s *Stack) bufferedAfterEnd() bool {
+	if z, ok := s.rerrFrom.(*Zlib); ok {
+		return z.buffered() > 0
+	}
+	return s.rerrFrom == nil && s.rerr != nil // not a layer's: do not wait
+}
+
+// endOfInput settles what the layers hold once the input has ended and
+// Next has returned every complete record: the unterminated last line of
+// a [Line] on top (an owned copy, with a trailing CR dropped), or an error
+// for a layer that is cut short or holds bytes past the end of its
+// stream. See [Reader] for the rules.
+func (s *Stack) endOfInput() ([]byte, error) {
+	if s.rerr != nil && !errors.Is(s.rerr, ErrZlibStreamEnd) {
+		return nil, s.rerr
+	}
+	if d := s.drain; d != nil {
+		sy := d.(Syncer)
+		if !sy.Synced() || len(s.dq) > 0 {
+			return nil, errUnexpectedEOF("filter: shifted layer (%T): stream cut short inside its end", d)
+		}
+	}
+	top := len(s.layers) - 1
+	for i, f := range s.layers {
+		switch f := f.(type) {
+		case *Zlib:
+			if err := f.endErr(); err != nil {
+				return nil, fmt.Errorf("filter: layer %d (%T): %w", i, f, err)
+			}
+		case *Stack:
+			last, err := f.endOfInput()
+			if err != nil {
+				return nil, fmt.Errorf("filter: layer %d (%T): %w", i, f, err)
+			}
+			if last != nil && i < top {
+				return nil, errUnexpectedEOF("filter: layer %d (%T): %d bytes of an incomplete record", i, f, len(last))
+			}
+			if last != nil {
+				return last, nil
+			}
+		default:
+			p := f.Pending()
+			s.live[i] = false
+			if len(p) == 0 {
+				continue
+			}
+			if l, ok := f.(*Line); ok && i == top {
+				last := bytes.Clone(p)
+				if k := len(last); last[k-1] == '\r' {
+					last = last[:k-1]
+				}
+				if len(last) > l.max() {
+					return nil, fmt.Errorf("filter: layer %d (%T): %w", i, f, l.tooLong())
+				}
+				return last, nil
+			}
+			return nil, errUnexpectedEOF("filter: layer %d (%T): %d bytes of an incomplete record", i, f, len(p))
+		}
+	}
+	return nil, nil
+}
+
+// A Finisher is an [Encoder] whose output has an end that a peer checks,
+// such as [Zlib]'s final block and Adler-32. [Stack.Finish] and
+// [Writer.Close] use it.
+type Finisher interface {
+	// Finish appends whatever output the encoder holds back and the end
+	// of its stream to dst. Put after Finish is an error; Flush and
+	// Finish append nothing more.
+	Finish(dst []byte) ([]byte, error)
+}
+
+var _ Finisher = (*Stack)(nil)
+
+// Finish ends every layer from the top down, as Flush does, except that a
+// layer that is a [Finisher] is finished instead of flushed, and appends
+// layer 0's output to dst. On error dst is returned unchanged.
+func (s *Stack) Finish(dst []byte) ([]byte, error) {
+	return s.flush(dst, true)
+}
+
 // Put encodes rec through every layer, from the top down, and appends
 // layer 0's output to dst. On error dst is returned unchanged.
 func (s *Stack) Put(dst, rec []byte) ([]byte, error) {
@@ -426,13 +511,25 @@ func (s *Stack) keepScratch(i int, out []byte) {
 // flushed output through the layers below it, and appends layer 0's output
 // to dst. On error dst is returned unchanged.
 func (s *Stack) Flush(dst []byte) ([]byte, error) {
+	return s.flush(dst, false)
+}
+
+// end flushes layer f, or finishes it if finish is set and it can be.
+func end(f Filter, dst []byte, finish bool) ([]byte, error) {
+	if fin, ok := f.(Finisher); ok && finish {
+		return fin.Finish(dst)
+	}
+	return f.Flush(dst)
+}
+
+func (s *Stack) flush(dst []byte, finish bool) ([]byte, error) {
 	if s.werr != nil {
 		return dst, s.werr
 	}
 	orig := dst
 	for i := len(s.layers) - 1; i > 0; i-- {
 		f := s.layers[i]
-		out, err := f.Flush(s.scratch[i][:0])
+		out, err := end(f, s.scratch[i][:0], finish)
 		s.keepScratch(i, out)
 		if err != nil {
 			return orig, s.writeErr(i, f, err)
@@ -444,7 +541,7 @@ func (s *Stack) Flush(dst []byte) ([]byte, error) {
 		}
 	}
 	if len(s.layers) > 0 {
-		out, err := s.layers[0].Flush(dst)
+		out, err := end(s.layers[0], dst, finish)
 		if err != nil {
 			return orig, s.writeErr(0, s.layers[0], err)
 		}

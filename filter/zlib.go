@@ -1,6 +1,7 @@
 package filter
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 
@@ -8,8 +9,8 @@ import (
 	kzlib "github.com/klauspost/compress/zlib"
 )
 
-// Errors of [Zlib]'s decoder. All three are fatal and sticky: once Next
-// has returned one, it returns it again on every later call.
+// Errors of [Zlib]. All are fatal and sticky: once Next (or Put) has
+// returned one, it returns it again on every later call.
 var (
 	// ErrZlibCorrupt means the compressed input is not a valid zlib
 	// stream: a bad header, a bad block, a code or distance that cannot
@@ -24,6 +25,15 @@ var (
 	// trailer are then available from Pending (for example plaintext, to
 	// be read after shifting the Zlib layer out of a Stack).
 	ErrZlibStreamEnd = errors.New("filter: zlib stream ended")
+
+	// ErrZlibFinished is what Put returns after [Zlib.Finish] ended the
+	// write half's stream. It is fatal and sticky until [Zlib.Reset].
+	ErrZlibFinished = errors.New("filter: zlib stream already finished")
+
+	// ErrZlibLevel means [Zlib.Level] is not a level the compressor
+	// accepts. The first Put (or Finish) returns it, wrapped with the
+	// value; it is fatal and sticky.
+	ErrZlibLevel = errors.New("filter: invalid zlib level")
 
 	// ErrInflateLimit means the input inflates to more than [Zlib.MaxRatio]
 	// allows: a decompression bomb, or a setting too small for the peer.
@@ -62,8 +72,10 @@ const (
 // Put compresses a record into the stream; the compressor may hold output
 // back. Flush ends the batch with a Z_SYNC_FLUSH (an empty stored block,
 // 00 00 ff ff), after which the peer can decode every record put so far.
-// The stream is never finished: real peers (ngircd) drop a link whose
-// stream ends. Compression uses github.com/klauspost/compress.
+// A live link's stream is never finished: real peers (ngircd) drop a link
+// whose stream ends. [Zlib.Finish] (which [Writer.Close] calls) ends it
+// with a final block and the Adler-32, for a stream that stops, such as
+// a file. Compression uses github.com/klauspost/compress.
 //
 // # Reading
 //
@@ -90,8 +102,10 @@ const (
 // reports true (Next returns an empty chunk at the marker), then take
 // Pending: [Stack.Shift] does this.
 //
-// A finished stream (a final block and the Adler-32 trailer) is not
-// followed by a new one: once all its output has been returned, Next
+// The empty stored block of a sync or full flush is a flush point; the
+// final empty stored block with which Go's and klauspost's writers end a
+// stream is not (the Adler-32 still follows it). A finished stream (a
+// final block and the Adler-32 trailer) is not followed by a new one: once all its output has been returned, Next
 // returns [ErrZlibStreamEnd] and Pending returns exactly the bytes after
 // the trailer. A corrupt stream is [ErrZlibCorrupt]; too much output for
 // the input is [ErrInflateLimit]. All three are fatal and sticky; any
@@ -248,7 +262,9 @@ func (z *Zlib) Pending() []byte {
 
 // Synced reports whether the decoder stands where a peer's compressed data
 // may stop: before any input, right after a sync or full flush marker, or
-// after the end of the stream. Only then does Pending hold exactly what
+// after the end of the stream (the Adler-32 read and checked). It is false
+// everywhere else, including inside the final block (the empty stored
+// block of Go's Close, or zlib's 03 00) and inside the checksum. Only then does Pending hold exactly what
 // the peer sent after its compressed data; a layer change made elsewhere
 // (mid-block, or after a Z_PARTIAL_FLUSH, which leaves a partial byte)
 // would cut the stream. A Stack that removes a Zlib layer can use it to
@@ -259,6 +275,38 @@ func (z *Zlib) Synced() bool {
 		return true
 	}
 	return f.atFlush || f.state == stDone || (f.state == stHeader && f.consumed() == 0)
+}
+
+// buffered returns how many compressed bytes are fed and not consumed.
+func (z *Zlib) buffered() int {
+	if z.dec == nil {
+		return 0
+	}
+	return z.dec.buffered()
+}
+
+// endErr says what is wrong, if anything, with the read half when the
+// input has ended: a stream not finished (io.ErrUnexpectedEOF), or bytes
+// after its end ([ErrZlibStreamEnd]).
+func (z *Zlib) endErr() error {
+	f := z.dec
+	switch {
+	case z.derr != nil && !errors.Is(z.derr, ErrZlibStreamEnd):
+		return z.derr
+	case f == nil:
+		return errUnexpectedEOF("filter: zlib stream missing")
+	case f.state != stDone:
+		where := "inside a block"
+		if z.Synced() {
+			where = "at a flush point, never finished"
+		} else if f.state == stTrailer {
+			where = "inside its Adler-32 checksum"
+		}
+		return errUnexpectedEOF("filter: zlib stream cut short %s (%d bytes of it buffered)", where, f.buffered())
+	case f.buffered() > 0:
+		return fmt.Errorf("%w: %d bytes after its end", ErrZlibStreamEnd, f.buffered())
+	}
+	return nil
 }
 
 // Reset discards both streams and their memory, keeping the settings: the
@@ -276,13 +324,15 @@ type deflater struct {
 	out   appendWriter
 	err   error
 	dirty bool // a Put since the last Flush
+	done  bool // Finish has ended the stream
 
 	// LowMemory: the batch put since the last Flush, and the end of the
 	// stream's uncompressed bytes before it (the stateless dictionary).
 	low     bool
 	batch   []byte
 	history []byte
-	started bool // the zlib header is written
+	started bool   // the zlib header is written
+	adler   uint32 // Adler-32 of every byte put, for Finish
 }
 
 // lowHistory is how much history stateless deflate can use.
@@ -299,7 +349,7 @@ func (a *appendWriter) Write(p []byte) (int, error) {
 
 func (z *Zlib) encoder() (*deflater, error) {
 	if z.enc == nil && z.LowMemory {
-		z.enc = &deflater{low: true, history: make([]byte, 0, lowHistory)}
+		z.enc = &deflater{low: true, history: make([]byte, 0, lowHistory), adler: 1}
 	}
 	if z.enc == nil {
 		level := z.Level
@@ -309,7 +359,7 @@ func (z *Zlib) encoder() (*deflater, error) {
 		d := &deflater{}
 		w, err := kzlib.NewWriterLevel(&d.out, level)
 		if err != nil {
-			d.err = fmt.Errorf("filter: Zlib.Level %d: %w", z.Level, err)
+			d.err = fmt.Errorf("%w: Zlib.Level %d: %w", ErrZlibLevel, z.Level, err)
 		}
 		d.w = w
 		z.enc = d
@@ -325,6 +375,9 @@ func (z *Zlib) Put(dst, rec []byte) ([]byte, error) {
 	d, err := z.encoder()
 	if err != nil {
 		return dst, err
+	}
+	if d.done {
+		return dst, ErrZlibFinished
 	}
 	d.dirty = true
 	if d.low {
@@ -350,7 +403,7 @@ func (z *Zlib) Flush(dst []byte) ([]byte, error) {
 	if d == nil {
 		return dst, nil
 	}
-	if d.err != nil || !d.dirty {
+	if d.err != nil || !d.dirty || d.done {
 		return dst, d.err
 	}
 	d.dirty = false
@@ -368,20 +421,68 @@ func (z *Zlib) Flush(dst []byte) ([]byte, error) {
 	return dst, d.err
 }
 
-// flushLow compresses the pending batch as a continuation of the stream:
-// the history makes earlier bytes available to back-references, and
-// StatelessDeflate with eof false ends with the empty stored block of a
-// sync flush. The stream is never finished, so no Adler-32 is kept.
-func (d *deflater) flushLow() error {
+// Finish ends the write half's stream: it appends the compressed output
+// held back, a final block and the Adler-32 of everything put (RFC 1950),
+// so that the peer's decompressor (compress/zlib, Python's zlib) reaches
+// the end of the stream with no error. A Zlib that was never put to
+// writes a whole empty stream. After Finish, Put returns
+// [ErrZlibFinished], and Flush and Finish append nothing; [Zlib.Reset]
+// starts a new stream. A real IRC link never finishes its stream while
+// it is up; [Writer.Close] calls Finish.
+func (z *Zlib) Finish(dst []byte) ([]byte, error) {
+	d, err := z.encoder()
+	if err != nil || d.done {
+		return dst, err
+	}
+	d.done, d.dirty = true, false
+	d.out.b = dst
+	if d.low {
+		err = d.finishLow()
+	} else {
+		err = d.w.Close()
+	}
+	dst, d.out.b = d.out.b, nil
+	if err != nil {
+		d.err = fmt.Errorf("filter: zlib finish: %w", err)
+	}
+	return dst, d.err
+}
+
+var _ Finisher = (*Zlib)(nil)
+
+// finishLow compresses the pending batch into a final block and appends
+// the trailer.
+func (d *deflater) finishLow() error {
+	d.header()
+	if err := kflate.StatelessDeflate(&d.out, d.batch, true, d.history); err != nil {
+		return err
+	}
+	d.adler = adler32(d.adler, d.batch)
+	d.out.b = binary.BigEndian.AppendUint32(d.out.b, d.adler)
+	d.batch, d.history = nil, nil
+	return nil
+}
+
+// header writes the zlib header once. RFC 1950: CM 8, CINFO 7 (32 KiB
+// window), FLEVEL 0 (fastest), check bits making 0x7801 a multiple of 31.
+func (d *deflater) header() {
 	if !d.started {
-		// RFC 1950: CM 8, CINFO 7 (32 KiB window), FLEVEL 0 (fastest),
-		// check bits making 0x7801 a multiple of 31.
 		d.out.b = append(d.out.b, 0x78, 0x01)
 		d.started = true
 	}
+}
+
+// flushLow compresses the pending batch as a continuation of the stream:
+// the history makes earlier bytes available to back-references, and
+// StatelessDeflate with eof false ends with the empty stored block of a
+// sync flush. The Adler-32 of the batch is added to the stream's, for
+// Finish.
+func (d *deflater) flushLow() error {
+	d.header()
 	if err := kflate.StatelessDeflate(&d.out, d.batch, false, d.history); err != nil {
 		return err
 	}
+	d.adler = adler32(d.adler, d.batch)
 	if keep := lowHistory - len(d.batch); keep <= 0 {
 		d.history = append(d.history[:0], d.batch[len(d.batch)-lowHistory:]...)
 	} else {
