@@ -68,6 +68,13 @@ func checkRoundTrip(t *testing.T, line []byte) {
 	if d := cmp.Diff(&m, &m2, msgOpts); d != "" {
 		t.Fatalf("Parse and ParseString disagree on %q (-Parse +ParseString):\n%s", line, d)
 	}
+	var m3 ircmsg.Message
+	if err := (ircmsg.Limits{}).ParseOwnedInto(&m3, append([]byte(nil), line...)); err != nil {
+		t.Fatalf("Parse accepts %q, ParseOwnedInto says %v", line, err)
+	}
+	if d := cmp.Diff(&m, &m3, msgOpts); d != "" {
+		t.Fatalf("Parse and ParseOwnedInto disagree on %q (-Parse +ParseOwnedInto):\n%s", line, d)
+	}
 	if m.Command == "" || m.Command != upperASCII(m.Command) {
 		t.Fatalf("Parse(%q) gave command %q", line, m.Command)
 	}

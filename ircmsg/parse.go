@@ -58,8 +58,9 @@ func (l Limits) Parse(line []byte) (*Message, error) {
 	return m, nil
 }
 
-// ParseString parses one line (without CR LF) with the default [Limits].
-// It costs what [Parse] costs.
+// ParseString parses one line (without CR LF) with the default [Limits]
+// into a new Message, whose strings share line's memory: see
+// [Limits.ParseStringInto] for when it copies.
 func ParseString(line string) (*Message, error) {
 	m := newMessage()
 	if err := (Limits{}).ParseStringInto(m, line); err != nil {
@@ -124,23 +125,55 @@ func (l Limits) ParseInto(m *Message, line []byte) error {
 	}
 	arena := make([]byte, len(line))
 	copy(arena, line)
-	if err := l.parse(m, arena, sp); err != nil {
+	if err := l.parse(m, arena, sp, false); err != nil {
 		m.reset()
 		return parseErr(line, err.off, err.err)
 	}
 	return nil
 }
 
-// ParseStringInto is [Limits.ParseInto] for a string line.
-func (l Limits) ParseStringInto(m *Message, line string) error {
-	// precheck only reads, so it may look at the string's bytes.
-	sp, err := l.precheck(unsafe.Slice(unsafe.StringData(line), len(line)))
+// ParseOwnedInto is [Limits.ParseInto] for a line the caller gives away:
+// m's strings share line's memory, and the parse may rewrite it in place
+// (it uppercases the command and unescapes tag values there), so the
+// caller must neither change nor reuse line afterwards. In exchange it
+// makes no copy: a parse into a reused Message allocates nothing unless
+// the line has more parameters or tags than m has room for.
+//
+// Use it for a line that is already the caller's own allocation, such as
+// a copy made for several lines at once; a line in a read buffer that will
+// be reused needs [Limits.ParseInto].
+func (l Limits) ParseOwnedInto(m *Message, line []byte) error {
+	sp, err := l.precheck(line)
 	if err != nil {
 		m.reset()
 		return err
 	}
-	arena := []byte(line)
-	if err := l.parse(m, arena, sp); err != nil {
+	if err := l.parse(m, line, sp, false); err != nil {
+		m.reset()
+		return parseErr(line, err.off, err.err)
+	}
+	return nil
+}
+
+// ParseStringInto is [Limits.ParseInto] for a string line. Strings cannot
+// change, so m's strings share line's memory: a line whose tag values
+// have no escapes and whose command is uppercase parses into a reused
+// Message with no allocation. Otherwise it costs what ParseInto costs (a
+// copy of line), or one small allocation for a lowercase command.
+func (l Limits) ParseStringInto(m *Message, line string) error {
+	// precheck and parse only read the string's bytes unless told they
+	// may write: the copy is made when an escape needs rewriting.
+	view := unsafe.Slice(unsafe.StringData(line), len(line))
+	sp, err := l.precheck(view)
+	if err != nil {
+		m.reset()
+		return err
+	}
+	b, shared := view, true
+	if sp >= 0 && bytes.IndexByte(view[:sp], '\\') >= 0 {
+		b, shared = []byte(line), false
+	}
+	if err := l.parse(m, b, sp, shared); err != nil {
 		m.reset()
 		return parseErr(line, err.off, err.err)
 	}
@@ -320,9 +353,11 @@ func spaceBits(w uint64) uint64 {
 	return (x - lsb) &^ x & msb
 }
 
-// parse parses the private copy b of a line that passed precheck; sp is the
-// end of the tag section or -1.
-func (l Limits) parse(m *Message, b []byte, sp int) *offErr {
+// parse parses b, a line that passed precheck; sp is the end of the tag
+// section or -1. b is the parse's own unless shared, in which case b must
+// not be written: its tag section has no escapes, and a lowercase command
+// is uppercased into a new string.
+func (l Limits) parse(m *Message, b []byte, sp int, shared bool) *offErr {
 	oldTags, oldParams := len(m.Tags), len(m.Params)
 	tags := m.Tags[:0]
 	i := 0
@@ -361,7 +396,7 @@ func (l Limits) parse(m *Message, b []byte, sp int) *offErr {
 		return &offErr{i, ErrBadCommand}
 	}
 	j := indexSpace(b, i)
-	if c := command(b, i, j); !sameString(m.Command, c) {
+	if c := command(b, i, j, shared); !sameString(m.Command, c) {
 		m.Command = c // see setTags for why not always
 	}
 	i = j
@@ -397,13 +432,18 @@ func sameString(a, b string) bool {
 	return len(a) == len(b) && unsafe.StringData(a) == unsafe.StringData(b)
 }
 
-// command uppercases the command b[i:j] in place and returns it: for the
-// commands most lines carry, as a constant rather than a string of the
-// line, which a Message parsing a run of them then need not store again
-// (see setTags).
-func command(b []byte, i, j int) string {
+// command uppercases the command b[i:j] in place (into a new string if b
+// is shared) and returns it: for the commands most lines carry, as a
+// constant rather than a string of the line, which a Message parsing a run
+// of them then need not store again (see setTags).
+func command(b []byte, i, j int, shared bool) string {
 	for k := i; k < j; k++ {
 		if c := b[k]; 'a' <= c && c <= 'z' {
+			if shared {
+				own := make([]byte, j-i)
+				copy(own, b[i:j])
+				return command(own, 0, j-i, false)
+			}
 			b[k] = c - ('a' - 'A')
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -132,7 +133,66 @@ func TestParse(t *testing.T) {
 			if d := cmp.Diff(&tc.want, gotS, msgOpts); d != "" {
 				t.Errorf("ParseString(%q) mismatch (-want +got):\n%s", tc.in, d)
 			}
+			var owned ircmsg.Message
+			if err := (ircmsg.Limits{}).ParseOwnedInto(&owned, []byte(tc.in)); err != nil {
+				t.Fatalf("ParseOwnedInto(%q) error: %v", tc.in, err)
+			}
+			if d := cmp.Diff(&tc.want, &owned, msgOpts); d != "" {
+				t.Errorf("ParseOwnedInto(%q) mismatch (-want +got):\n%s", tc.in, d)
+			}
 		})
+	}
+}
+
+// TestParseNoCopy checks the two parses that make no copy of their line:
+// ParseOwnedInto and ParseStringInto (for a line without tag escapes and
+// with an uppercase command) allocate nothing into a reused Message, and
+// their strings lie inside the line. The string lines are constants in
+// read-only memory, so a write into them would crash the test.
+func TestParseNoCopy(t *testing.T) {
+	const line = "@time=2026-01-01T00:00:00.000Z;msgid=abc :nick!user@host PRIVMSG #chan :hello there"
+	inside := func(s string, base *byte, n int) bool {
+		p := uintptr(unsafe.Pointer(unsafe.StringData(s)))
+		b := uintptr(unsafe.Pointer(base))
+		return p >= b && p+uintptr(len(s)) <= b+uintptr(n)
+	}
+	var m ircmsg.Message
+	if err := m.ParseString(line); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{m.Source, m.Params[0], m.Params[1], m.Tags[0].Value} {
+		if !inside(s, unsafe.StringData(line), len(line)) {
+			t.Errorf("ParseStringInto: %q is a copy, want it inside the line", s)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { _ = m.ParseString(line) }); n != 0 {
+		t.Errorf("ParseStringInto into a reused Message: %v allocations, want 0", n)
+	}
+	own := []byte(line)
+	if err := (ircmsg.Limits{}).ParseOwnedInto(&m, own); err != nil {
+		t.Fatal(err)
+	}
+	if !inside(m.Source, &own[0], len(own)) || !inside(m.Params[1], &own[0], len(own)) {
+		t.Errorf("ParseOwnedInto: source %q or text %q is a copy", m.Source, m.Params[1])
+	}
+	if n := testing.AllocsPerRun(100, func() {
+		own := own[:len(line):len(line)]
+		_ = (ircmsg.Limits{}).ParseOwnedInto(&m, own)
+	}); n != 0 {
+		t.Errorf("ParseOwnedInto into a reused Message: %v allocations, want 0", n)
+	}
+
+	// What must be rewritten is, without touching the constant.
+	for _, tc := range []struct{ in, cmd, tag string }{
+		{"@a=x\\sy :n privmsg #c :t", "PRIVMSG", "x y"},
+		{"@a=b frob #c", "FROB", "b"},
+	} {
+		if err := m.ParseString(tc.in); err != nil {
+			t.Fatal(err)
+		}
+		if m.Command != tc.cmd || m.Tags[0].Value != tc.tag {
+			t.Errorf("ParseString(%q): command %q, tag %q; want %q, %q", tc.in, m.Command, m.Tags[0].Value, tc.cmd, tc.tag)
+		}
 	}
 }
 
