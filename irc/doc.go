@@ -20,6 +20,10 @@
 //     globs ('*', '?', backslash escapes, CIDR hosts) under a casemap in
 //     linear time; [NormalizeMask] completes partial masks as servers do;
 //     [SplitMask] and [ValidHostname].
+//   - Modes: [Modes.Parse] reads "+ov-k nick1 nick2 key" into
+//     [ModeChange]s using CHANMODES and PREFIX ([ISupport.ChannelModes]);
+//     [ModePacker] writes changes back in as few MODE lines as MODES and
+//     the line length allow; [ParseUserModes] reads user modes.
 //   - Numerics: constants such as [RPL_WELCOME] and [ERR_NICKNAMEINUSE],
 //     with [NumericName] and [NumericCode].
 //   - CTCP: [ParseCTCP] and [ExtractCTCP] read a [CTCP] frame the way the

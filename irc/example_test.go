@@ -90,3 +90,25 @@ func ExampleMatchMask() {
 	// true
 	// true
 }
+
+func ExampleModes_Parse() {
+	var is irc.ISupport
+	_ = is.Add([]string{"CHANMODES=beI,k,l,imnpst", "PREFIX=(ov)@+", "MODES=4"})
+	changes, err := is.ChannelModes().Parse([]string{"+ov-k", "nick1", "nick2", "key"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, c := range changes {
+		fmt.Println(c)
+	}
+	msgs, _ := is.ModePacker("me!u@host").Pack("#go", changes)
+	for _, m := range msgs {
+		fmt.Println(m)
+	}
+	// Output:
+	// +o nick1
+	// +v nick2
+	// -k key
+	// MODE #go +ov-k nick1 nick2 key
+}

@@ -186,3 +186,47 @@ func FuzzMaskMatch(f *testing.F) {
 		_ = ValidHostname(name)
 	})
 }
+
+func FuzzModes(f *testing.F) {
+	f.Add("+ov-k nick1 nick2 key")
+	f.Add("+bl-e+k *!*@x 10 *!*@y key")
+	f.Add("o nick -v n2")
+	f.Add("+Z")
+	f.Fuzz(func(t *testing.T, line string) {
+		params := strings.Fields(line)
+		changes, err := testModes.Parse(params)
+		if err != nil {
+			return
+		}
+		var packable []ModeChange
+		for _, c := range changes {
+			if c.Param == "" && testModes.Kind(c.Mode).takesParam(c.Add) {
+				continue // a list request
+			}
+			packable = append(packable, c)
+		}
+		for _, p := range []ModePacker{{Source: testSource}, {Modes: -1, Source: testSource}, {Modes: 1, LineLen: 100, Source: "n!u@h"}} {
+			msgs, err := p.Pack("#c", packable)
+			if err != nil {
+				continue // a parameter no line can carry
+			}
+			var back []ModeChange
+			for _, m := range msgs {
+				got, err := testModes.Parse(m.Params[1:])
+				if err != nil {
+					t.Fatalf("packed %v does not parse: %v", m, err)
+				}
+				back = append(back, got...)
+			}
+			if len(back) != len(packable) {
+				t.Fatalf("packed %d changes, read back %d", len(packable), len(back))
+			}
+			for i := range back {
+				if back[i] != packable[i] {
+					t.Fatalf("change %d: packed %v, read back %v", i, packable[i], back[i])
+				}
+			}
+		}
+		_, _ = ParseUserModes(params, ChanModes{C: "s"})
+	})
+}
