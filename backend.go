@@ -525,10 +525,14 @@ func (b *Backend) Send(m *ircmsg.Message, ids ...ConnID) error {
 		return fmt.Errorf("ircsock: send %s: %w", m.Command, err)
 	}
 	var se *SendError
+	// One read lock for the whole call, not one per id: for a message to
+	// a thousand connections the lock word's cache line would otherwise
+	// bounce between this goroutine and every reader registering or
+	// forgetting a connection. Wheel.Write never waits on b.mu.
+	b.mu.RLock()
+	defer b.mu.RUnlock()
 	for _, id := range ids {
-		b.mu.RLock()
 		c := b.conns[id]
-		b.mu.RUnlock()
 		var werr error
 		if c == nil {
 			werr = ErrUnknownConn

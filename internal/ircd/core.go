@@ -16,6 +16,7 @@ import (
 // transport is what the IRC logic needs from the Backend: a way to queue a
 // message for some connections and to close one after its queue is
 // written. *ircsock.Backend implements it; unit tests use a recorder.
+// Send must not keep ids after it returns: deliver reuses the slice.
 type transport interface {
 	Send(m *ircmsg.Message, ids ...ircsock.ConnID) error
 	Disconnect(id ircsock.ConnID, reason string) error
@@ -131,6 +132,9 @@ type core struct {
 	// whowas is the WHOWAS history, oldest first, at most
 	// Config.WhowasHistory entries.
 	whowas []whowasEntry
+
+	// groups is deliver's scratch: recipients by capability set.
+	groups [4][]ircsock.ConnID
 }
 
 func newCore(cfg Config, out transport, now time.Time) *core {
@@ -364,12 +368,18 @@ func (s *core) deliver(m *ircmsg.Message, to []*client, clientTags []ircmsg.Tag,
 	if len(to) == 0 {
 		return
 	}
-	var groups [4][]ircsock.ConnID
+	// The id lists are kept between calls: a channel message would
+	// otherwise grow a fresh one, a few allocations for a big channel.
+	// deliver never runs inside itself (Send does not call back).
+	groups := &s.groups
+	for g := range groups {
+		groups[g] = groups[g][:0]
+	}
 	for _, c := range to {
 		g := c.caps & (capMessageTags | capServerTime)
 		groups[g] = append(groups[g], c.id)
 	}
-	stamp := now.UTC().Format("2006-01-02T15:04:05.000Z")
+	stamp := "" // formatted once, and only if a recipient wants it
 	for g, ids := range groups {
 		if len(ids) == 0 {
 			continue
@@ -377,6 +387,9 @@ func (s *core) deliver(m *ircmsg.Message, to []*client, clientTags []ircmsg.Tag,
 		mm := *m
 		mm.Tags = nil
 		if capSet(g)&capServerTime != 0 {
+			if stamp == "" {
+				stamp = now.UTC().Format("2006-01-02T15:04:05.000Z")
+			}
 			mm.Tags = append(mm.Tags, ircmsg.Tag{Key: "time", Value: stamp})
 		}
 		if capSet(g)&capMessageTags != 0 {
