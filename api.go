@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ircsock/ircsock/ircmsg"
+	"github.com/ircsock/ircsock/sock"
 )
 
 // ConnID identifies one connection for the life of its Backend (the
@@ -52,23 +53,23 @@ type Config struct {
 
 // ListenerConfig configures a listener (create_listener's arguments).
 type ListenerConfig struct {
-	// Addr is the bind address; empty means 0.0.0.0 ("::" with IPv6).
+	// Addr is the "host:port" to bind, as for net.Listen: an empty host
+	// binds every local address (IPv4 and IPv6), an IPv4 or IPv6 literal
+	// ("[::1]:6667") that address only, and port 0 an ephemeral port
+	// (see Listener.Port). Empty means ":0".
 	Addr string
-	// Port is the port; zero means an ephemeral port (see Listener.Port).
-	Port int
-	// IPv6 listens on IPv6 (also implied by an IPv6 Addr).
-	IPv6 bool
 	// TLS, or CertFile and KeyFile, make the listener speak TLS; with
 	// neither but UseTLS, the Backend's Config.TLS is used.
 	TLS               *tls.Config
 	CertFile, KeyFile string
 	UseTLS            bool
 	// Idle is the time without input before a ConnectionIdle event,
-	// repeated every Idle. Zero means 180 s; negative disables it.
+	// repeated every Idle. Zero means DefaultIdle (180 s); negative
+	// disables idle events. sock.WheelConfig.Idle means the same.
 	Idle time.Duration
 	// Args is carried to the listener's connections (the original's args).
 	Args any
-	// Listener, when set, is accepted from instead of binding Addr:Port.
+	// Listener, when set, is accepted from instead of binding Addr.
 	Listener net.Listener
 	// MaxConns is the most connections open at once from this listener;
 	// zero means no limit. MaxConnsPerIP the same per remote address
@@ -99,16 +100,21 @@ type ListenerConfig struct {
 
 // ConnectorConfig configures an outgoing connection (create_connector).
 type ConnectorConfig struct {
-	Addr     string // remote address or host name
-	Port     int
-	BindAddr string // optional local address
-	IPv6     bool
-	// TLS makes the connection speak TLS; ServerName defaults to Addr and
-	// certificate verification is on unless the config turns it off.
+	// Addr is the remote "host:port", as for net.Dial: a host name, an
+	// IPv4 address or an IPv6 address in brackets ("[::1]:6667").
+	Addr string
+	// BindAddr is the optional local IP address to connect from; a host
+	// name then resolves to addresses of the same family.
+	BindAddr string
+	// TLS makes the connection speak TLS; ServerName defaults to Addr's
+	// host and certificate verification is on unless the config turns it
+	// off.
 	TLS *tls.Config
-	// Idle is as in ListenerConfig; zero means 180 s.
+	// Idle is as in ListenerConfig: zero means DefaultIdle (180 s),
+	// negative disables idle events.
 	Idle time.Duration
-	// Timeout bounds the dial and TLS handshake; zero means the Backend's.
+	// Timeout bounds the dial and TLS handshake; zero means the Backend's
+	// Config.ConnectTimeout.
 	Timeout time.Duration
 	// Args is carried to the connection's events.
 	Args any
@@ -132,8 +138,8 @@ type (
 	// or an accept, TLS or limit failure (the listener goes on).
 	ListenerFailure struct {
 		Listener *Listener
-		Op       string // "resolve", "bind", "listen", "accept", "tls", "limit", "proxy"
-		Errno    int    // the errno, or 0
+		Op       sock.Op // sock.OpResolve, OpBind, OpAccept, OpTLS, OpLimit or OpProxy
+		Errno    int     // the errno, or 0
 		Err      error
 	}
 	// ListenerRemoved reports a closed listener.
@@ -146,21 +152,16 @@ type (
 	// ConnectorFailure reports a dial that failed; Connector is gone.
 	ConnectorFailure struct {
 		Connector *Connector
-		Op        string // "resolve", "connect", "tls"
+		Op        sock.Op // sock.OpResolve, OpDial or OpTLS
 		Errno     int
 		Err       error
 	}
-	// Input is one parsed line; Msg belongs to the controller.
-	// Input is one line from a connection: read ev.Conn and ev.Msg. It is
-	// one pointer wide (its fields live in an InputLine), so delivering it
-	// as an Event costs no allocation of its own: the Backend allocates the
-	// InputLine together with the Message.
-	Input struct{ *InputLine }
-	// InputLine holds the fields of an Input.
-	InputLine struct {
-		Conn *Conn
-		Msg  *ircmsg.Message
-	}
+	// Input is one parsed line from a connection: ev.Conn() and ev.Msg();
+	// the Message belongs to the controller. Input is one pointer wide, so
+	// delivering it as an Event costs no allocation of its own (the Backend
+	// allocates what it points to together with the Message). The zero
+	// Input has a nil Conn and Msg.
+	Input struct{ line *inputLine }
 	// InputError reports a bad input line; the connection goes on.
 	InputError struct {
 		Conn *Conn
@@ -187,7 +188,29 @@ func (ListenerRemoved) event()  {}
 func (ConnectorOpen) event()    {}
 func (ConnectorFailure) event() {}
 func (Input) event()            {}
-func (InputError) event()       {}
-func (Disconnect) event()       {}
-func (ConnectionIdle) event()   {}
-func (Compressed) event()       {}
+
+// inputLine holds the fields of an Input.
+type inputLine struct {
+	conn *Conn
+	msg  *ircmsg.Message
+}
+
+// Conn returns the connection the line came from (nil for the zero Input).
+func (in Input) Conn() *Conn {
+	if in.line == nil {
+		return nil
+	}
+	return in.line.conn
+}
+
+// Msg returns the parsed line (nil for the zero Input).
+func (in Input) Msg() *ircmsg.Message {
+	if in.line == nil {
+		return nil
+	}
+	return in.line.msg
+}
+func (InputError) event()     {}
+func (Disconnect) event()     {}
+func (ConnectionIdle) event() {}
+func (Compressed) event()     {}

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -25,7 +26,7 @@ const (
 	DefaultConnectTimeout   = sock.DefaultConnectTimeout
 	DefaultHandshakeTimeout = sock.DefaultHandshakeTimeout
 	DefaultDrainTimeout     = sock.DefaultDrainTimeout
-	DefaultIdle             = 180 * time.Second
+	DefaultIdle             = sock.DefaultIdle
 )
 
 // Reasons of Disconnect events the Backend chooses itself.
@@ -88,8 +89,6 @@ type Backend struct {
 	cfg      Config
 	events   chan Event
 	quit     chan struct{} // closed by Close: blocked sends give up
-	ctx      context.Context
-	cancel   context.CancelFunc
 	maxLine  int
 	closing  atomic.Bool
 	quitOnce sync.Once
@@ -143,7 +142,6 @@ func New(cfg Config) *Backend {
 	if b.maxLine <= 0 {
 		b.maxLine = DefaultMaxLine
 	}
-	b.ctx, b.cancel = context.WithCancel(context.Background())
 	b.events <- Registered{Backend: b}
 	return b
 }
@@ -218,7 +216,8 @@ func (b *Backend) pump() {
 	b.pmu.Unlock()
 }
 
-// Listener is a listening socket and its settings.
+// Listener is a listening socket and its settings. Its methods report
+// zero values on a nil *Listener (the Listener of a zero event).
 type Listener struct {
 	id   ListenerID
 	sl   *sock.Listener
@@ -230,23 +229,47 @@ type Listener struct {
 }
 
 // ID returns the listener's id.
-func (l *Listener) ID() ListenerID { return l.id }
+func (l *Listener) ID() ListenerID {
+	if l == nil {
+		return 0
+	}
+	return l.id
+}
 
 // Addr returns the bound address (unmapped).
-func (l *Listener) Addr() netip.Addr { return l.addr.Addr() }
+func (l *Listener) Addr() netip.Addr { return l.AddrPort().Addr() }
 
 // Port returns the real bound port, also for a requested port 0.
-func (l *Listener) Port() int { return int(l.addr.Port()) }
+func (l *Listener) Port() int { return int(l.AddrPort().Port()) }
+
+// AddrPort returns the bound address and real port; its String is the
+// "host:port" a ConnectorConfig.Addr takes.
+func (l *Listener) AddrPort() netip.AddrPort {
+	if l == nil {
+		return netip.AddrPort{}
+	}
+	return l.addr
+}
 
 // TLS reports whether the listener speaks TLS.
-func (l *Listener) TLS() bool { return l.tls }
+func (l *Listener) TLS() bool { return l != nil && l.tls }
 
 // Idle returns the idle time of the listener's connections (negative:
 // none).
-func (l *Listener) Idle() time.Duration { return l.idle }
+func (l *Listener) Idle() time.Duration {
+	if l == nil {
+		return 0
+	}
+	return l.idle
+}
 
 // Args returns ListenerConfig.Args.
-func (l *Listener) Args() any { return l.args }
+func (l *Listener) Args() any {
+	if l == nil {
+		return nil
+	}
+	return l.args
+}
 
 // CreateListener binds and starts accepting. It reports the result both
 // as its return value and as a ListenerCreated or ListenerFailure event;
@@ -266,23 +289,19 @@ func (b *Backend) CreateListener(cfg ListenerConfig) (*Listener, error) {
 	}
 	tcfg, err := b.listenerTLS(cfg)
 	if err != nil {
-		b.post(ListenerFailure{Listener: l, Op: "tls", Err: err}, nil, nil)
+		b.post(ListenerFailure{Listener: l, Op: sock.OpTLS, Err: err}, nil, nil)
 		return nil, err
 	}
 	l.tls = tcfg != nil
 	sl, err := sock.Listen(sock.ListenConfig{
-		Addr: cfg.Addr, Port: cfg.Port, IPv6: cfg.IPv6, Listener: cfg.Listener,
+		Addr: cfg.Addr, Listener: cfg.Listener,
 		TLS: tcfg, HandshakeTimeout: b.cfg.HandshakeTimeout,
 		MaxConns: cfg.MaxConns, MaxConnsPerIP: cfg.MaxConnsPerIP,
 		ProxyFrom: cfg.ProxyFrom, ProxyOptional: cfg.ProxyOptional,
 		ProxyTimeout: cfg.ProxyTimeout, ProxyMaxHeader: cfg.ProxyMaxHeader,
 	}, listenHandler{b, l})
 	if err != nil {
-		op := "bind"
-		var le *sock.ListenError
-		if errors.As(err, &le) {
-			op = le.Op
-		}
+		op := opOf(err, sock.OpBind)
 		b.post(ListenerFailure{Listener: l, Op: op, Errno: sock.Errno(err), Err: err}, nil, nil)
 		return nil, err
 	}
@@ -336,10 +355,22 @@ type listenHandler struct {
 	l *Listener
 }
 
-func (h listenHandler) Serve(c net.Conn, release func()) { h.b.serveConn(c, h.l, nil, release) }
+func (h listenHandler) HandleListen(ev sock.ListenEvent) {
+	switch {
+	case ev.Conn != nil:
+		h.b.serveConn(ev.Conn, h.l, nil, ev.Release)
+	case ev.Err != nil:
+		h.b.post(ListenerFailure{Listener: h.l, Op: opOf(ev.Err, sock.OpAccept), Errno: sock.Errno(ev.Err), Err: ev.Err}, nil, nil)
+	}
+}
 
-func (h listenHandler) Failed(op string, err error) {
-	h.b.post(ListenerFailure{Listener: h.l, Op: op, Errno: sock.Errno(err), Err: err}, nil, nil)
+// opOf returns the operation of the *sock.OpError in err, or def.
+func opOf(err error, def sock.Op) sock.Op {
+	var oe *sock.OpError
+	if errors.As(err, &oe) {
+		return oe.Op
+	}
+	return def
 }
 
 // RemoveListener closes the listener id; its connections stay open. A
@@ -390,71 +421,98 @@ func (b *Backend) RemoveListeners(addr netip.Addr, port int) int {
 	return n
 }
 
-// Connector is a pending outgoing connection.
+// Connector is a pending outgoing connection. Its methods report zero
+// values on a nil *Connector (the Connector of a zero event).
 type Connector struct {
-	id   ConnectorID
-	cfg  ConnectorConfig
-	args any
+	id     ConnectorID
+	cfg    ConnectorConfig
+	args   any
+	cancel context.CancelFunc // stops the dial; Shutdown and Close call it
 }
 
 // ID returns the connector's id.
-func (c *Connector) ID() ConnectorID { return c.id }
+func (c *Connector) ID() ConnectorID {
+	if c == nil {
+		return 0
+	}
+	return c.id
+}
 
-// Addr returns the remote address or host name.
-func (c *Connector) Addr() string { return c.cfg.Addr }
-
-// Port returns the remote port.
-func (c *Connector) Port() int { return c.cfg.Port }
+// Addr returns the remote "host:port" it dials.
+func (c *Connector) Addr() string {
+	if c == nil {
+		return ""
+	}
+	return c.cfg.Addr
+}
 
 // Args returns ConnectorConfig.Args.
-func (c *Connector) Args() any { return c.args }
+func (c *Connector) Args() any {
+	if c == nil {
+		return nil
+	}
+	return c.args
+}
 
-// CreateConnector starts dialing on its own goroutine (resolving there,
-// never blocking the caller); the result is a ConnectorOpen (after the TLS
-// handshake, if any) or ConnectorFailure event with Op "resolve",
-// "connect" or "tls". ctx cancels the dial; Shutdown and Close do too. A
-// missing address or port is an error here and no event.
+// CreateConnector starts dialing cfg.Addr on its own goroutine (resolving
+// there, never blocking the caller); the result is a ConnectorOpen (after
+// the TLS handshake, if any) or ConnectorFailure event with Op
+// sock.OpResolve, OpDial or OpTLS. ctx cancels the dial; Shutdown and
+// Close do too. An Addr that is not "host:port" with a port in 1-65535,
+// or a BindAddr that is not an IP address, is an error here and no event.
 func (b *Backend) CreateConnector(ctx context.Context, cfg ConnectorConfig) (*Connector, error) {
-	if cfg.Addr == "" || cfg.Port <= 0 || cfg.Port > 65535 {
-		return nil, fmt.Errorf("ircsock: create connector: remote address and port (1-65535) are required, got %q port %d", cfg.Addr, cfg.Port)
+	d, err := b.dialer(cfg)
+	if err != nil {
+		return nil, err
 	}
 	k := &Connector{id: ConnectorID(b.nextConnector.Add(1)), cfg: cfg, args: cfg.Args}
+	dctx, cancel := context.WithCancel(ctx)
+	k.cancel = cancel
 	b.mu.Lock()
 	if b.closing.Load() {
 		b.mu.Unlock()
+		cancel()
 		return nil, ErrClosed
 	}
 	b.connectors[k.id] = k
 	b.dialers.Add(1)
 	b.mu.Unlock()
-	go b.dial(ctx, k)
+	go b.dial(dctx, d, k)
 	return k, nil
 }
 
-func (b *Backend) dial(ctx context.Context, k *Connector) {
-	defer b.dialers.Done()
-	dctx, cancel := context.WithCancel(ctx)
-	stop := context.AfterFunc(b.ctx, cancel)
-	timeout := k.cfg.Timeout
-	if timeout <= 0 {
-		timeout = b.cfg.ConnectTimeout
+// dialer checks cfg's addresses and returns the dialer for it.
+func (b *Backend) dialer(cfg ConnectorConfig) (*net.Dialer, error) {
+	_, port, err := net.SplitHostPort(cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("ircsock: create connector: address %q: %w", cfg.Addr, err)
 	}
-	c, err := sock.Dial(dctx, sock.DialConfig{
-		Addr: k.cfg.Addr, Port: k.cfg.Port, BindAddr: k.cfg.BindAddr, IPv6: k.cfg.IPv6,
-		TLS: k.cfg.TLS, Timeout: timeout,
-	})
-	stop()
-	cancel()
+	if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
+		return nil, fmt.Errorf("ircsock: create connector: address %q: the port must be a number in 1-65535", cfg.Addr)
+	}
+	d := &net.Dialer{Timeout: cfg.Timeout}
+	if d.Timeout <= 0 {
+		d.Timeout = b.cfg.ConnectTimeout
+	}
+	if cfg.BindAddr != "" {
+		ba, err := netip.ParseAddr(cfg.BindAddr)
+		if err != nil {
+			return nil, fmt.Errorf("ircsock: create connector: bind address: %w", err)
+		}
+		d.LocalAddr = net.TCPAddrFromAddrPort(netip.AddrPortFrom(ba, 0))
+	}
+	return d, nil
+}
+
+func (b *Backend) dial(ctx context.Context, d *net.Dialer, k *Connector) {
+	defer b.dialers.Done()
+	c, err := sock.Dial(ctx, d, k.cfg.Addr, k.cfg.TLS)
+	k.cancel()
 	b.mu.Lock()
 	delete(b.connectors, k.id)
 	b.mu.Unlock()
 	if err != nil {
-		op := "connect"
-		var de *sock.DialError
-		if errors.As(err, &de) {
-			op = de.Op
-		}
-		b.post(ConnectorFailure{Connector: k, Op: op, Errno: sock.Errno(err), Err: err}, nil, nil)
+		b.post(ConnectorFailure{Connector: k, Op: opOf(err, sock.OpDial), Errno: sock.Errno(err), Err: err}, nil, nil)
 		return
 	}
 	b.dialers.Add(1)
@@ -614,7 +672,7 @@ func (b *Backend) Shutdown(ctx context.Context) error {
 	if !b.beginClose() {
 		return ErrClosed
 	}
-	b.cancel()
+	b.cancelDials()
 	b.mu.RLock()
 	for _, c := range b.conns {
 		c.w.Disconnect(ReasonShutdown)
@@ -677,10 +735,20 @@ func (b *Backend) beginClose() bool {
 
 func (b *Backend) abort() {
 	b.quitOnce.Do(func() { close(b.quit) })
-	b.cancel()
+	b.cancelDials()
 	b.mu.RLock()
 	for _, c := range b.conns {
 		c.w.Close(ReasonShutdown, nil)
+	}
+	b.mu.RUnlock()
+}
+
+// cancelDials stops every dial still under way; their ConnectorFailure
+// events follow.
+func (b *Backend) cancelDials() {
+	b.mu.RLock()
+	for _, k := range b.connectors {
+		k.cancel()
 	}
 	b.mu.RUnlock()
 }

@@ -62,7 +62,7 @@ func TestConnCertFP(t *testing.T) {
 				ClientAuth:   tls.RequestClientCert,
 			}})
 			cconn := h.connect(ircsock.ConnectorConfig{
-				Addr: "127.0.0.1", Port: l.Port(), Idle: -1, Timeout: 10 * time.Second,
+				Addr: l.AddrPort().String(), Idle: -1, Timeout: 10 * time.Second,
 				TLS: &tls.Config{RootCAs: p.pool, Certificates: tc.clientCert},
 			})
 			lconn := waitEvent(h, "ListenerOpen", func(ircsock.ListenerOpen) bool { return true }).Conn
@@ -77,7 +77,7 @@ func TestConnCertFP(t *testing.T) {
 	t.Run("plaintext", func(t *testing.T) {
 		h := newHarness(t, ircsock.Config{})
 		l := h.listen(ircsock.ListenerConfig{Idle: -1})
-		cconn := h.connect(ircsock.ConnectorConfig{Addr: "127.0.0.1", Port: l.Port(), Idle: -1})
+		cconn := h.connect(ircsock.ConnectorConfig{Addr: l.AddrPort().String(), Idle: -1})
 		if got := cconn.CertFP(); got != "" {
 			t.Errorf("plaintext Conn.CertFP() = %q, want \"\"", got)
 		}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -36,7 +37,7 @@ func TestBackendRegisteredFirst(t *testing.T) {
 
 func TestBackendListenerCreatedEphemeralPort(t *testing.T) {
 	h := newHarness(t, ircsock.Config{})
-	l := h.listen(ircsock.ListenerConfig{Addr: "127.0.0.1", Port: 0, Idle: -1})
+	l := h.listen(ircsock.ListenerConfig{Addr: "127.0.0.1:0", Idle: -1})
 	if l.Port() == 0 {
 		t.Fatalf("Listener.Port() = 0, want the real bound port")
 	}
@@ -122,12 +123,12 @@ func TestBackendConnectorOpen(t *testing.T) {
 	h := newHarness(t, ircsock.Config{})
 	l := h.listen(ircsock.ListenerConfig{Args: "L", Idle: -1})
 	args := &argsT{Tag: "connector-args"}
-	cn, err := h.b.CreateConnector(h.ctx, ircsock.ConnectorConfig{Addr: "127.0.0.1", Port: l.Port(), Args: args, Idle: -1})
+	cn, err := h.b.CreateConnector(h.ctx, ircsock.ConnectorConfig{Addr: l.AddrPort().String(), Args: args, Idle: -1})
 	if err != nil {
 		t.Fatalf("CreateConnector = %v, want nil", err)
 	}
-	if cn.Addr() != "127.0.0.1" || cn.Port() != l.Port() || cn.Args() != any(args) {
-		t.Errorf("Connector = (%q, %d, %v), want (127.0.0.1, %d, %p)", cn.Addr(), cn.Port(), cn.Args(), l.Port(), args)
+	if cn.Addr() != l.AddrPort().String() || cn.Args() != any(args) {
+		t.Errorf("Connector = (%q, %v), want (%s, %p)", cn.Addr(), cn.Args(), l.AddrPort(), args)
 	}
 	ev := waitEvent(h, "ConnectorOpen", func(e ircsock.ConnectorOpen) bool { return true })
 	conn := ev.Conn
@@ -379,7 +380,7 @@ func TestBackendConnectorIdle(t *testing.T) {
 		}
 		close(accepted)
 	}()
-	conn := h.connect(ircsock.ConnectorConfig{Addr: "127.0.0.1", Port: int(addrPort(ln.Addr()).Port()), Idle: idle})
+	conn := h.connect(ircsock.ConnectorConfig{Addr: ln.Addr().String(), Idle: idle})
 	select {
 	case srv := <-accepted:
 		wrapRaw(t, h, srv) // silent, closed at shutdown like a client
@@ -431,7 +432,7 @@ func TestBackendListenerFailureAddrInUse(t *testing.T) {
 	defer busy.Close()
 	port := addrPort(busy.Addr()).Port()
 
-	l, err := h.b.CreateListener(ircsock.ListenerConfig{Addr: "127.0.0.1", Port: int(port)})
+	l, err := h.b.CreateListener(ircsock.ListenerConfig{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(int(port)))})
 	if err == nil {
 		t.Fatalf("CreateListener on a busy port: err = nil, want EADDRINUSE")
 	}
@@ -518,7 +519,7 @@ func TestBackendConnectorFailure(t *testing.T) {
 		h := newHarness(t, ircsock.Config{})
 		port := closedPort(t)
 		args := "refused-args"
-		cn, err := h.b.CreateConnector(h.ctx, ircsock.ConnectorConfig{Addr: "127.0.0.1", Port: port, Args: args})
+		cn, err := h.b.CreateConnector(h.ctx, ircsock.ConnectorConfig{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), Args: args})
 		if err != nil {
 			t.Fatalf("CreateConnector = %v, want nil (the failure is an event)", err)
 		}
@@ -550,7 +551,7 @@ func TestBackendConnectorFailure(t *testing.T) {
 		}
 		start := time.Now()
 		const timeout = 300 * time.Millisecond
-		_, err := h.b.CreateConnector(h.ctx, ircsock.ConnectorConfig{Addr: ap.Addr().String(), Port: int(ap.Port()), Timeout: timeout})
+		_, err := h.b.CreateConnector(h.ctx, ircsock.ConnectorConfig{Addr: ap.String(), Timeout: timeout})
 		if err != nil {
 			t.Fatalf("CreateConnector = %v, want nil", err)
 		}
@@ -575,7 +576,7 @@ func TestBackendConnectorFailure(t *testing.T) {
 			t.Skip("skipped: a full accept queue does not drop SYNs here, so a dial cannot be held pending")
 		}
 		ctx, cancel := context.WithCancel(h.ctx)
-		_, err := h.b.CreateConnector(ctx, ircsock.ConnectorConfig{Addr: ap.Addr().String(), Port: int(ap.Port()), Timeout: 15 * time.Second})
+		_, err := h.b.CreateConnector(ctx, ircsock.ConnectorConfig{Addr: ap.String(), Timeout: 15 * time.Second})
 		if err != nil {
 			cancel()
 			t.Fatalf("CreateConnector = %v, want nil", err)
@@ -691,9 +692,9 @@ func TestBackendUpstreamFlow(t *testing.T) {
 	waitEvent(h, "Registered", func(ircsock.Registered) bool { return true })
 
 	largs := map[string]int{"foo": 1}
-	l := h.listen(ircsock.ListenerConfig{Addr: "127.0.0.1", Port: 0, Args: largs, Idle: -1})
+	l := h.listen(ircsock.ListenerConfig{Addr: "127.0.0.1:0", Args: largs, Idle: -1})
 	cargs := map[string]string{"tag": "foo"}
-	cconn := h.connect(ircsock.ConnectorConfig{Addr: l.Addr().String(), Port: l.Port(), Args: cargs, Idle: -1})
+	cconn := h.connect(ircsock.ConnectorConfig{Addr: l.AddrPort().String(), Args: cargs, Idle: -1})
 	if got, ok := cconn.Args().(map[string]string); !ok || got["tag"] != "foo" || len(got) != 1 {
 		t.Errorf("connector Conn.Args() = %v, want {tag: foo}", cconn.Args())
 	}
@@ -725,17 +726,17 @@ func TestBackendUpstreamFlow(t *testing.T) {
 	// Three inputs with params[0] "testing": two on the listener side, one
 	// on the connector side.
 	ins, _ := waitN(h, "3 testing inputs", 3, func(e ircsock.Input) bool {
-		return len(e.Msg.Params) > 0 && e.Msg.Params[0] == "testing"
+		return len(e.Msg().Params) > 0 && e.Msg().Params[0] == "testing"
 	})
 	onL, onC := 0, 0
 	for _, in := range ins {
-		switch in.Conn.ID() {
+		switch in.Conn().ID() {
 		case lconn.ID():
 			onL++
 		case cconn.ID():
 			onC++
-			if in.Msg.Source != "listener" || in.Msg.Command != "TEST" || len(in.Msg.Params) != 2 || in.Msg.Params[1] != "stuff" {
-				t.Errorf("connector input = %q %s %q, want listener TEST [testing stuff]", in.Msg.Source, in.Msg.Command, in.Msg.Params)
+			if in.Msg().Source != "listener" || in.Msg().Command != "TEST" || len(in.Msg().Params) != 2 || in.Msg().Params[1] != "stuff" {
+				t.Errorf("connector input = %q %s %q, want listener TEST [testing stuff]", in.Msg().Source, in.Msg().Command, in.Msg().Params)
 			}
 		}
 	}
@@ -755,12 +756,12 @@ func TestBackendUpstreamFlow(t *testing.T) {
 func TestBackendIPv6(t *testing.T) {
 	requireIPv6(t)
 	h := newHarness(t, ircsock.Config{})
-	l := h.listen(ircsock.ListenerConfig{Addr: "::1", Idle: -1})
+	l := h.listen(ircsock.ListenerConfig{Addr: "[::1]:0", Idle: -1})
 	v6 := netip.MustParseAddr("::1")
 	if l.Addr() != v6 {
 		t.Errorf("Listener.Addr() = %v, want ::1", l.Addr())
 	}
-	cconn := h.connect(ircsock.ConnectorConfig{Addr: "::1", Port: l.Port(), Idle: -1})
+	cconn := h.connect(ircsock.ConnectorConfig{Addr: l.AddrPort().String(), Idle: -1})
 	lconn := waitEvent(h, "ListenerOpen", func(ircsock.ListenerOpen) bool { return true }).Conn
 	for _, side := range []struct {
 		name string

@@ -260,7 +260,7 @@ func eventConn(ev ircsock.Event) *ircsock.Conn {
 	case ircsock.ConnectorOpen:
 		return e.Conn
 	case ircsock.Input:
-		return e.Conn
+		return e.Conn()
 	case ircsock.InputError:
 		return e.Conn
 	case ircsock.Disconnect:
@@ -303,10 +303,10 @@ func fmtEvent(ev ircsock.Event) string {
 		return fmt.Sprintf("ConnectorFailure op=%q errno=%d err=%v", e.Op, e.Errno, e.Err)
 	case ircsock.Input:
 		line := "<nil msg>"
-		if e.Msg != nil {
-			line = fmt.Sprintf("%s %q", e.Msg.Command, e.Msg.Params)
+		if e.Msg() != nil {
+			line = fmt.Sprintf("%s %q", e.Msg().Command, e.Msg().Params)
 		}
-		return "Input " + cid(e.Conn) + " " + line
+		return "Input " + cid(e.Conn()) + " " + line
 	case ircsock.InputError:
 		return fmt.Sprintf("InputError %s err=%v", cid(e.Conn), e.Err)
 	case ircsock.Disconnect:
@@ -477,8 +477,8 @@ func (c *orderChecker) observe(ev ircsock.Event) {
 	case ircsock.ConnectorFailure:
 		c.connectorDone(e.Connector, "ConnectorFailure")
 	case ircsock.Input:
-		c.during(e.Conn, "Input")
-		if e.Msg == nil {
+		c.during(e.Conn(), "Input")
+		if e.Msg() == nil {
 			c.errorf("Input with a nil Msg")
 		}
 	case ircsock.InputError:
@@ -544,7 +544,7 @@ func (h *harness) shutdown() {
 func (h *harness) listen(cfg ircsock.ListenerConfig) *ircsock.Listener {
 	h.t.Helper()
 	if cfg.Addr == "" && cfg.Listener == nil {
-		cfg.Addr = "127.0.0.1"
+		cfg.Addr = "127.0.0.1:0"
 	}
 	l, err := h.b.CreateListener(cfg)
 	if err != nil {
@@ -604,7 +604,7 @@ func (h *harness) inputs(id ircsock.ConnID, n int) []*ircmsg.Message {
 	evs, _ := waitN(h, fmt.Sprintf("%d inputs on conn %d", n, id), n, forConn[ircsock.Input](id))
 	out := make([]*ircmsg.Message, len(evs))
 	for i, e := range evs {
-		out[i] = e.Msg
+		out[i] = e.Msg()
 	}
 	return out
 }
@@ -620,13 +620,13 @@ func (h *harness) expectInputs(what string, id ircsock.ConnID, want []string) {
 		h.mu.Lock()
 		for ; next < len(h.evs) && len(got) < len(want); next++ {
 			in, ok := h.evs[next].ev.(ircsock.Input)
-			if !ok || in.Conn.ID() != id {
+			if !ok || in.Conn().ID() != id {
 				continue
 			}
-			got = append(got, paramsOf([]*ircmsg.Message{in.Msg})[0])
+			got = append(got, paramsOf([]*ircmsg.Message{in.Msg()})[0])
 			if i := len(got) - 1; got[i] != want[i] {
 				h.mu.Unlock()
-				h.t.Errorf("%s: input %d = %q %q, want last param %q", what, i, in.Msg.Command, in.Msg.Params, want[i])
+				h.t.Errorf("%s: input %d = %q %q, want last param %q", what, i, in.Msg().Command, in.Msg().Params, want[i])
 				return
 			}
 		}

@@ -66,7 +66,7 @@ func TestBackendLinkedCompression(t *testing.T) {
 	const pre, post = 500, 2000
 	hA, hB := newHarnessPair(t, ircsock.Config{}, ircsock.Config{})
 	l := hA.listen(ircsock.ListenerConfig{Idle: -1})
-	bconn := hB.connect(ircsock.ConnectorConfig{Addr: "127.0.0.1", Port: l.Port(), Idle: -1})
+	bconn := hB.connect(ircsock.ConnectorConfig{Addr: l.AddrPort().String(), Idle: -1})
 	aconn := waitEvent(hA, "ListenerOpen", func(e ircsock.ListenerOpen) bool { return e.Conn.Peer() == bconn.Local() }).Conn
 
 	// Each reader arranges its input switch before the peer can send START.

@@ -276,7 +276,7 @@ func TestBackendShutdownUnderLoad(t *testing.T) {
 	}
 	// A pending connector that Shutdown must cancel without a leak.
 	if ap, ok := fullBacklog(t, h); ok {
-		if _, err := h.b.CreateConnector(h.ctx, ircsock.ConnectorConfig{Addr: "127.0.0.1", Port: int(ap.Port()), Timeout: time.Minute}); err != nil {
+		if _, err := h.b.CreateConnector(h.ctx, ircsock.ConnectorConfig{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(int(ap.Port()))), Timeout: time.Minute}); err != nil {
 			t.Fatalf("CreateConnector = %v, want nil", err)
 		}
 	}
@@ -334,7 +334,7 @@ func TestBackendClose(t *testing.T) {
 		ids = append(ids, h.accepted(c).ID())
 	}
 	if ap, ok := fullBacklog(t, h); ok {
-		if _, err := h.b.CreateConnector(h.ctx, ircsock.ConnectorConfig{Addr: "127.0.0.1", Port: int(ap.Port()), Timeout: time.Minute}); err != nil {
+		if _, err := h.b.CreateConnector(h.ctx, ircsock.ConnectorConfig{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(int(ap.Port()))), Timeout: time.Minute}); err != nil {
 			t.Fatalf("CreateConnector = %v, want nil", err)
 		}
 	}
@@ -410,7 +410,7 @@ func TestBackendAPIMisuse(t *testing.T) {
 			return err
 		}, nil},
 		{"CreateListener with UseTLS and no config", func() error {
-			_, err := h.b.CreateListener(ircsock.ListenerConfig{Addr: "127.0.0.1", UseTLS: true})
+			_, err := h.b.CreateListener(ircsock.ListenerConfig{Addr: "127.0.0.1:0", UseTLS: true})
 			return err
 		}, ircsock.ErrNoTLSConfig},
 	}
@@ -474,11 +474,11 @@ func TestBackendAPIMisuse(t *testing.T) {
 		{"SetCompressedLinkNow", func() error { return h.b.SetCompressedLinkNow(zconn.ID()) }},
 		{"RemoveListener", func() error { return h.b.RemoveListener(l.ID()) }},
 		{"CreateListener", func() error {
-			_, err := h.b.CreateListener(ircsock.ListenerConfig{Addr: "127.0.0.1", Idle: -1})
+			_, err := h.b.CreateListener(ircsock.ListenerConfig{Addr: "127.0.0.1:0", Idle: -1})
 			return err
 		}},
 		{"CreateConnector", func() error {
-			_, err := h.b.CreateConnector(h.ctx, ircsock.ConnectorConfig{Addr: "127.0.0.1", Port: l.Port()})
+			_, err := h.b.CreateConnector(h.ctx, ircsock.ConnectorConfig{Addr: l.AddrPort().String()})
 			return err
 		}},
 		{"Shutdown", func() error { return h.b.Shutdown(context.Background()) }},

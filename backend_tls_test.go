@@ -13,6 +13,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -113,7 +114,7 @@ func TestBackendTLS(t *testing.T) {
 				t.Errorf("Listener.TLS() = false, want true")
 			}
 			cc := tc.connector
-			cc.Port = l.Port()
+			cc.Addr = net.JoinHostPort(cc.Addr, strconv.Itoa(l.Port())) // the case names the host
 			cc.Idle = -1
 			cconn := h.connect(cc)
 			lconn := waitEvent(h, "ListenerOpen", func(ircsock.ListenerOpen) bool { return true }).Conn
@@ -212,7 +213,7 @@ func TestBackendTLSRawPeers(t *testing.T) {
 		}
 		defer ln.Close()
 		acc := acceptOne(t, h, ln)
-		conn := h.connect(ircsock.ConnectorConfig{Addr: "127.0.0.1", Port: int(addrPort(ln.Addr()).Port()), Idle: -1, TLS: &tls.Config{RootCAs: p.pool}})
+		conn := h.connect(ircsock.ConnectorConfig{Addr: ln.Addr().String(), Idle: -1, TLS: &tls.Config{RootCAs: p.pool}})
 		srv := wrapRaw(t, h, <-acc)
 		srv.writeLines(t, ":server 001 me :Welcome")
 		if m := h.inputs(conn.ID(), 1)[0]; m.Command != "001" || m.Source != "server" {
@@ -262,7 +263,7 @@ func TestBackendTLSFailures(t *testing.T) {
 	t.Run("connector does not trust the CA", func(t *testing.T) {
 		h := newHarness(t, ircsock.Config{})
 		l := h.listen(ircsock.ListenerConfig{Idle: -1, TLS: &tls.Config{Certificates: []tls.Certificate{p.server}}})
-		_, err := h.b.CreateConnector(h.ctx, ircsock.ConnectorConfig{Addr: "127.0.0.1", Port: l.Port(), TLS: &tls.Config{RootCAs: p.other}})
+		_, err := h.b.CreateConnector(h.ctx, ircsock.ConnectorConfig{Addr: l.AddrPort().String(), TLS: &tls.Config{RootCAs: p.other}})
 		if err != nil {
 			t.Fatalf("CreateConnector = %v, want nil (the failure is an event)", err)
 		}
@@ -290,7 +291,7 @@ func TestBackendTLSFailures(t *testing.T) {
 		acc := acceptOne(t, h, ln)
 		const timeout = 300 * time.Millisecond
 		start := time.Now()
-		_, err = h.b.CreateConnector(h.ctx, ircsock.ConnectorConfig{Addr: "127.0.0.1", Port: int(addrPort(ln.Addr()).Port()), Timeout: timeout, TLS: &tls.Config{RootCAs: p.pool}})
+		_, err = h.b.CreateConnector(h.ctx, ircsock.ConnectorConfig{Addr: ln.Addr().String(), Timeout: timeout, TLS: &tls.Config{RootCAs: p.pool}})
 		if err != nil {
 			t.Fatalf("CreateConnector = %v, want nil", err)
 		}
@@ -330,7 +331,7 @@ func TestBackendTLSFailures(t *testing.T) {
 		}
 		// A failed handshake does not stop the listener: a TLS client
 		// still gets in.
-		conn := h.connect(ircsock.ConnectorConfig{Addr: "127.0.0.1", Port: l.Port(), Idle: -1, TLS: &tls.Config{RootCAs: p.pool}})
+		conn := h.connect(ircsock.ConnectorConfig{Addr: l.AddrPort().String(), Idle: -1, TLS: &tls.Config{RootCAs: p.pool}})
 		if conn.TLS() == nil {
 			t.Errorf("connector Conn.TLS() = nil after a TLS connect")
 		}

@@ -89,7 +89,7 @@ func idleConnMemory(b *testing.B, n int) (heap, stack float64) {
 			}
 		}
 	}()
-	l, err := be.CreateListener(ircsock.ListenerConfig{Addr: "127.0.0.1"})
+	l, err := be.CreateListener(ircsock.ListenerConfig{Addr: "127.0.0.1:0"})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -205,11 +205,11 @@ func startBackendEcho(b *testing.B) echoServer {
 		defer close(done)
 		for ev := range be.Events() {
 			if in, ok := ev.(ircsock.Input); ok {
-				be.Send(in.Msg, in.Conn.ID())
+				be.Send(in.Msg(), in.Conn().ID())
 			}
 		}
 	}()
-	l, err := be.CreateListener(ircsock.ListenerConfig{Addr: "127.0.0.1"})
+	l, err := be.CreateListener(ircsock.ListenerConfig{Addr: "127.0.0.1:0"})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -15,7 +15,8 @@ import (
 )
 
 // Conn is one live connection (the original's Connect). Its methods may
-// be called from any goroutine, also after the connection has closed.
+// be called from any goroutine, also after the connection has closed, and
+// on a nil *Conn (the Conn of a zero event), which reports zero values.
 type Conn struct {
 	id        ConnID
 	b         *Backend
@@ -34,35 +35,65 @@ type Conn struct {
 }
 
 // ID returns the connection id.
-func (c *Conn) ID() ConnID { return c.id }
+func (c *Conn) ID() ConnID {
+	if c == nil {
+		return 0
+	}
+	return c.id
+}
 
 // IPv6 reports whether the connection runs over IPv6 (an IPv4-mapped
 // peer counts as IPv4).
 func (c *Conn) IPv6() bool { return c.Peer().Addr().Is6() }
 
 // Peer returns the remote address and port, unmapped.
-func (c *Conn) Peer() netip.AddrPort { return addrPort(c.w.Conn().RemoteAddr()) }
+func (c *Conn) Peer() netip.AddrPort {
+	if c.wheel() == nil {
+		return netip.AddrPort{}
+	}
+	return addrPort(c.w.Conn().RemoteAddr())
+}
 
 // Local returns the local address and port, unmapped.
-func (c *Conn) Local() netip.AddrPort { return addrPort(c.w.Conn().LocalAddr()) }
+func (c *Conn) Local() netip.AddrPort {
+	if c.wheel() == nil {
+		return netip.AddrPort{}
+	}
+	return addrPort(c.w.Conn().LocalAddr())
+}
 
 // LastSeen returns when input last arrived (the connection's start before
 // any).
-func (c *Conn) LastSeen() time.Time { return c.w.LastSeen() }
+func (c *Conn) LastSeen() time.Time {
+	if c.wheel() == nil {
+		return time.Time{}
+	}
+	return c.w.LastSeen()
+}
 
 // Idle returns how long the connection has had no input.
-func (c *Conn) Idle() time.Duration { return c.w.IdleFor() }
+func (c *Conn) Idle() time.Duration {
+	if c.wheel() == nil {
+		return 0
+	}
+	return c.w.IdleFor()
+}
 
 // IdleTime returns the configured idle period (negative: no idle events).
-func (c *Conn) IdleTime() time.Duration { return c.idle }
+func (c *Conn) IdleTime() time.Duration {
+	if c == nil {
+		return 0
+	}
+	return c.idle
+}
 
 // Compressed reports whether either direction is compressed (or the input
 // switch is armed by CompressInputAfter).
-func (c *Conn) Compressed() bool { return c.outZ.Load() || c.inZ.Load() }
+func (c *Conn) Compressed() bool { return c != nil && (c.outZ.Load() || c.inZ.Load()) }
 
 // Disconnecting reports whether a disconnect was requested or the
 // connection is closed.
-func (c *Conn) Disconnecting() bool { return c.w.Disconnecting() }
+func (c *Conn) Disconnecting() bool { return c.wheel() == nil || c.w.Disconnecting() }
 
 // TLS returns the negotiated TLS state (version, cipher suite, peer
 // certificates), or nil for a plaintext connection.
@@ -71,6 +102,9 @@ func (c *Conn) Disconnecting() bool { return c.w.Disconnecting() }
 // with a NetConn method (as *tls.Conn itself does), so a WebSocket or
 // PROXY protocol connection reports the TLS under it.
 func (c *Conn) TLS() *tls.ConnectionState {
+	if c.wheel() == nil {
+		return nil
+	}
 	tc := findTLS(c.w.Conn())
 	if tc == nil {
 		return nil
@@ -103,6 +137,9 @@ func findTLS(nc net.Conn) *tls.Conn {
 // a listener that only requests certificates (tls.RequestClientCert)
 // accepts self-signed ones, and the fingerprint is what identifies them.
 func (c *Conn) CertFP() string {
+	if c.wheel() == nil {
+		return ""
+	}
 	tc := findTLS(c.w.Conn())
 	if tc == nil {
 		return ""
@@ -117,6 +154,9 @@ func (c *Conn) CertFP() string {
 
 // Args returns the Args of the listener or connector it came from.
 func (c *Conn) Args() any {
+	if c == nil {
+		return nil
+	}
 	if c.listener != nil {
 		return c.listener.args
 	}
@@ -127,10 +167,29 @@ func (c *Conn) Args() any {
 }
 
 // Listener returns the listener that accepted it, nil for connectors.
-func (c *Conn) Listener() *Listener { return c.listener }
+func (c *Conn) Listener() *Listener {
+	if c == nil {
+		return nil
+	}
+	return c.listener
+}
 
 // Connector returns the connector that dialed it, nil for listeners.
-func (c *Conn) Connector() *Connector { return c.connector }
+func (c *Conn) Connector() *Connector {
+	if c == nil {
+		return nil
+	}
+	return c.connector
+}
+
+// wheel returns c's wheel, or nil for a nil Conn (the Conn of a zero
+// event) or a zero one; the methods above then report zero values.
+func (c *Conn) wheel() *sock.Wheel {
+	if c == nil {
+		return nil
+	}
+	return c.w
+}
 
 func addrPort(a net.Addr) netip.AddrPort {
 	if ta, ok := a.(*net.TCPAddr); ok {
@@ -160,7 +219,6 @@ func (b *Backend) serveConn(nc net.Conn, l *Listener, k *Connector, release func
 	c.w = sock.NewWheel(nc, &filter.Line{Max: b.maxLine}, &filter.Line{}, connHandler{c}, sock.WheelConfig{
 		MaxSendQ: b.cfg.MaxSendQ, Idle: c.idle, DrainTimeout: b.cfg.DrainTimeout,
 	})
-	c.w.Value = c
 	b.mu.Lock()
 	if b.closing.Load() {
 		b.mu.Unlock()
@@ -189,7 +247,7 @@ func runWheel(w *sock.Wheel, release func()) {
 // nil one append at a time would cost two or three more per line; Input
 // itself is one pointer wide, so boxing it into an Event costs nothing.
 type inputBlock struct {
-	line   InputLine
+	line   inputLine
 	m      ircmsg.Message
 	params [4]string
 }
@@ -198,7 +256,22 @@ type inputBlock struct {
 // connection's reading goroutine (Idle on a timer).
 type connHandler struct{ c *Conn }
 
-func (h connHandler) Record(w *sock.Wheel, rec []byte) {
+// Handle is the wheel's one callback; its cases run on the connection's
+// reading goroutine, EventIdle on a timer.
+func (h connHandler) Handle(w *sock.Wheel, ev sock.Event) {
+	switch ev.Kind {
+	case sock.EventRecord:
+		h.record(w, ev.Record)
+	case sock.EventRecordError:
+		h.c.b.send(InputError{Conn: h.c, Err: ev.Err})
+	case sock.EventIdle:
+		h.idle()
+	case sock.EventClosed:
+		h.closed(ev.Reason, ev.Err)
+	}
+}
+
+func (h connHandler) record(w *sock.Wheel, rec []byte) {
 	c := h.c
 	blk := new(inputBlock)
 	m := &blk.m
@@ -216,15 +289,11 @@ func (h connHandler) Record(w *sock.Wheel, rec []byte) {
 	if mp := c.match.Load(); mp != nil && (*mp)(m) && c.match.CompareAndSwap(mp, nil) {
 		w.SetInput(withZlib(w.Input()))
 	}
-	blk.line = InputLine{Conn: c, Msg: m}
+	blk.line = inputLine{conn: c, msg: m}
 	c.b.send(Input{&blk.line})
 }
 
-func (h connHandler) RecordError(w *sock.Wheel, err error) {
-	h.c.b.send(InputError{Conn: h.c, Err: err})
-}
-
-func (h connHandler) Idle(w *sock.Wheel) {
+func (h connHandler) idle() {
 	c := h.c
 	b := c.b
 	b.pmu.Lock()
@@ -237,7 +306,7 @@ func (h connHandler) Idle(w *sock.Wheel) {
 	b.post(ConnectionIdle{Conn: c}, c, nil)
 }
 
-func (h connHandler) Closed(w *sock.Wheel, reason string, err error) {
+func (h connHandler) closed(reason string, err error) {
 	c := h.c
 	b := c.b
 	b.mu.Lock()

@@ -17,16 +17,16 @@ func TestInputEventNoAlloc(t *testing.T) {
 	c := &Conn{id: 42}
 	blk := &inputBlock{}
 	blk.m = ircmsg.Message{Command: "PRIVMSG", Params: []string{"#chan", "hello"}}
-	blk.line = InputLine{Conn: c, Msg: &blk.m}
+	blk.line = inputLine{conn: c, msg: &blk.m}
 	var ev Event = Input{&blk.line}
 	in, ok := ev.(Input)
 	if !ok {
 		t.Fatalf("event holds %T, want ircsock.Input", ev)
 	}
-	if in.Conn != c || in.Msg != &blk.m {
+	if in.Conn() != c || in.Msg() != &blk.m {
 		t.Errorf("Input = {%p %p}, want {%p %p}", in.Conn, in.Msg, c, &blk.m)
 	}
-	if got := in.Msg.Params[1]; got != "hello" {
+	if got := in.Msg().Params[1]; got != "hello" {
 		t.Errorf("Input.Msg.Params[1] = %q, want %q", got, "hello")
 	}
 	if n := testing.AllocsPerRun(100, func() { sink = Input{&blk.line} }); n != 0 {

@@ -17,7 +17,7 @@ func Example() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 
-	l, err := server.CreateListener(ircsock.ListenerConfig{Addr: "127.0.0.1"})
+	l, err := server.CreateListener(ircsock.ListenerConfig{Addr: "127.0.0.1:0"})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -26,15 +26,15 @@ func Example() {
 	go func() {
 		defer close(serverDone)
 		for ev := range server.Events() {
-			if in, ok := ev.(ircsock.Input); ok && in.Msg.Command == "NICK" {
+			if in, ok := ev.(ircsock.Input); ok && in.Msg().Command == "NICK" {
 				server.Send(&ircmsg.Message{Source: "irc.example", Command: "001",
-					Params: []string{in.Msg.Params[0], "Welcome"}}, in.Conn.ID())
-				server.Disconnect(in.Conn.ID(), "see you")
+					Params: []string{in.Msg().Params[0], "Welcome"}}, in.Conn().ID())
+				server.Disconnect(in.Conn().ID(), "see you")
 			}
 		}
 	}()
 
-	if _, err := client.CreateConnector(ctx, ircsock.ConnectorConfig{Addr: "127.0.0.1", Port: l.Port()}); err != nil {
+	if _, err := client.CreateConnector(ctx, ircsock.ConnectorConfig{Addr: l.AddrPort().String()}); err != nil {
 		fmt.Println(err)
 		return
 	}
@@ -43,7 +43,7 @@ func Example() {
 		case ircsock.ConnectorOpen:
 			client.Send(&ircmsg.Message{Command: "NICK", Params: []string{"alice"}}, ev.Conn.ID())
 		case ircsock.Input:
-			fmt.Println("client got", ev.Msg.Command, ev.Msg.Params)
+			fmt.Println("client got", ev.Msg().Command, ev.Msg().Params)
 		case ircsock.Disconnect:
 			fmt.Println("client disconnected:", ev.Reason)
 			// Shutdown waits for the controller to read the last events,

@@ -18,7 +18,7 @@ func TestRemovedListenersForgotten(t *testing.T) {
 		}
 	}()
 	for i := 0; i < 50; i++ {
-		l, err := b.CreateListener(ListenerConfig{Addr: "127.0.0.1"})
+		l, err := b.CreateListener(ListenerConfig{Addr: "127.0.0.1:0"})
 		if err != nil {
 			t.Fatalf("CreateListener #%d = %v", i, err)
 		}

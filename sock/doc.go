@@ -1,7 +1,8 @@
 // Package sock moves records over network connections through filters.
 //
 // A [Wheel] owns one net.Conn: one reading goroutine ([Wheel.Run]) decodes
-// bytes through an input [filter.Filter] and calls a [Handler] per record,
+// bytes through an input [filter.Filter] and hands a [Handler] an [Event]
+// per record,
 // so read-side filter changes ([Wheel.SetInput], [Wheel.ReadOp]) fall
 // exactly between two records; [Wheel.Write] encodes through an output
 // filter into a send queue bounded by [WheelConfig.MaxSendQ], written in
@@ -15,7 +16,14 @@
 // A [Listener] accepts (IPv4 or IPv6, port 0 reported as bound, optional
 // TLS with the handshake on the connection's goroutine, [ListenConfig]
 // limits) and backs off on temporary accept errors such as EMFILE. [Dial]
-// resolves, connects and completes TLS for an outgoing connection.
+// resolves, connects and completes TLS for an outgoing connection. Both
+// take addresses as "host:port" strings, as net.Listen and net.Dial do.
+//
+// The handlers are one-method interfaces, [Handler] and [ListenHandler],
+// that take an event struct ([Event], [ListenEvent]); most code fills in
+// the optional functions of a [Funcs] or [ListenFuncs] instead, or adapts
+// one function with [HandlerFunc] or [ListenHandlerFunc]. Every failed
+// socket operation is an *[OpError] naming its [Op].
 //
 // sock knows nothing about IRC: the root package ircsock builds the
 // Backend on it.

@@ -103,6 +103,12 @@ func (r *recorder) Idle(w *Wheel) {
 }
 func (r *recorder) Closed(w *Wheel, reason string, err error) { r.closed <- closeInfo{reason, err} }
 
+// Handle goes through a Funcs, so every wheel test also exercises its
+// dispatch.
+func (r *recorder) Handle(w *Wheel, ev Event) {
+	Funcs{Record: r.Record, RecordError: r.RecordError, Idle: r.Idle, Closed: r.Closed}.Handle(w, ev)
+}
+
 // tcpPair returns the two ends of a loopback TCP connection.
 func tcpPair(t *testing.T) (server, client *net.TCPConn) {
 	t.Helper()

@@ -8,10 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"strconv"
-	"strings"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -30,7 +27,7 @@ const (
 	maxBackoff = time.Second
 )
 
-// Errors reported through [ListenHandler.Failed] with op "limit".
+// Causes of [OpLimit] failures (in a [ListenEvent]).
 var (
 	// ErrMaxConns means [ListenConfig.MaxConns] connections were open.
 	ErrMaxConns = errors.New("sock: too many connections (MaxConns)")
@@ -40,15 +37,14 @@ var (
 )
 
 // ListenConfig configures a [Listener]. The zero value listens on an
-// ephemeral port of 0.0.0.0 without TLS or limits.
+// ephemeral port of every local address, without TLS or limits.
 type ListenConfig struct {
-	// Addr is the bind address; empty means 0.0.0.0, or "::" with IPv6.
+	// Addr is the "host:port" to bind, as for net.Listen: an empty host
+	// binds every local address (IPv4 and IPv6), an IPv4 or IPv6 literal
+	// binds that address only, and port 0 picks an ephemeral port
+	// ([Listener.Port]). Empty means ":0".
 	Addr string
-	// Port is the port; zero means an ephemeral one ([Listener.Port]).
-	Port int
-	// IPv6 listens on IPv6; an IPv6 Addr implies it.
-	IPv6 bool
-	// Listener, when set, is accepted from instead of binding Addr:Port.
+	// Listener, when set, is accepted from instead of binding Addr.
 	Listener net.Listener
 	// TLS, when set, makes every accepted connection a TLS server. The
 	// handshake runs on the connection's own goroutine.
@@ -86,25 +82,6 @@ type ListenConfig struct {
 	ProxyMaxHeader int
 }
 
-// A ListenHandler receives a [Listener]'s connections and failures.
-type ListenHandler interface {
-	// Serve takes one accepted connection (after its TLS handshake), on a
-	// goroutine of its own that it may keep or leave. It must call release
-	// exactly once, from any goroutine, when it is done with c: the
-	// connection counts against the limits, and [Listener.Wait] waits for
-	// it, until then. Handing the connection to a fresh goroutine keeps the
-	// setup's deep stack off the goroutine that then waits for input.
-	Serve(c net.Conn, release func())
-	// Failed reports an error that did not stop the listener. op is
-	// "accept" (the listener backs off and goes on), "tls" (a handshake
-	// failed; the connection is dropped), "limit" (a connection was
-	// refused by MaxConns or MaxConnsPerIP) or "proxy" (a PROXY protocol
-	// header was missing, malformed, late or untrusted: [ErrProxyMissing],
-	// [ErrProxyMalformed], [ErrProxyTooLong], [ErrProxyUntrusted], or the
-	// read error; the connection is dropped).
-	Failed(op string, err error)
-}
-
 // A Listener accepts connections and hands each one to its
 // [ListenHandler] on a new goroutine.
 type Listener struct {
@@ -114,8 +91,6 @@ type Listener struct {
 	addr netip.AddrPort
 
 	quit    chan struct{}
-	ctx     context.Context // cancelled by Close: stops header reads
-	cancel  context.CancelFunc
 	once    sync.Once
 	loop    sync.WaitGroup
 	conns   sync.WaitGroup
@@ -127,53 +102,30 @@ type Listener struct {
 	perAddr map[netip.Addr]int
 }
 
-// ListenError is the error of a failed bind or listen.
-type ListenError struct {
-	Op   string // "resolve", "bind" or "listen"
-	Addr string
-	Err  error
-}
-
-func (e *ListenError) Error() string {
-	return fmt.Sprintf("sock: %s %s: %v", e.Op, e.Addr, e.Err)
-}
-
-// Unwrap returns the cause.
-func (e *ListenError) Unwrap() error { return e.Err }
-
-// Listen binds (or takes cfg.Listener) without accepting yet; call
-// [Listener.Start] to accept. An error is a *[ListenError].
+// Listen binds cfg.Addr (or takes cfg.Listener) without accepting yet;
+// call [Listener.Start] to accept. An error is an *[OpError] with
+// [OpResolve] or [OpBind].
 func Listen(cfg ListenConfig, h ListenHandler) (*Listener, error) {
 	l := &Listener{cfg: cfg, h: h, quit: make(chan struct{})}
-	l.ctx, l.cancel = context.WithCancel(context.Background())
 	if cfg.MaxConnsPerIP > 0 {
 		l.perAddr = make(map[netip.Addr]int)
 	}
 	ln := cfg.Listener
 	if ln == nil {
-		host := cfg.Addr
-		v6 := cfg.IPv6 || strings.Contains(host, ":")
-		network := "tcp4"
-		if v6 {
-			network = "tcp6"
+		addr := cfg.Addr
+		if addr == "" {
+			addr = ":0"
 		}
-		if host == "" || host == "0" {
-			host = "0.0.0.0"
-			if v6 {
-				host = "::"
-			}
-		}
-		hp := net.JoinHostPort(host, strconv.Itoa(cfg.Port))
 		var err error
-		ln, err = (&net.ListenConfig{}).Listen(context.Background(), network, hp)
+		ln, err = (&net.ListenConfig{}).Listen(context.Background(), "tcp", addr)
 		if err != nil {
-			op := "bind"
-			var se *net.OpError
-			if errors.As(err, &se) && se.Op == "listen" && Errno(err) == 0 {
-				op = "resolve"
+			op := OpBind
+			var dnsErr *net.DNSError
+			var addrErr *net.AddrError
+			if errors.As(err, &dnsErr) || errors.As(err, &addrErr) {
+				op = OpResolve
 			}
-			l.cancel()
-			return nil, &ListenError{Op: op, Addr: hp, Err: err}
+			return nil, &OpError{Op: op, Addr: addr, Err: err}
 		}
 	}
 	l.ln = ln
@@ -215,7 +167,6 @@ func (l *Listener) Close() error {
 	var err error
 	l.once.Do(func() {
 		close(l.quit)
-		l.cancel()
 		err = l.ln.Close()
 	})
 	l.loop.Wait()
@@ -252,7 +203,7 @@ func (l *Listener) acceptLoop() {
 			}
 			if delay == 0 {
 				delay = minBackoff
-				l.h.Failed("accept", err)
+				l.h.HandleListen(ListenEvent{Err: &OpError{Op: OpAccept, Addr: l.addr.String(), Err: err}})
 			} else if delay *= 2; delay > maxBackoff {
 				delay = maxBackoff
 			}
@@ -272,7 +223,7 @@ func (l *Listener) acceptLoop() {
 		trusted := l.trusted(ip)
 		if err := l.admit(ip, !trusted); err != nil {
 			_ = c.Close()
-			l.h.Failed("limit", fmt.Errorf("%w: refused %s", err, ip))
+			l.h.HandleListen(ListenEvent{Err: &OpError{Op: OpLimit, Addr: ip.String(), Err: err}})
 			continue
 		}
 		l.conns.Add(1)
@@ -355,30 +306,32 @@ func (l *Listener) serve(c net.Conn, ip netip.Addr, trusted bool) {
 		pc, src, err := l.readProxy(c, ip)
 		if err != nil {
 			_ = c.Close()
-			l.h.Failed("proxy", err)
+			l.h.HandleListen(ListenEvent{Err: &OpError{Op: OpProxy, Addr: ip.String(), Err: err}})
 			release()
 			return
 		}
 		if err := l.admitIP(src); err != nil {
 			_ = c.Close()
-			l.h.Failed("limit", fmt.Errorf("%w: refused %s (through proxy %s)", err, src, ip))
+			l.h.HandleListen(ListenEvent{Err: &OpError{Op: OpLimit, Addr: src.String(), Err: fmt.Errorf("%w (through proxy %s)", err, ip)}})
 			release()
 			return
 		}
 		c, ip, counted = pc, src, true
 	} else if len(l.cfg.ProxyFrom) > 0 {
-		c = &guardConn{Conn: c, report: func(err error) { l.h.Failed("proxy", err) }}
+		c = &guardConn{Conn: c, report: func(err error) {
+			l.h.HandleListen(ListenEvent{Err: &OpError{Op: OpProxy, Addr: ip.String(), Err: err}})
+		}}
 	}
 	if l.cfg.TLS != nil {
-		tc, err := ServerHandshake(c, l.cfg.TLS, l.cfg.HandshakeTimeout)
+		tc, err := serverHandshake(c, l.cfg.TLS, l.cfg.HandshakeTimeout)
 		if err != nil {
-			l.h.Failed("tls", err)
+			l.h.HandleListen(ListenEvent{Err: err})
 			release()
 			return
 		}
 		c = tc
 	}
-	l.h.Serve(c, release)
+	l.h.HandleListen(ListenEvent{Conn: c, Release: release})
 }
 
 // readProxy reads the PROXY header of a trusted peer's connection c and
@@ -389,28 +342,41 @@ func (l *Listener) readProxy(c net.Conn, peer netip.Addr) (net.Conn, netip.Addr,
 		timeout = DefaultProxyTimeout
 	}
 	_ = c.SetReadDeadline(time.Now().Add(timeout))
-	stop := context.AfterFunc(l.ctx, func() { _ = c.SetReadDeadline(time.Unix(1, 0)) })
+	// Close cuts a header read short: a watcher moves the deadline to the
+	// past when quit closes. It is gone before the deadline is reset.
+	read, watcher := make(chan struct{}), make(chan bool)
+	go func() {
+		select {
+		case <-l.quit:
+			_ = c.SetReadDeadline(time.Unix(1, 0))
+			watcher <- true
+		case <-read:
+			watcher <- false
+		}
+	}()
 	h, seen, err := ReadProxyHeader(c, l.cfg.ProxyMaxHeader)
-	if !stop() {
-		return nil, peer, fmt.Errorf("sock: PROXY header from %s: %w", peer, net.ErrClosed)
+	close(read)
+	if <-watcher {
+		return nil, peer, fmt.Errorf("header from %s: %w", peer, net.ErrClosed)
 	}
 	_ = c.SetReadDeadline(time.Time{})
 	switch {
 	case errors.Is(err, ErrProxyMissing) && l.cfg.ProxyOptional:
 		return &replayConn{Conn: c, ahead: seen}, peer, nil
 	case errors.Is(err, os.ErrDeadlineExceeded):
-		return nil, peer, fmt.Errorf("sock: PROXY header from %s: not complete within %v (ProxyTimeout): %w", peer, timeout, err)
+		return nil, peer, fmt.Errorf("header from %s: not complete within %v (ProxyTimeout): %w", peer, timeout, err)
 	case err != nil:
-		return nil, peer, fmt.Errorf("sock: PROXY header from %s: %w", peer, err)
+		return nil, peer, fmt.Errorf("header from %s: %w", peer, err)
 	case h.Local:
 		return c, peer, nil
 	}
 	return &proxiedConn{Conn: c, remote: net.TCPAddrFromAddrPort(h.Source)}, h.Source.Addr(), nil
 }
 
-// ServerHandshake runs a TLS server handshake on c bounded by timeout
-// (zero means [DefaultHandshakeTimeout]). On failure c is closed.
-func ServerHandshake(c net.Conn, cfg *tls.Config, timeout time.Duration) (*tls.Conn, error) {
+// serverHandshake runs a TLS server handshake on c bounded by timeout
+// (zero means [DefaultHandshakeTimeout]). On failure c is closed and the
+// error is an *OpError with OpTLS.
+func serverHandshake(c net.Conn, cfg *tls.Config, timeout time.Duration) (*tls.Conn, error) {
 	if timeout <= 0 {
 		timeout = DefaultHandshakeTimeout
 	}
@@ -419,16 +385,7 @@ func ServerHandshake(c net.Conn, cfg *tls.Config, timeout time.Duration) (*tls.C
 	defer cancel()
 	if err := tc.HandshakeContext(ctx); err != nil {
 		_ = c.Close()
-		return nil, fmt.Errorf("sock: tls handshake with %s: %w", c.RemoteAddr(), err)
+		return nil, &OpError{Op: OpTLS, Addr: c.RemoteAddr().String(), Err: err}
 	}
 	return tc, nil
-}
-
-// Errno returns the system error number inside err, or 0.
-func Errno(err error) int {
-	var en syscall.Errno
-	if errors.As(err, &en) {
-		return int(en)
-	}
-	return 0
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -23,7 +24,11 @@ func (h *chanListenHandler) Serve(c net.Conn, release func()) {
 		release()
 	}()
 }
-func (h *chanListenHandler) Failed(op string, err error) { h.fails <- err }
+func (h *chanListenHandler) Failed(err error) { h.fails <- err }
+
+func (h *chanListenHandler) HandleListen(ev ListenEvent) {
+	ListenFuncs{Serve: h.Serve, Failed: h.Failed}.HandleListen(ev)
+}
 
 func newChanHandler() *chanListenHandler {
 	return &chanListenHandler{conns: make(chan net.Conn, 10), fails: make(chan error, 10)}
@@ -34,8 +39,8 @@ func TestListenEphemeralAndDial(t *testing.T) {
 		name string
 		cfg  ListenConfig
 	}{
-		{"ipv4", ListenConfig{Addr: "127.0.0.1"}},
-		{"ipv6", ListenConfig{Addr: "::1"}},
+		{"ipv4", ListenConfig{Addr: "127.0.0.1:0"}},
+		{"ipv6", ListenConfig{Addr: "[::1]:0"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -52,13 +57,13 @@ func TestListenEphemeralAndDial(t *testing.T) {
 			if l.Port() == 0 {
 				t.Fatal("Port() = 0, want the bound port")
 			}
-			if got := l.Addr().Addr().String(); got != tc.cfg.Addr {
-				t.Errorf("Addr() = %s, want %s", got, tc.cfg.Addr)
+			if host, _, _ := net.SplitHostPort(tc.cfg.Addr); l.Addr().Addr().String() != host {
+				t.Errorf("Addr() = %s, want host %s", l.Addr(), host)
 			}
 			l.Start()
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			c, err := Dial(ctx, DialConfig{Addr: tc.cfg.Addr, Port: l.Port()})
+			c, err := Dial(ctx, nil, l.Addr().String(), nil)
 			if err != nil {
 				t.Fatalf("Dial = %v", err)
 			}
@@ -74,15 +79,15 @@ func TestListenEphemeralAndDial(t *testing.T) {
 
 func TestListenAddrInUse(t *testing.T) {
 	h := newChanHandler()
-	l, err := Listen(ListenConfig{Addr: "127.0.0.1"}, h)
+	l, err := Listen(ListenConfig{Addr: "127.0.0.1:0"}, h)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	_, err = Listen(ListenConfig{Addr: "127.0.0.1", Port: l.Port()}, h)
-	var le *ListenError
-	if !errors.As(err, &le) || le.Op != "bind" || Errno(err) != int(syscall.EADDRINUSE) {
-		t.Fatalf("second Listen = %v, want a bind ListenError with EADDRINUSE", err)
+	_, err = Listen(ListenConfig{Addr: l.Addr().String()}, h)
+	var oe *OpError
+	if !errors.As(err, &oe) || oe.Op != OpBind || oe.Addr != l.Addr().String() || Errno(err) != int(syscall.EADDRINUSE) {
+		t.Fatalf("second Listen = %v, want an OpError with OpBind, the address and EADDRINUSE", err)
 	}
 }
 
@@ -95,16 +100,17 @@ func TestDialRefused(t *testing.T) {
 	ln.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	_, err = Dial(ctx, DialConfig{Addr: "127.0.0.1", Port: port})
-	var de *DialError
-	if !errors.As(err, &de) || de.Op != "connect" || !errors.Is(err, syscall.ECONNREFUSED) {
-		t.Fatalf("Dial = %v, want a connect DialError with ECONNREFUSED", err)
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	_, err = Dial(ctx, nil, addr, nil)
+	var oe *OpError
+	if !errors.As(err, &oe) || oe.Op != OpDial || oe.Addr != addr || !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Fatalf("Dial = %v, want an OpError with OpDial, %s and ECONNREFUSED", err, addr)
 	}
 }
 
 func TestListenMaxConns(t *testing.T) {
 	h := newChanHandler()
-	l, err := Listen(ListenConfig{Addr: "127.0.0.1", MaxConns: 1}, h)
+	l, err := Listen(ListenConfig{Addr: "127.0.0.1:0", MaxConns: 1}, h)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +131,8 @@ func TestListenMaxConns(t *testing.T) {
 	defer c2.Close()
 	select {
 	case err := <-h.fails:
-		if !errors.Is(err, ErrMaxConns) {
+		var oe *OpError
+		if !errors.Is(err, ErrMaxConns) || !errors.As(err, &oe) || oe.Op != OpLimit {
 			t.Fatalf("Failed(%v), want %v", err, ErrMaxConns)
 		}
 	case <-time.After(10 * time.Second):
@@ -141,7 +148,7 @@ func TestListenMaxConns(t *testing.T) {
 // once it is closed and its last connection has been released.
 func TestListenerDrained(t *testing.T) {
 	rel := make(chan func(), 1)
-	l, err := Listen(ListenConfig{Addr: "127.0.0.1"}, drainHandler(rel))
+	l, err := Listen(ListenConfig{Addr: "127.0.0.1:0"}, drainHandler(rel))
 	if err != nil {
 		t.Fatalf("Listen = %v", err)
 	}
@@ -171,10 +178,12 @@ func TestListenerDrained(t *testing.T) {
 	l.Wait()
 }
 
-type drainHandler chan func()
-
-func (h drainHandler) Serve(c net.Conn, release func()) {
-	h <- func() { _ = c.Close(); release() }
+// drainHandler hands each connection's closer to the test: a
+// ListenHandlerFunc that ignores failures.
+func drainHandler(rel chan func()) ListenHandlerFunc {
+	return func(ev ListenEvent) {
+		if ev.Conn != nil {
+			rel <- func() { _ = ev.Conn.Close(); ev.Release() }
+		}
+	}
 }
-
-func (h drainHandler) Failed(op string, err error) {}

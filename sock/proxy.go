@@ -36,8 +36,8 @@ var proxyV2Sig = []byte("\r\n\r\n\x00\r\nQUIT\n")
 
 var proxyV1Sig = []byte("PROXY ")
 
-// Errors of the PROXY protocol, reported through [ListenHandler.Failed]
-// with op "proxy"; each refuses (closes) the one connection concerned.
+// Errors of the PROXY protocol, the causes of [OpProxy] failures in a
+// [ListenEvent]; each refuses (closes) the one connection concerned.
 var (
 	// ErrProxyMissing means a connection from a trusted proxy network
 	// did not start with a PROXY header (see [ListenConfig.ProxyOptional]).

@@ -190,7 +190,7 @@ func FuzzReadProxyHeader(f *testing.F) {
 // proxyListener starts a listener on 127.0.0.1 with cfg's PROXY settings.
 func proxyListener(t *testing.T, cfg ListenConfig) (*Listener, *chanListenHandler) {
 	t.Helper()
-	cfg.Addr = "127.0.0.1"
+	cfg.Addr = "127.0.0.1:0"
 	h := newChanHandler()
 	l, err := Listen(cfg, h)
 	if err != nil {
@@ -277,7 +277,11 @@ func (h *readHandler) Serve(c net.Conn, release func()) {
 	}()
 }
 
-func (h *readHandler) Failed(op string, err error) { h.fails <- err }
+func (h *readHandler) Failed(err error) { h.fails <- err }
+
+func (h *readHandler) HandleListen(ev ListenEvent) {
+	ListenFuncs{Serve: h.Serve, Failed: h.Failed}.HandleListen(ev)
+}
 
 func (h *readHandler) conn(t *testing.T) net.Conn {
 	t.Helper()
@@ -334,7 +338,7 @@ func TestListenerProxy(t *testing.T) {
 		{"v2 INET6", v2Inet(src6, dst6), src6},
 	} {
 		t.Run(tc.name+" then data in one segment", func(t *testing.T) {
-			l, rh := readListener(t, ListenConfig{Addr: "127.0.0.1", ProxyFrom: loopback})
+			l, rh := readListener(t, ListenConfig{Addr: "127.0.0.1:0", ProxyFrom: loopback})
 			dialSend(t, l, append(append([]byte{}, tc.hdr...), nick...))
 			if got := rh.conn(t).RemoteAddr().String(); got != tc.want.String() {
 				t.Errorf("RemoteAddr() = %s, want %s", got, tc.want)
@@ -358,7 +362,7 @@ func TestListenerProxy(t *testing.T) {
 		waitFail(t, h, ErrProxyMissing)
 	})
 	t.Run("trusted without header, optional", func(t *testing.T) {
-		l, rh := readListener(t, ListenConfig{Addr: "127.0.0.1", ProxyFrom: loopback, ProxyOptional: true})
+		l, rh := readListener(t, ListenConfig{Addr: "127.0.0.1:0", ProxyFrom: loopback, ProxyOptional: true})
 		client := dialSend(t, l, []byte(nick))
 		if got, want := rh.conn(t).RemoteAddr().String(), client.LocalAddr().String(); got != want {
 			t.Errorf("RemoteAddr() = %s, want the socket's %s", got, want)
@@ -398,7 +402,7 @@ func TestListenerProxy(t *testing.T) {
 		}
 	})
 	t.Run("untrusted header refused", func(t *testing.T) {
-		l, rh := readListener(t, ListenConfig{Addr: "127.0.0.1", ProxyFrom: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}})
+		l, rh := readListener(t, ListenConfig{Addr: "127.0.0.1:0", ProxyFrom: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}})
 		client := dialSend(t, l, append(v2Inet(src4, dst4), nick...))
 		if got, want := rh.conn(t).RemoteAddr().String(), client.LocalAddr().String(); got != want {
 			t.Errorf("RemoteAddr() = %s, want the socket's %s", got, want)
@@ -416,7 +420,7 @@ func TestListenerProxy(t *testing.T) {
 		}
 	})
 	t.Run("untrusted without header passes", func(t *testing.T) {
-		l, rh := readListener(t, ListenConfig{Addr: "127.0.0.1", ProxyFrom: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}})
+		l, rh := readListener(t, ListenConfig{Addr: "127.0.0.1:0", ProxyFrom: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}})
 		dialSend(t, l, []byte(nick))
 		rh.conn(t)
 		if got := rh.read(t); got != nick {
@@ -424,7 +428,7 @@ func TestListenerProxy(t *testing.T) {
 		}
 	})
 	t.Run("per-IP limit counts the proxied address", func(t *testing.T) {
-		l, rh := readListener(t, ListenConfig{Addr: "127.0.0.1", ProxyFrom: loopback, MaxConnsPerIP: 1})
+		l, rh := readListener(t, ListenConfig{Addr: "127.0.0.1:0", ProxyFrom: loopback, MaxConnsPerIP: 1})
 		// Three connections from the same proxy: two name 192.0.2.7, one
 		// 192.0.2.8. The second 192.0.2.7 is refused, the others served.
 		dialSend(t, l, []byte("PROXY TCP4 192.0.2.7 198.51.100.1 1000 6667\r\n"))

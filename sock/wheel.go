@@ -18,6 +18,7 @@ const (
 	DefaultMaxSendQ     = 1 << 20
 	DefaultDrainTimeout = 10 * time.Second
 	DefaultLinger       = 2 * time.Second
+	DefaultIdle         = 180 * time.Second
 )
 
 // ReasonSendQ is the close reason of a wheel whose send queue went past
@@ -47,8 +48,10 @@ type WheelConfig struct {
 	// MaxSendQ is the most bytes queued and not yet written. Going past it
 	// closes the wheel with [ReasonSendQ]. Zero means [DefaultMaxSendQ].
 	MaxSendQ int
-	// Idle is the time without input before [Handler.Idle], repeated every
-	// Idle while the peer stays silent. Zero or negative disables it.
+	// Idle is the time without input before an [EventIdle], repeated
+	// every Idle while the peer stays silent. Zero means [DefaultIdle];
+	// negative disables idle events (and their timer). The root package's
+	// ListenerConfig.Idle and ConnectorConfig.Idle mean the same.
 	Idle time.Duration
 	// DrainTimeout bounds how long [Wheel.Disconnect] waits for the queue
 	// to be written and for the peer to close after it. Zero means
@@ -60,27 +63,6 @@ type WheelConfig struct {
 	// destroys data still in flight. Zero means [DefaultLinger]; it never
 	// exceeds DrainTimeout.
 	Linger time.Duration
-}
-
-// A Handler receives what a [Wheel] reads. Record, RecordError and Closed
-// run on the wheel's reading goroutine (the one that called [Wheel.Run]),
-// one at a time, in wire order; Idle runs on a timer goroutine.
-type Handler interface {
-	// Record is called for each decoded record. rec is valid only until
-	// Record returns. Record may change the input filter (see
-	// [Wheel.Input]); the change applies to the next record.
-	Record(w *Wheel, rec []byte)
-	// RecordError reports a per-record decoding error (see
-	// [filter.IsRecordError]); the stream goes on.
-	RecordError(w *Wheel, err error)
-	// Idle reports that no input arrived for the configured idle time.
-	// It is never called after Closed starts. It must not block for long:
-	// Closed waits for it.
-	Idle(w *Wheel)
-	// Closed is called exactly once, last, after the connection is closed
-	// and the wheel's writer has stopped. reason is human-readable; err is
-	// the cause, nil for a requested or clean close.
-	Closed(w *Wheel, reason string, err error)
 }
 
 // A Wheel moves records over one net.Conn through two filters: in (bytes
@@ -141,8 +123,6 @@ type Wheel struct {
 	notify     []flushNote
 	writerDone chan struct{}
 	drainT     *time.Timer
-	// Value is free for the wheel's owner (the Backend keeps its *Conn).
-	Value any
 }
 
 type flushNote struct {
@@ -154,6 +134,9 @@ type flushNote struct {
 // written. Nothing happens until [Wheel.Run].
 func NewWheel(conn net.Conn, in, out filter.Filter, h Handler, cfg WheelConfig) *Wheel {
 	w := &Wheel{conn: conn, h: h, in: in, out: out, idle: cfg.Idle, drain: cfg.DrainTimeout}
+	if w.idle == 0 {
+		w.idle = DefaultIdle
+	}
 	q := cfg.MaxSendQ
 	if q <= 0 {
 		q = DefaultMaxSendQ
@@ -186,7 +169,8 @@ func NewWheel(conn net.Conn, in, out filter.Filter, h Handler, cfg WheelConfig) 
 func (w *Wheel) Conn() net.Conn { return w.conn }
 
 // Input returns the input filter. Only the reading goroutine may use it,
-// that is inside [Handler.Record] or [Handler.RecordError]; other
+// that is while its [Handler] handles an [EventRecord] or
+// [EventRecordError]; other
 // goroutines use [Wheel.ReadOp].
 func (w *Wheel) Input() filter.Filter { return w.in }
 
@@ -217,7 +201,7 @@ func (w *Wheel) SendQ() int {
 }
 
 // SetInput replaces the input filter. Only the reading goroutine may call
-// it (inside [Handler.Record] or [Handler.RecordError]); the next record is
+// it (while handling an [EventRecord] or [EventRecordError]); the next record is
 // decoded by f, so f must have taken over whatever the old filter held
 // (for example a [filter.Stack] built on it and changed with Unshift).
 func (w *Wheel) SetInput(f filter.Filter) { w.in = f }
@@ -247,7 +231,7 @@ func (w *Wheel) applyReadOps() {
 }
 
 // Run runs the read loop on the calling goroutine until the connection
-// closes, then calls [Handler.Closed] and returns. A TLS handshake, if any,
+// closes, then hands the [Handler] its [EventClosed] and returns. A TLS handshake, if any,
 // must be done before.
 func (w *Wheel) Run() {
 	if w.idle > 0 {
@@ -278,6 +262,15 @@ func (w *Wheel) Run() {
 	w.finish(rerr)
 }
 
+// peerAddr is the remote address of c for an OpError, or "" when c has
+// none.
+func peerAddr(c net.Conn) string {
+	if a := c.RemoteAddr(); a != nil {
+		return a.String()
+	}
+	return ""
+}
+
 func fatalReason(err error) string {
 	return strings.TrimPrefix(err.Error(), "filter: ")
 }
@@ -294,7 +287,7 @@ func (w *Wheel) process(p []byte) error {
 		if err != nil {
 			if filter.IsRecordError(err) {
 				if !w.dead.Load() {
-					w.h.RecordError(w, err)
+					w.h.Handle(w, Event{Kind: EventRecordError, Err: err})
 				}
 				continue
 			}
@@ -304,7 +297,7 @@ func (w *Wheel) process(p []byte) error {
 			return nil
 		}
 		if !w.dead.Load() {
-			w.h.Record(w, rec)
+			w.h.Handle(w, Event{Kind: EventRecord, Record: rec})
 		}
 		if w.opsPending.Load() {
 			w.applyReadOps()
@@ -341,7 +334,7 @@ func (w *Wheel) idleFire() {
 		w.idleT.Reset(w.idle - d)
 		return
 	}
-	w.h.Idle(w)
+	w.h.Handle(w, Event{Kind: EventIdle})
 	w.idleT.Reset(w.idle)
 }
 
@@ -554,7 +547,7 @@ func (w *Wheel) writeLoop() {
 			w.spare = batch
 		}
 		if err != nil {
-			w.closeLocked("Write error: "+err.Error(), err)
+			w.closeLocked("Write error: "+err.Error(), &OpError{Op: OpWrite, Addr: peerAddr(w.conn), Err: err})
 			w.wmu.Unlock()
 			_ = w.conn.Close()
 			w.wmu.Lock()
@@ -623,7 +616,7 @@ func (w *Wheel) finish(readErr error) {
 	if readErr == io.EOF || errors.Is(readErr, net.ErrClosed) {
 		w.setReasonLocked(ReasonPeerClosed, nil)
 	} else if readErr != nil {
-		w.setReasonLocked("Read error: "+readErr.Error(), readErr)
+		w.setReasonLocked("Read error: "+readErr.Error(), &OpError{Op: OpRead, Addr: peerAddr(w.conn), Err: readErr})
 	}
 	w.wmu.Unlock()
 	_ = w.conn.Close()
@@ -649,5 +642,5 @@ func (w *Wheel) finish(readErr error) {
 	if wait != nil {
 		<-wait
 	}
-	w.h.Closed(w, reason, cause)
+	w.h.Handle(w, Event{Kind: EventClosed, Reason: reason, Err: cause})
 }

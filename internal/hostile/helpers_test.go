@@ -100,7 +100,7 @@ func newServer(t testing.TB, cfg ircsock.Config, lc ircsock.ListenerConfig) *ser
 	t.Helper()
 	s := startBackend(t, cfg)
 	if lc.Listener == nil {
-		lc.Addr, lc.Port = "127.0.0.1", 0
+		lc.Addr = "127.0.0.1:0"
 	}
 	ln, err := s.b.CreateListener(lc)
 	if err != nil {
@@ -194,11 +194,11 @@ func (s *server) handle(ev ircsock.Event) {
 		s.recLocked(ev.Conn)
 		s.opens = append(s.opens, ev)
 	case ircsock.Input:
-		r := s.recLocked(ev.Conn)
+		r := s.recLocked(ev.Conn())
 		r.inputs++
-		r.last = ev.Msg
+		r.last = ev.Msg()
 		if hk.keepMsgs {
-			r.msgs = append(r.msgs, ev.Msg)
+			r.msgs = append(r.msgs, ev.Msg())
 		}
 		echo = &ev
 	case ircsock.InputError:
@@ -233,14 +233,14 @@ func (s *server) handle(ev ircsock.Event) {
 		}
 	}
 	if echo != nil {
-		if hk.onInput != nil && !hk.onInput(echo.Conn, echo.Msg) {
+		if hk.onInput != nil && !hk.onInput(echo.Conn(), echo.Msg()) {
 			echo = nil
 		}
 	}
 	if echo != nil {
-		if err := s.b.Send(echo.Msg, echo.Conn.ID()); err != nil {
+		if err := s.b.Send(echo.Msg(), echo.Conn().ID()); err != nil {
 			s.mu.Lock()
-			s.recLocked(echo.Conn).sendErrs++
+			s.recLocked(echo.Conn()).sendErrs++
 			s.mu.Unlock()
 		}
 	}

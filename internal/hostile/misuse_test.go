@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
-	"net"
 	"net/netip"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -145,7 +143,7 @@ func TestMisuse(t *testing.T) {
 			}
 		}},
 		{"remove a listener twice", func(t *testing.T, s *server, _ *client, _ ircsock.ConnID) {
-			l, err := s.b.CreateListener(ircsock.ListenerConfig{Addr: "127.0.0.1", Idle: -1})
+			l, err := s.b.CreateListener(ircsock.ListenerConfig{Addr: "127.0.0.1:0", Idle: -1})
 			if err != nil {
 				t.Fatalf("CreateListener: %v", err)
 			}
@@ -157,12 +155,12 @@ func TestMisuse(t *testing.T) {
 			if err1 != nil || !errors.Is(err2, ircsock.ErrUnknownListener) || n != 0 {
 				t.Errorf("RemoveListener twice, RemoveListeners(none) = %v, %v, %d; want nil, ErrUnknownListener, 0", err1, err2, n)
 			}
-			if _, err := dialErr(s.ctx, "late", net.JoinHostPort(l.Addr().String(), strconv.Itoa(l.Port()))); err == nil {
+			if _, err := dialErr(s.ctx, "late", l.AddrPort().String()); err == nil {
 				t.Errorf("dial to a removed listener succeeded")
 			}
 		}},
 		{"connector without address or port", func(t *testing.T, s *server, _ *client, _ ircsock.ConnID) {
-			for _, cfg := range []ircsock.ConnectorConfig{{}, {Addr: "127.0.0.1"}, {Addr: "127.0.0.1", Port: 70000}} {
+			for _, cfg := range []ircsock.ConnectorConfig{{}, {Addr: "127.0.0.1:70000"}, {Addr: "127.0.0.1"}} {
 				var err error
 				withTimeout(t, "CreateConnector", callBound, func() { _, err = s.b.CreateConnector(s.ctx, cfg) })
 				if err == nil {
@@ -238,11 +236,11 @@ func TestMisuseAfterShutdown(t *testing.T) {
 				}},
 				{"RemoveListener", func() error { return s.b.RemoveListener(lid) }},
 				{"CreateListener", func() error {
-					_, err := s.b.CreateListener(ircsock.ListenerConfig{Addr: "127.0.0.1"})
+					_, err := s.b.CreateListener(ircsock.ListenerConfig{Addr: "127.0.0.1:0"})
 					return err
 				}},
 				{"CreateConnector", func() error {
-					_, err := s.b.CreateConnector(s.ctx, ircsock.ConnectorConfig{Addr: "127.0.0.1", Port: s.ln.Port()})
+					_, err := s.b.CreateConnector(s.ctx, ircsock.ConnectorConfig{Addr: s.ln.AddrPort().String()})
 					return err
 				}},
 				{"Shutdown", func() error { return s.b.Shutdown(s.ctx) }},

@@ -8,7 +8,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -35,15 +34,15 @@ func TestConnectionStorm(t *testing.T) {
 		maxPerIP = 50
 	)
 	s := newServer(t, ircsock.Config{}, ircsock.ListenerConfig{Idle: -1})
-	la, err := s.b.CreateListener(ircsock.ListenerConfig{Addr: "127.0.0.1", Idle: -1, MaxConns: maxConns})
+	la, err := s.b.CreateListener(ircsock.ListenerConfig{Addr: "127.0.0.1:0", Idle: -1, MaxConns: maxConns})
 	if err != nil {
 		t.Fatal(err)
 	}
-	lb, err := s.b.CreateListener(ircsock.ListenerConfig{Addr: "127.0.0.1", Idle: -1, MaxConnsPerIP: maxPerIP})
+	lb, err := s.b.CreateListener(ircsock.ListenerConfig{Addr: "127.0.0.1:0", Idle: -1, MaxConnsPerIP: maxPerIP})
 	if err != nil {
 		t.Fatal(err)
 	}
-	addrOf := func(l *ircsock.Listener) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(l.Port())) }
+	addrOf := func(l *ircsock.Listener) string { return l.AddrPort().String() }
 	good := dial(t, s.ctx, "good", s.addr())
 	good.healthy("before")
 

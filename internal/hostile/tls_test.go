@@ -12,6 +12,7 @@ import (
 	"math/big"
 	"net"
 	"net/netip"
+	"strconv"
 	"testing"
 	"time"
 
@@ -100,7 +101,7 @@ func TestTLSListener(t *testing.T) {
 			p := newPKI(t)
 			s := newServer(t, ircsock.Config{HandshakeTimeout: hsTimeout}, ircsock.ListenerConfig{Idle: -1})
 			tln, err := s.b.CreateListener(ircsock.ListenerConfig{
-				Addr: "127.0.0.1", Idle: -1,
+				Addr: "127.0.0.1:0", Idle: -1,
 				TLS: &tls.Config{Certificates: []tls.Certificate{p.valid}},
 			})
 			if err != nil {
@@ -220,7 +221,7 @@ func TestTLSConnector(t *testing.T) {
 
 			port := ln.Addr().(*net.TCPAddr).Port
 			_, err = s.b.CreateConnector(s.ctx, ircsock.ConnectorConfig{
-				Addr: "127.0.0.1", Port: port, Idle: -1,
+				Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), Idle: -1,
 				TLS: &tls.Config{RootCAs: p.pool},
 			})
 			if err != nil {

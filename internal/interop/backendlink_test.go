@@ -69,8 +69,8 @@ func (p *backendPeer) pump() {
 		case ircsock.ListenerFailure:
 			p.failed <- fmt.Errorf("listener %s failed: %v", ev.Op, ev.Err)
 		case ircsock.Input:
-			q := queues[ev.Conn.ID()]
-			l := fromMessage(ev.Msg)
+			q := queues[ev.Conn().ID()]
+			l := fromMessage(ev.Msg())
 			p.t.Logf("%s <- %s", q.name, l.Raw)
 			if !q.put(l) {
 				p.t.Errorf("%s: %v", q.name, q.rerr)
@@ -178,7 +178,7 @@ func (l *backendLink) send(t testing.TB, lines ...string) {
 func dialBackendLink(ctx context.Context, t testing.TB, p *backendPeer, cfg ircsock.ConnectorConfig) *backendLink {
 	t.Helper()
 	if _, err := p.b.CreateConnector(ctx, cfg); err != nil {
-		t.Fatalf("CreateConnector(%s:%d) = %v, want nil", cfg.Addr, cfg.Port, err)
+		t.Fatalf("CreateConnector(%s) = %v, want nil", cfg.Addr, err)
 	}
 	o := p.waitOpen(ctx, t)
 	// ngircd says nothing before our PASS and SERVER, so arming here is

@@ -217,7 +217,7 @@ func TestNgircdLink(t *testing.T) {
 			var link *backendLink
 			var s *linkSetup
 			if d.reverse {
-				lc := ircsock.ListenerConfig{Addr: "127.0.0.1"}
+				lc := ircsock.ListenerConfig{Addr: "127.0.0.1:0"}
 				if d.tls {
 					lc.TLS = pki.ServerTLS()
 				}
@@ -232,7 +232,7 @@ func TestNgircdLink(t *testing.T) {
 				s = setupLink(ctx, t, d, pki, 0)
 				addr, tlsConf := s.dialAddr(d)
 				host, port := splitHostPort(t, addr)
-				link = dialBackendLink(ctx, t, p, ircsock.ConnectorConfig{Addr: host, Port: port, TLS: tlsConf})
+				link = dialBackendLink(ctx, t, p, ircsock.ConnectorConfig{Addr: net.JoinHostPort(host, strconv.Itoa(port)), TLS: tlsConf})
 			}
 			if got := link.conn.TLS() != nil; got != d.tls {
 				t.Errorf("Conn.TLS() != nil is %v, want %v", got, d.tls)

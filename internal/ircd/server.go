@@ -72,17 +72,15 @@ func New(cfg Config) (*Server, error) {
 
 // listen binds one listener, speaking TLS with Config.TLS if withTLS.
 func (s *Server) listen(hostport string, withTLS bool) (netip.AddrPort, error) {
-	host, portStr, err := net.SplitHostPort(hostport)
+	_, portStr, err := net.SplitHostPort(hostport)
 	if err != nil {
 		return netip.AddrPort{}, fmt.Errorf("ircd: listen address %q: %w", hostport, err)
 	}
-	port, err := strconv.Atoi(portStr)
-	if err != nil || port < 0 || port > 65535 {
+	if port, err := strconv.Atoi(portStr); err != nil || port < 0 || port > 65535 {
 		return netip.AddrPort{}, fmt.Errorf("ircd: listen address %q: bad port", hostport)
 	}
 	lc := ircsock.ListenerConfig{
-		Addr:          host,
-		Port:          port,
+		Addr:          hostport,
 		Idle:          s.cfg.PingInterval,
 		MaxConns:      max(s.cfg.MaxConns, 0),
 		MaxConnsPerIP: max(s.cfg.MaxConnsPerIP, 0),
@@ -103,7 +101,7 @@ func (s *Server) listen(hostport string, withTLS bool) (netip.AddrPort, error) {
 	if err != nil {
 		return netip.AddrPort{}, fmt.Errorf("ircd: listen %s: %w", hostport, err)
 	}
-	ap := netip.AddrPortFrom(l.Addr(), uint16(l.Port()))
+	ap := l.AddrPort()
 	s.cfg.Logger.Info("listening", "addr", ap.String(), "tls", withTLS)
 	return ap, nil
 }
@@ -184,7 +182,7 @@ func (s *Server) handle(ev ircsock.Event, now time.Time) {
 			s.core.setCertFP(ev.Conn.ID(), fp)
 		}
 	case ircsock.Input:
-		s.core.input(ev.Conn.ID(), ev.Msg, now)
+		s.core.input(ev.Conn().ID(), ev.Msg(), now)
 	case ircsock.InputError:
 		s.core.inputError(ev.Conn.ID(), ev.Err, now)
 	case ircsock.ConnectionIdle:
