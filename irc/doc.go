@@ -24,6 +24,12 @@
 //     [ModeChange]s using CHANMODES and PREFIX ([ISupport.ChannelModes]);
 //     [ModePacker] writes changes back in as few MODE lines as MODES and
 //     the line length allow; [ParseUserModes] reads user modes.
+//   - Formatting: [StripFormatting] removes bold, italics, underline,
+//     strikethrough, monospace, reverse, reset and colours (\x03 palette,
+//     \x04 RGB); [ParseFormatting] gives styled [Span]s for rendering
+//     elsewhere (HTML, say); a [Builder] writes formatted text so that no
+//     digit after a colour code is read as part of it.
+//   - TS6: [ValidSID], [ValidUID] and a [UIDGenerator] for server links.
 //   - Numerics: constants such as [RPL_WELCOME] and [ERR_NICKNAMEINUSE],
 //     with [NumericName] and [NumericCode].
 //   - CTCP: [ParseCTCP] and [ExtractCTCP] read a [CTCP] frame the way the

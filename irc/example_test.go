@@ -112,3 +112,22 @@ func ExampleModes_Parse() {
 	// -k key
 	// MODE #go +ov-k nick1 nick2 key
 }
+
+func ExampleStripFormatting() {
+	text := "\x02IRC\x02 is \x0304,12so\x03 \x1dgreat\x1d"
+	fmt.Println(irc.StripFormatting(text))
+	for _, sp := range irc.ParseFormatting(text) {
+		fmt.Printf("%q bold=%v fg=%v bg=%v\n", sp.Text, sp.Bold, sp.Fg.Hex(), sp.Bg.Hex())
+	}
+	var b irc.Builder
+	b.Color(irc.Red, irc.NoColor).Text("5 apples").Color(irc.Blue, irc.NoColor).Text(",5 pears")
+	fmt.Printf("%q\n", b.String())
+	// Output:
+	// IRC is so great
+	// "IRC" bold=true fg= bg=
+	// " is " bold=false fg= bg=
+	// "so" bold=false fg=#ff0000 bg=#0000fc
+	// " " bold=false fg= bg=
+	// "great" bold=false fg= bg=
+	// "\x03045 apples\x0302\x02\x02,5 pears"
+}

@@ -230,3 +230,83 @@ func FuzzModes(f *testing.F) {
 		_, _ = ParseUserModes(params, ChanModes{C: "s"})
 	})
 }
+
+func FuzzFormatting(f *testing.F) {
+	f.Add("I love \x033IRC! \x03It is the \x037best protocol ever!")
+	f.Add("Rules: Don't spam 5\x0313,8,6\x03,7,8, and especially not \x029\x02\x1d!")
+	f.Add("\x04FF00aa,00ff00x\x04y\x0412345")
+	f.Add("\x03\x031\x0312,\x0312,3\x0f\x16\x11\x1e")
+	f.Fuzz(func(t *testing.T, s string) {
+		plain := StripFormatting(s)
+		for i := 0; i < len(plain); i++ {
+			if isCodeByte(plain[i]) {
+				t.Fatalf("StripFormatting(%q) = %q keeps a code", s, plain)
+			}
+		}
+		if StripFormatting(plain) != plain {
+			t.Fatalf("StripFormatting is not idempotent on %q", s)
+		}
+		var joined strings.Builder
+		var b Builder
+		prev := Plain
+		for i, sp := range ParseFormatting(s) {
+			if sp.Text == "" {
+				t.Fatalf("span %d of %q is empty", i, s)
+			}
+			if i > 0 && sp.Style == prev {
+				t.Fatalf("spans %d and %d of %q have the same style", i-1, i, s)
+			}
+			prev = sp.Style
+			joined.WriteString(sp.Text)
+			// Rebuild the span with the Builder: the result must parse
+			// back to the same spans.
+			b.Reset()
+			if sp.Bold {
+				b.Bold()
+			}
+			if sp.Italics {
+				b.Italics()
+			}
+			if sp.Underline {
+				b.Underline()
+			}
+			if sp.Strikethrough {
+				b.Strikethrough()
+			}
+			if sp.Monospace {
+				b.Monospace()
+			}
+			if sp.Reverse {
+				b.Reverse()
+			}
+			if sp.Fg != NoColor || sp.Bg != NoColor {
+				fg := sp.Fg
+				if fg == NoColor {
+					fg = DefaultColor
+				}
+				b.Color(fg, sp.Bg)
+			}
+			b.Text(sp.Text)
+		}
+		if joined.String() != plain {
+			t.Fatalf("joined spans of %q = %q, StripFormatting gives %q", s, joined.String(), plain)
+		}
+		if b.Err() != nil {
+			return // an RGB colour paired with one that has no RGB value
+		}
+		want := ParseFormatting(s)
+		got := ParseFormatting(b.String())
+		if len(got) != len(want) {
+			t.Fatalf("rebuilt %q as %q: %d spans, want %d", s, b.String(), len(got), len(want))
+		}
+		for i := range got {
+			w := want[i]
+			if w.Fg == NoColor && w.Bg != NoColor {
+				w.Fg = DefaultColor
+			}
+			if got[i] != w && !(w.Fg.IsRGB() || w.Bg.IsRGB()) {
+				t.Fatalf("rebuilt %q as %q: span %d = %+v, want %+v", s, b.String(), i, got[i], w)
+			}
+		}
+	})
+}
