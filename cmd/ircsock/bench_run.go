@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ircsock/ircsock/ircmsg"
+	"golang.org/x/sync/errgroup"
 )
 
 const (
@@ -396,27 +397,18 @@ func runBench(ctx context.Context, cfg benchConfig) (*benchResult, error) {
 		readers.Wait()
 	}()
 	connectStart := time.Now()
-	sem := make(chan struct{}, cfg.Dialers)
-	var dialers sync.WaitGroup
-	var dialErr error
-	var dialErrOnce sync.Once
-	dialCtx, dialCancel := context.WithCancel(ctx)
+	// The group bounds the dials in flight to Dialers and cancels the
+	// others when one fails; Wait returns that first error.
+	dialers, dialCtx := errgroup.WithContext(ctx)
+	dialers.SetLimit(cfg.Dialers)
 	for i := range cfg.Clients {
-		select {
-		case sem <- struct{}{}:
-		case <-dialCtx.Done():
-		}
 		if dialCtx.Err() != nil {
 			break
 		}
-		dialers.Add(1)
-		go func() {
-			defer dialers.Done()
-			defer func() { <-sem }()
+		dialers.Go(func() error {
 			c, err := dialAndRegister(dialCtx, run, i)
 			if err != nil {
-				dialErrOnce.Do(func() { dialErr = err; dialCancel() })
-				return
+				return err
 			}
 			clients[i] = c
 			readers.Add(1)
@@ -424,10 +416,10 @@ func runBench(ctx context.Context, cfg benchConfig) (*benchResult, error) {
 				defer readers.Done()
 				c.receive(run)
 			}()
-		}()
+			return nil
+		})
 	}
-	dialers.Wait()
-	dialCancel()
+	dialErr := dialers.Wait()
 	if dialErr == nil && ctx.Err() != nil {
 		dialErr = ctx.Err()
 	}
