@@ -377,6 +377,20 @@ func (f *inflater) buffered() int {
 	return n
 }
 
+// peek appends to dst the next input bytes not consumed, as many as fit
+// in its capacity, without consuming them. It is used at a flush marker,
+// where the bit reader stands on a byte boundary.
+func (f *inflater) peek(dst []byte) []byte {
+	n := cap(dst)
+	start := f.pos - int(f.nbits>>3)
+	dst = append(dst, f.in[start:min(len(f.in), start+n)]...)
+	if f.tail != nil && len(dst) < n {
+		k := len(f.in) - f.tailAt
+		dst = append(dst, f.tail[k:min(len(f.tail), k+n-len(dst))]...)
+	}
+	return dst
+}
+
 // consumed returns the offset in the compressed stream of the first byte
 // not wholly consumed.
 func (f *inflater) consumed() int64 {
@@ -736,8 +750,13 @@ func (f *inflater) blockHeader() (bool, error) {
 		f.stored = int(n)
 		f.state = stStored
 		if n == 0 {
+			// An empty stored block marks a sync or full flush, where
+			// the peer may stop; the final one (how Go's and
+			// klauspost's writers Close) is followed by the trailer
+			// and is not.
+			last := f.final
 			f.endBlock()
-			return true, nil
+			return !last, nil
 		}
 	case 1:
 		f.lit, f.dist = fixedLit, fixedDist

@@ -80,6 +80,26 @@ type Stack struct {
 	werr     error  // sticky fatal write error
 }
 
+// A finishProber is a [Syncer] whose stream may be finished right after a
+// sync point by bytes that carry no data: [Zlib], whose peer may follow
+// its last sync flush with an empty final block and the Adler-32.
+type finishProber interface {
+	// finishAhead tells, at a sync point, whether p (the bytes that
+	// follow it) starts with such an ending: the length of the part to
+	// decode before the layer can be at its end (its checksum comes
+	// after it, and is read one byte at a time like any other input),
+	// 0 if p is too short to tell, or -1 if it does not.
+	finishAhead(p []byte) int
+}
+
+// mayFinish reports whether f, shifted out at a sync point with p after
+// it, may still have to read the end of its stream from p or from what
+// follows.
+func mayFinish(f Filter, p []byte) bool {
+	fp, ok := f.(finishProber)
+	return ok && fp.finishAhead(p) >= 0
+}
+
 // A Syncer is a [Decoder] that can tell whether it stands at a point where
 // its peer may stop sending it data, such as [Zlib] right after a flush
 // marker. [Stack.Shift] uses it to remove such a layer exactly.
@@ -192,7 +212,19 @@ func (s *Stack) Unshift(f Filter) {
 // of its stream), and only the bytes after that go to the new layer 0.
 // Its output meanwhile still goes to the new layer 0, where it belongs.
 // Until then another Unshift puts its layer above the draining one.
-
+//
+// A Zlib at a sync point (or reaching one) is kept a little longer too:
+// a peer may stop there, or finish its stream with an empty final block
+// and the Adler-32 before it goes on in plaintext. The bytes after the
+// sync point decide: if they begin such an ending (03 00 from zlib's
+// Z_FINISH, or 01 00 00 ff ff from Go's and klauspost's Close), the Zlib
+// reads it and its checksum, and only what follows goes to the new layer
+// 0; anything else goes to the new layer 0 whole. A stream that ends
+// without a sync point before its ending (the last records inside the
+// final block) is read to its end the same way. So Shift after the last
+// compressed record hands over exactly the plaintext after the stream,
+// whichever way the peer ended it and however the wire bytes are split
+// into reads.
 func (s *Stack) Shift() Filter {
 	if len(s.layers) == 0 {
 		return nil
@@ -208,7 +240,7 @@ func (s *Stack) Shift() Filter {
 	if s.rerrFrom == f {
 		s.rerr, s.rerrFrom = nil, nil
 	}
-	if sy, ok := f.(Syncer); ok && !sy.Synced() && s.drain == nil {
+	if sy, ok := f.(Syncer); ok && s.drain == nil && (!sy.Synced() || mayFinish(f, p)) {
 		s.drain, s.dq = f, p
 		return f
 	}
@@ -319,6 +351,22 @@ func (s *Stack) source() ([]byte, bool, error) {
 				s.rerr, s.rerrFrom = err, nil
 			}
 			return nil, false, err
+		}
+		if err == nil && sy.Synced() {
+			// At a sync point the peer may stop, or finish the
+			// stream with an empty final block and its checksum;
+			// only the bytes after the sync point tell which.
+			if fp, ok := d.(finishProber); ok {
+				k := fp.finishAhead(s.dq)
+				if k == 0 {
+					return nil, false, nil // need more to tell
+				}
+				if k > 0 {
+					d.Feed(s.dq[:k])
+					s.dq = s.dq[k:]
+					continue
+				}
+			}
 		}
 		if err != nil || sy.Synced() {
 			// At its sync point (or its stream's end): the rest is

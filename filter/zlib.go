@@ -1,6 +1,7 @@
 package filter
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -260,21 +261,49 @@ func (z *Zlib) Pending() []byte {
 	return p
 }
 
-// Synced reports whether the decoder stands where a peer's compressed data
-// may stop: before any input, right after a sync or full flush marker, or
-// after the end of the stream (the Adler-32 read and checked). It is false
-// everywhere else, including inside the final block (the empty stored
-// block of Go's Close, or zlib's 03 00) and inside the checksum. Only then does Pending hold exactly what
-// the peer sent after its compressed data; a layer change made elsewhere
-// (mid-block, or after a Z_PARTIAL_FLUSH, which leaves a partial byte)
-// would cut the stream. A Stack that removes a Zlib layer can use it to
-// check that the switch is exact.
+// Synced reports whether the decoder stands where the peer's compressed
+// data may stop: before any input, right after a sync or full flush
+// marker, or after the end of the stream (its Adler-32 read and checked).
+// It is false everywhere else: inside a block, after a Z_PARTIAL_FLUSH
+// (which leaves a partial byte), inside the final block (the empty stored
+// block of Go's Close, or zlib's 03 00) and inside the checksum, and also
+// right after a flush marker when the bytes fed after it begin such an
+// empty final block. Only when it is true after a flush marker does
+// Pending hold exactly what the peer sent after its compressed data, and
+// then only if the peer does not go on to finish the stream with bytes
+// not yet fed: [Stack.Shift] settles that by reading what follows.
 func (z *Zlib) Synced() bool {
 	f := z.dec
 	if f == nil {
 		return true
 	}
-	return f.atFlush || f.state == stDone || (f.state == stHeader && f.consumed() == 0)
+	if f.atFlush {
+		// Not if the bytes after the marker begin the stream's ending.
+		var b [5]byte
+		return z.finishAhead(f.peek(b[:0])) < 0 || f.buffered() == 0
+	}
+	return f.state == stDone || (f.state == stHeader && f.consumed() == 0)
+}
+
+// finishAhead implements finishProber: right after a flush marker, does
+// p begin an empty final block (so that only the Adler-32 is left)? The
+// two forms real writers produce are recognized: the fixed block 03 00 of
+// zlib's deflate(Z_FINISH) with no data left, and the stored block
+// 01 00 00 ff ff of Go's and klauspost's Close after a Flush.
+func (z *Zlib) finishAhead(p []byte) int {
+	f := z.dec
+	if f == nil || !f.atFlush || f.state != stBlock || z.derr != nil {
+		return -1
+	}
+	for _, end := range [][]byte{{0x03, 0x00}, {0x01, 0x00, 0x00, 0xff, 0xff}} {
+		if bytes.HasPrefix(p, end) {
+			return len(end)
+		}
+		if bytes.HasPrefix(end, p) {
+			return 0
+		}
+	}
+	return -1
 }
 
 // buffered returns how many compressed bytes are fed and not consumed.
