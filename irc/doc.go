@@ -3,9 +3,23 @@
 // beyond parsing one line, with no I/O of its own. It builds on ircmsg and
 // the standard library only.
 //
-//	cm := irc.RFC1459
-//	fmt.Println(cm.Fold("Nick[Away]"), cm.Equal("[tag]Bob", "{TAG}bob"))
-//	// Output: nick{away} true
+//	var is irc.ISupport
+//	_ = is.Add([]string{"CASEMAPPING=rfc1459", "CHANMODES=beI,k,l,imnpst", "PREFIX=(ov)@+"})
+//	cm, _ := is.Casemap()
+//	fmt.Println(cm.Fold("Nick[Away]"), cm.Equal("[tag]Bob", "{TAG}bob")) // nick{away} true
+//
+//	fmt.Println(irc.MatchMask("*!*@*.example.net", "Troll!~t@host.EXAMPLE.net", cm)) // true
+//
+//	changes, _ := is.ChannelModes().Parse([]string{"+ov-k", "alice", "bob", "key"})
+//	fmt.Println(changes) // [+o alice +v bob -k key]
+//
+//	fmt.Println(irc.StripFormatting("\x02bold\x02 and \x0304red\x03")) // bold and red
+//
+//	pieces, _ := irc.Splitter{Source: "me!u@host"}.Split("PRIVMSG", "#go", strings.Repeat("word ", 200))
+//	fmt.Println(len(pieces), "pieces") // 3 pieces
+//
+// (This is the package's Example; each part has its own, such as
+// ExampleMatchMask and ExampleSplitter.)
 //
 // The building blocks:
 //

@@ -8,10 +8,29 @@ import (
 	"github.com/ircsock/ircsock/ircmsg"
 )
 
+// The toolkit in a few lines: a server's ISUPPORT, its case mapping, a
+// ban mask, a mode change, formatting and a long message.
 func Example() {
-	cm := irc.RFC1459
+	var is irc.ISupport
+	_ = is.Add([]string{"CASEMAPPING=rfc1459", "CHANMODES=beI,k,l,imnpst", "PREFIX=(ov)@+"})
+	cm, _ := is.Casemap()
 	fmt.Println(cm.Fold("Nick[Away]"), cm.Equal("[tag]Bob", "{TAG}bob"))
-	// Output: nick{away} true
+
+	fmt.Println(irc.MatchMask("*!*@*.example.net", "Troll!~t@host.EXAMPLE.net", cm))
+
+	changes, _ := is.ChannelModes().Parse([]string{"+ov-k", "alice", "bob", "key"})
+	fmt.Println(changes)
+
+	fmt.Println(irc.StripFormatting("\x02bold\x02 and \x0304red\x03"))
+
+	pieces, _ := irc.Splitter{Source: "me!u@host"}.Split("PRIVMSG", "#go", strings.Repeat("word ", 200))
+	fmt.Println(len(pieces), "pieces")
+	// Output:
+	// nick{away} true
+	// true
+	// [+o alice +v bob -k key]
+	// bold and red
+	// 3 pieces
 }
 
 func ExampleCasemap_Fold() {

@@ -183,6 +183,9 @@ const stackWords = 8
 
 func (m *Mask) globMatch(name string) bool {
 	words := len(m.any)
+	if words == 1 {
+		return m.globMatch1(name)
+	}
 	var buf [2 * stackWords]uint64
 	var d, e []uint64
 	if words <= stackWords {
@@ -216,6 +219,27 @@ func (m *Mask) globMatch(name string) bool {
 	}
 	last := m.n - 1
 	return d[last/64]&(1<<(last%64)) != 0
+}
+
+// globMatch1 is globMatch for masks of up to 63 positions, the usual
+// case, with the state in one register.
+func (m *Mask) globMatch1(name string) bool {
+	fold := m.cm.table()
+	anyBits, star := m.any[0], m.star[0]
+	d := uint64(1)
+	d |= (d & star) << 1
+	for i := 0; i < len(name); i++ {
+		step := anyBits
+		if k := m.byteIndex[fold[name[i]]]; k > 0 {
+			step |= m.accept[k-1][0]
+		}
+		d = (d&step)<<1 | d&star
+		if d == 0 {
+			return false
+		}
+		d |= (d & star) << 1
+	}
+	return d&(1<<(m.n-1)) != 0
 }
 
 // closure adds, for every reached '*', the position after it: a '*' may

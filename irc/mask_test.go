@@ -315,6 +315,7 @@ func BenchmarkMatchMask(b *testing.B) {
 		{"ban", "*!*@*.example.net", "SomeNick!~user@host-1-2-3-4.example.net"},
 		{"cidr", "*!*@192.0.2.0/24", "SomeNick!~user@192.0.2.77"},
 		{"hostile500", strings.Repeat("*?", 250) + "x", strings.Repeat("a", 500)},
+		{"literal500", strings.Repeat("a", 500), strings.Repeat("a", 500)},
 	} {
 		m := CompileMask(bc.mask, RFC1459)
 		b.Run(bc.name, func(b *testing.B) {
