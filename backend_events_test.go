@@ -684,7 +684,7 @@ func TestBackendRemoveListener(t *testing.T) {
 	}
 }
 
-// TestBackendUpstreamFlow ports upstream t/backend.t (ORIGINAL.md §4.6):
+// TestBackendUpstreamFlow ports t/backend.t of POEx::IRC::Backend:
 // a listener with args, a connector with args to it, messages both ways,
 // three "testing" inputs, remove_listener by address, shutdown.
 func TestBackendUpstreamFlow(t *testing.T) {

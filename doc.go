@@ -30,17 +30,14 @@
 // and appends the line to the connection's send queue under its lock;
 // the first byte queued starts a writer goroutine, which in practice runs
 // once the controller waits for its next event, so a burst of Sends to
-// one connection leaves in one write. In BenchmarkEcho (8 clients each
-// pipelining 200 lines) the Backend makes about one write per connection
-// per burst where a bufio echo makes five.
+// one connection leaves in one write.
 //
 // What separates the Backend from a bare bufio echo is work the echo does
 // not do: parsing each line into a Message the controller may keep and
-// formatting it back cost about 400 ns per message (BenchmarkEchoFloor),
-// as much as the whole bufio echo, clients and kernel included, and the
-// garbage of the parsed messages makes the collector run often. On the
-// 2-core test machine the Backend echoes about 31% of the bufio rate
-// (BenchmarkEcho/ratio, see BENCHMARKS.md).
+// formatting it back, and collecting the garbage of the parsed messages.
+// BenchmarkEcho compares the two in one run and BenchmarkEchoFloor
+// measures the parse and format alone; BENCHMARKS.md has their figures,
+// with the machine and the command for each.
 //
 // The socket work is done by package
 // [github.com/ircsock/ircsock/sock] (Wheel, Listener, Dial) and the

@@ -19,7 +19,7 @@ func TestLineMatrix(t *testing.T) {
 		nerr    int
 		pending string
 	}{
-		// ORIGINAL.md §2.2, as POE::Filter::Line behaves with InputRegexp \r?\n.
+		// As POE::Filter::Line behaves with InputRegexp \r?\n.
 		{name: "crlf and lf with pending", in: "a\r\nb\nc", recs: []string{"a", "b"}, pending: "c"},
 		{name: "bare cr stays", in: "a\rb\r\n", recs: []string{"a\rb"}},
 		{name: "empty lines", in: "\r\n\r\n", recs: []string{"", ""}},

@@ -119,14 +119,14 @@ const (
 //
 // # Memory
 //
-// The decoder's state, allocated on the first Feed, is about 39 KB: a
-// 32 KiB window that is also the output buffer, the Huffman tables, and a
+// The decoder's state, allocated on the first Feed, is a 32 KiB window
+// that is also the output buffer, the Huffman tables, and a
 // copy of at most one partial unit of input (under 600 bytes, plus up to
 // 1 KiB that Feed stitches to it) once Next has asked for more input; it
 // allocates nothing per chunk after that. The encoder is klauspost's zlib
-// writer, allocated on the first Put: about 480 KiB at level 1, 740 KiB
-// at the default level and 1 MiB at level 9, and nothing per Put or Flush
-// after that. [Zlib.Reset] releases both.
+// writer, allocated on the first Put (its size grows with the level; see
+// BENCHMARKS.md), and nothing per Put or Flush after that. [Zlib.Reset]
+// releases both.
 type Zlib struct {
 	// Level is the compression level of the write half: 1 (fastest) to 9
 	// (smallest output). Zero means the default, level 5 of
@@ -140,21 +140,20 @@ type Zlib struct {
 	// [ErrInflateLimit]. Zero means [DefaultMaxRatio] (256); a negative
 	// value means no limit. Memory does not depend on it (output is
 	// streamed in chunks); it bounds the work a peer can make the reader
-	// do for each byte it sends. Legitimate IRC traffic stays below
-	// (TestZlibLegitBursts): a burst of 2000 varied lines deflates about 7
-	// times, 50 identical PRIVMSGs in one batch 33 times, and batches of
-	// 100 identical lines 134 times, while a bomb of zeros reaches 1000.
+	// do for each byte it sends. Legitimate IRC traffic stays well below
+	// the default, and a bomb of zeros far above it: TestZlibLegitBursts
+	// checks both, and BENCHMARKS.md lists the ratios it sees.
 	MaxRatio int
 
 	// LowMemory makes the write half keep only the last 8 KiB of the
 	// stream as its history and compress each batch at Flush with
 	// klauspost's stateless deflate, whose working memory is pooled and
-	// shared: 8 KiB of history plus the buffer of the largest batch
-	// (about 16 KB per link in TestZlibLowMemorySmall) instead of the
-	// 480 KiB to 1 MiB of a streaming compressor, for a ratio like
-	// level 1's (3.0 against 3.55 at the default level on 10-line
-	// batches, BenchmarkZlibDeflate) and one allocation per Flush. Put then only appends the record to the
-	// pending batch. Level is ignored. Set it before the first Put.
+	// shared: 8 KiB of history plus the buffer of the largest batch,
+	// instead of the whole state of a streaming compressor, for a ratio
+	// close to level 1's and one allocation per Flush (BENCHMARKS.md has
+	// the figures of TestZlibLowMemorySmall and BenchmarkZlibDeflate).
+	// Put then only appends the record to the pending batch. Level is
+	// ignored. Set it before the first Put.
 	LowMemory bool
 
 	dec  *inflater

@@ -19,8 +19,8 @@ func TestAppend(t *testing.T) {
 		m    ircmsg.Message
 		want string
 	}{
-		// ORIGINAL.md §4.1 put cases (filter built with colonify 1 unless
-		// the case says 0).
+		// The put cases of POE::Filter::IRCv3's t/parser.t (filter built
+		// with colonify 1 unless the case says 0); "4.1" names that file.
 		{"4.1 source lowercase command", colon, ircmsg.Message{Source: "test", Command: "foo"}, ":test foo"},
 		{"4.1 parsed source only", colon, ircmsg.Message{Source: "test", Command: "FOO"}, ":test FOO"},
 		{"4.1 privmsg", colon, ircmsg.Message{Source: "test!me@test.ing", Command: "PRIVMSG", Params: []string{"#Test", "This is a test"}},

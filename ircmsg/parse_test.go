@@ -23,8 +23,10 @@ type parseCase struct {
 	want ircmsg.Message
 }
 
-// Upstream cases, ORIGINAL.md §4.1 (t/parser.t), §4.3 (t/from_yaml.t) and
-// §4.4 (t/01_message_obj.t), with the fixes of §7.
+// Cases of the Perl original's tests, named by file: "4.1" is
+// POE::Filter::IRCv3's t/parser.t, "4.3" its t/from_yaml.t, "4.4"
+// IRC::Message::Object's t/01_message_obj.t; where the original was wrong
+// the case expects the fix (DESIGN.md, "Fixed on purpose").
 var parseCases = []parseCase{
 	{"4.1 source only", ":test foo", ircmsg.Message{Source: "test", Command: "FOO"}},
 	{"4.1 trailing spaces", ":test foo   ", ircmsg.Message{Source: "test", Command: "FOO"}},
@@ -82,7 +84,7 @@ var parseCases = []parseCase{
 			Command: "PRIVMSG", Params: []string{"#somewhere", "Some string"},
 		}},
 
-	// ORIGINAL.md §2.1 and §4.7 probes, with the §7 fixes.
+	// Edge cases probed on the Perl original, with the fixes of DESIGN.md.
 	{"empty trailing", "CMD :", ircmsg.Message{Command: "CMD", Params: []string{""}}},
 	{"trailing with colon", "CMD :a :b", ircmsg.Message{Command: "CMD", Params: []string{"a :b"}}},
 	{"trailing spaces after middle", "CMD a b  ", ircmsg.Message{Command: "CMD", Params: []string{"a", "b"}}},

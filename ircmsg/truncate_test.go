@@ -19,7 +19,7 @@ func TestTruncate(t *testing.T) {
 		wantBody int    // length of the written body, tags excluded
 		wantLast string // prefix check on the cut last parameter
 	}{
-		// ORIGINAL.md §4.4: 510 bytes remain, all X.
+		// IRC::Message::Object's t/01_message_obj.t: 510 bytes remain, all X.
 		{"4.4 untagged", ircmsg.Format{}, "PRIVMSG #somewhere :" + x700, 510, "XXXX"},
 		{"4.4 tagged keeps tags", ircmsg.Format{}, tagged + x700, 510, "XXXX"},
 		{"colonify", ircmsg.Format{Colonify: true}, "PRIVMSG #c " + x700, 510, "XXXX"},

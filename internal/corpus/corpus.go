@@ -2,8 +2,8 @@
 // seeds, so that every package measures against the same traffic.
 //
 // [Lines] returns lines without CR LF. The mix, chosen to resemble what a
-// busy client or server link carries (and the corpus the Perl original was
-// measured with, ORIGINAL.md §6):
+// busy client or server link carries (and the mix the Perl original was
+// once measured with, see BENCHMARKS.md):
 //
 //   - 55% PRIVMSG from a nick!user@host source to a channel or a nick, with
 //     3 to 30 words of text (some with ':' or a CTCP ACTION);
