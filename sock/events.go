@@ -15,7 +15,7 @@ const (
 	OpResolve Op = "resolve" // resolving a host name (listen or dial)
 	OpBind    Op = "bind"    // binding a listening socket
 	OpAccept  Op = "accept"  // accepting a connection; the listener backs off and goes on
-	OpLimit   Op = "limit"   // a connection refused by MaxConns or MaxConnsPerIP
+	OpLimit   Op = "limit"   // a connection refused by MaxConns, MaxConnsPerIP or Throttle
 	OpProxy   Op = "proxy"   // a PROXY protocol header missing, malformed, late or untrusted
 	OpDial    Op = "connect" // connecting to a remote address
 	OpTLS     Op = "tls"     // a TLS handshake
@@ -160,8 +160,9 @@ type ListenEvent struct {
 	Release func()
 	// Err is a failure: an *[OpError] with [OpAccept] (the listener backs
 	// off and goes on), [OpTLS] (a handshake failed; the connection is
-	// dropped), [OpLimit] (a connection refused by MaxConns or
-	// MaxConnsPerIP; errors.Is(err, [ErrMaxConns]) and so on) or [OpProxy]
+	// dropped), [OpLimit] (a connection refused by MaxConns,
+	// MaxConnsPerIP or Throttle: a *[LimitError] naming the limit,
+	// errors.Is(err, [ErrMaxConns]) and so on) or [OpProxy]
 	// (a PROXY protocol header was missing, malformed, late or untrusted:
 	// [ErrProxyMissing], [ErrProxyMalformed], [ErrProxyTooLong],
 	// [ErrProxyUntrusted], or the read error; the connection is dropped).

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -80,6 +81,24 @@ type ListenConfig struct {
 	// header is bounded by the specification's [ProxyV1Max]). Zero means
 	// [DefaultProxyMaxHeader].
 	ProxyMaxHeader int
+
+	// IPv6Prefix is how many leading bits of an IPv6 address the
+	// per-address limits (MaxConnsPerIP, Throttle) count as one client.
+	// Zero means [DefaultIPv6Prefix] (64); 128 counts single addresses.
+	IPv6Prefix int
+	// Throttle limits the rate of new connections per address; the zero
+	// value is off.
+	Throttle Throttle
+	// Exempt lists networks the per-address limits (MaxConnsPerIP and
+	// Throttle) do not apply to; MaxConns still does.
+	Exempt []netip.Prefix
+	// Refusal, when set, makes the bytes sent to a connection refused by
+	// a limit (MaxConns, MaxConnsPerIP, Throttle) before it is closed,
+	// from the [*LimitError] that refused it: a protocol's way of saying
+	// why. It is not used on TLS listeners. Nil means the connection is
+	// closed without a word; the refusal is reported through
+	// [ListenHandler.Failed] either way.
+	Refusal func(err error) []byte
 }
 
 // A Listener accepts connections and hands each one to its
@@ -99,7 +118,12 @@ type Listener struct {
 	stopped bool
 	done    bool // Close has seen the accept loop end
 	open    int
-	perAddr map[netip.Addr]int
+	perAddr map[netip.Addr]int // by addrKey
+
+	throttle map[netip.Addr]*throttleEntry // by addrKey
+	swept    time.Time                     // the throttle table's last sweep
+	refusing int                           // refused connections lingering
+	lingerWG sync.WaitGroup
 }
 
 // Listen binds cfg.Addr (or takes cfg.Listener) without accepting yet;
@@ -176,8 +200,12 @@ func (l *Listener) Close() error {
 	return err
 }
 
-// Wait waits until every connection handed to Serve has been released.
-func (l *Listener) Wait() { l.conns.Wait() }
+// Wait waits until every connection handed to Serve has been released
+// and every refused one is closed.
+func (l *Listener) Wait() {
+	l.conns.Wait()
+	l.lingerWG.Wait()
+}
 
 // Drained reports whether the listener is closed and has no connection
 // left open, so that an owner may forget it instead of waiting for it.
@@ -221,13 +249,14 @@ func (l *Listener) acceptLoop() {
 		// A trusted proxy's connection is counted per address only once
 		// its header names the client, on the connection's goroutine.
 		trusted := l.trusted(ip)
-		if err := l.admit(ip, !trusted); err != nil {
-			_ = c.Close()
+		counted, err := l.admit(ip, !trusted)
+		if err != nil {
+			l.refuse(c, err)
 			l.h.HandleListen(ListenEvent{Err: &OpError{Op: OpLimit, Addr: ip.String(), Err: err}})
 			continue
 		}
 		l.conns.Add(1)
-		go l.serve(c, ip, trusted)
+		go l.serve(c, ip, trusted, counted)
 	}
 }
 
@@ -248,56 +277,70 @@ func remoteAddr(c net.Conn) netip.Addr {
 	return netip.Addr{}
 }
 
-// admit counts a connection against MaxConns and, if perIP, against
-// MaxConnsPerIP for ip.
-func (l *Listener) admit(ip netip.Addr, perIP bool) error {
+// admit counts a connection against MaxConns and, if perIP, against the
+// per-address limits for ip; counted says whether ip was counted per
+// address (not when exempt). Refusals are *[LimitError]s.
+func (l *Listener) admit(ip netip.Addr, perIP bool) (counted bool, err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.cfg.MaxConns > 0 && l.open >= l.cfg.MaxConns {
-		return ErrMaxConns
+		return false, &LimitError{Err: ErrMaxConns, Addr: ip, Limit: "MaxConns=" + strconv.Itoa(l.cfg.MaxConns)}
 	}
 	if perIP {
-		if err := l.admitIPLocked(ip); err != nil {
-			return err
+		if counted, err = l.admitIPLocked(ip); err != nil {
+			return false, err
 		}
 	}
 	l.open++
-	return nil
+	return counted, nil
 }
 
-// admitIP counts an admitted connection against MaxConnsPerIP for ip.
-func (l *Listener) admitIP(ip netip.Addr) error {
+// admitIP counts an admitted connection against the per-address limits
+// for ip.
+func (l *Listener) admitIP(ip netip.Addr) (bool, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.admitIPLocked(ip)
 }
 
-func (l *Listener) admitIPLocked(ip netip.Addr) error {
-	if l.perAddr != nil {
-		if l.perAddr[ip] >= l.cfg.MaxConnsPerIP {
-			return ErrMaxConnsPerIP
-		}
-		l.perAddr[ip]++
+// admitIPLocked is the one per-address admission, for direct and proxied
+// connections alike: the exempt list, then Throttle, then MaxConnsPerIP.
+func (l *Listener) admitIPLocked(ip netip.Addr) (bool, error) {
+	if l.exempt(ip) {
+		return false, nil
 	}
-	return nil
+	key := l.addrKey(ip)
+	if err := l.throttleLocked(key, ip, time.Now()); err != nil {
+		return false, err
+	}
+	if l.perAddr == nil {
+		return false, nil
+	}
+	if l.perAddr[key] >= l.cfg.MaxConnsPerIP {
+		return false, &LimitError{Err: ErrMaxConnsPerIP, Addr: ip, Limit: "MaxConnsPerIP=" + strconv.Itoa(l.cfg.MaxConnsPerIP)}
+	}
+	l.perAddr[key]++
+	return true, nil
 }
 
-// release uncounts a connection; perIP says whether ip was counted.
-func (l *Listener) release(ip netip.Addr, perIP bool) {
+// release uncounts a connection; counted says whether ip was counted
+// per address.
+func (l *Listener) release(ip netip.Addr, counted bool) {
 	l.mu.Lock()
 	l.open--
-	if l.perAddr != nil && perIP {
-		if n := l.perAddr[ip] - 1; n > 0 {
-			l.perAddr[ip] = n
+	if l.perAddr != nil && counted {
+		key := l.addrKey(ip)
+		if n := l.perAddr[key] - 1; n > 0 {
+			l.perAddr[key] = n
 		} else {
-			delete(l.perAddr, ip)
+			delete(l.perAddr, key)
 		}
 	}
 	l.mu.Unlock()
 }
 
-func (l *Listener) serve(c net.Conn, ip netip.Addr, trusted bool) {
-	counted := !trusted // ip is counted against MaxConnsPerIP
+func (l *Listener) serve(c net.Conn, ip netip.Addr, trusted, counted bool) {
+	// counted: ip is counted against the per-address limits.
 	release := func() {
 		l.release(ip, counted)
 		l.conns.Done()
@@ -310,13 +353,14 @@ func (l *Listener) serve(c net.Conn, ip netip.Addr, trusted bool) {
 			release()
 			return
 		}
-		if err := l.admitIP(src); err != nil {
-			_ = c.Close()
+		ok, err := l.admitIP(src)
+		if err != nil {
+			l.refuse(pc, err)
 			l.h.HandleListen(ListenEvent{Err: &OpError{Op: OpLimit, Addr: src.String(), Err: fmt.Errorf("%w (through proxy %s)", err, ip)}})
 			release()
 			return
 		}
-		c, ip, counted = pc, src, true
+		c, ip, counted = pc, src, ok
 	} else if len(l.cfg.ProxyFrom) > 0 {
 		c = &guardConn{Conn: c, report: func(err error) {
 			l.h.HandleListen(ListenEvent{Err: &OpError{Op: OpProxy, Addr: ip.String(), Err: err}})

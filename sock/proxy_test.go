@@ -289,6 +289,15 @@ func (h *readHandler) conn(t *testing.T) net.Conn {
 	case c := <-h.conns:
 		return c
 	case err := <-h.fails:
+		// Serve hands the connection over before its reading can
+		// report anything: when both are ready, the connection came
+		// first and the report stays for the test to check.
+		select {
+		case c := <-h.conns:
+			h.fails <- err
+			return c
+		default:
+		}
 		t.Fatalf("Failed(%v), want a connection", err)
 	case <-time.After(10 * time.Second):
 		t.Fatal("no connection within 10 s")

@@ -1,0 +1,223 @@
+package sock
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"time"
+)
+
+// DefaultIPv6Prefix is how many leading bits of an IPv6 address name one
+// client for the per-address limits when [ListenConfig.IPv6Prefix] is
+// zero: a /64 is what one subscriber usually gets, so counting single
+// addresses would let one client use billions of them.
+const DefaultIPv6Prefix = 64
+
+// Refusal bounds: a refused connection is sent its refusal line, its
+// write side is shut, and what the peer sent is read and thrown away
+// for at most RefuseLinger before the socket closes, so that the line
+// is not lost to a reset (closing a socket with unread input sends an
+// RST, which can overtake the line). At most MaxRefusing refused
+// connections linger at once; past that they are closed right after
+// the line is written.
+const (
+	RefuseLinger = 2 * time.Second
+	MaxRefusing  = 256
+)
+
+// ErrThrottled is reported through [ListenHandler.Failed] with op
+// "limit" when one address opened more than [Throttle].Conns connections
+// within [Throttle].Window, or is serving the ban that follows.
+var ErrThrottled = errors.New("sock: too many connections from one address in a short time (Throttle)")
+
+// Throttle limits how fast one address (an IPv6 one grouped by
+// [ListenConfig.IPv6Prefix]) may open connections: more than Conns within
+// Window and the address is refused for Ban. The zero value is off.
+type Throttle struct {
+	// Conns is the most connections accepted from one address per
+	// Window; zero turns the throttle off.
+	Conns int
+	// Window is the period Conns counts over. Zero means 10 s.
+	Window time.Duration
+	// Ban is how long an address that went over the limit is refused,
+	// counted from the refused attempt. Zero means 60 s.
+	Ban time.Duration
+}
+
+// Throttle defaults.
+const (
+	DefaultThrottleWindow = 10 * time.Second
+	DefaultThrottleBan    = 60 * time.Second
+)
+
+func (t Throttle) window() time.Duration {
+	if t.Window <= 0 {
+		return DefaultThrottleWindow
+	}
+	return t.Window
+}
+
+func (t Throttle) ban() time.Duration {
+	if t.Ban <= 0 {
+		return DefaultThrottleBan
+	}
+	return t.Ban
+}
+
+// LimitError is a refusal by one of a listener's limits: Err is
+// [ErrMaxConns], [ErrMaxConnsPerIP] or [ErrThrottled], Addr the client's
+// address (behind a trusted proxy, the one its header named) and Limit
+// the setting with its value, as in "MaxConnsPerIP=3".
+type LimitError struct {
+	Err   error
+	Addr  netip.Addr
+	Limit string
+	// Until is when a throttled address is admitted again (zero for the
+	// other limits).
+	Until time.Time
+}
+
+func (e *LimitError) Error() string {
+	s := fmt.Sprintf("%v: refused %s (%s)", e.Err, e.Addr, e.Limit)
+	if !e.Until.IsZero() {
+		s += fmt.Sprintf(", banned for %v", time.Until(e.Until).Round(time.Second))
+	}
+	return s
+}
+
+// Unwrap returns the sentinel.
+func (e *LimitError) Unwrap() error { return e.Err }
+
+// throttleEntry is one address's recent attempts.
+type throttleEntry struct {
+	start  time.Time // the current window's start
+	count  int       // attempts in it
+	banned time.Time // refused until then
+}
+
+// addrKey is the address the per-address limits count: IPv4 as is, IPv6
+// cut to the configured prefix.
+func (l *Listener) addrKey(ip netip.Addr) netip.Addr {
+	if !ip.Is6() || ip.Is4In6() {
+		return ip.Unmap()
+	}
+	bits := l.cfg.IPv6Prefix
+	if bits <= 0 || bits > 128 {
+		bits = DefaultIPv6Prefix
+	}
+	p, err := ip.Prefix(bits)
+	if err != nil {
+		return ip
+	}
+	return p.Addr()
+}
+
+// exempt reports whether ip is on the exempt list.
+func (l *Listener) exempt(ip netip.Addr) bool {
+	for _, p := range l.cfg.Exempt {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// throttleLocked counts an attempt from key and refuses it when the
+// address is over its rate or banned. l.mu is held.
+func (l *Listener) throttleLocked(key, ip netip.Addr, now time.Time) error {
+	t := l.cfg.Throttle
+	if t.Conns <= 0 {
+		return nil
+	}
+	if l.throttle == nil {
+		l.throttle = make(map[netip.Addr]*throttleEntry)
+	}
+	// Forget addresses that are quiet and not banned, at most once a
+	// window, so the table stays as big as the recent attempts.
+	if now.Sub(l.swept) > t.window() {
+		for k, e := range l.throttle {
+			if now.Sub(e.start) > t.window() && now.After(e.banned) {
+				delete(l.throttle, k)
+			}
+		}
+		l.swept = now
+	}
+	e := l.throttle[key]
+	if e == nil {
+		e = &throttleEntry{start: now}
+		l.throttle[key] = e
+	}
+	limit := fmt.Sprintf("Throttle=%d per %v", t.Conns, t.window())
+	if now.Before(e.banned) {
+		return &LimitError{Err: ErrThrottled, Addr: ip, Limit: limit, Until: e.banned}
+	}
+	if now.Sub(e.start) > t.window() {
+		e.start, e.count = now, 0
+	}
+	e.count++
+	if e.count > t.Conns {
+		e.banned = now.Add(t.ban())
+		e.start, e.count = now, 0
+		return &LimitError{Err: ErrThrottled, Addr: ip, Limit: limit, Until: e.banned}
+	}
+	return nil
+}
+
+// refuse tells a refused connection why, when the listener has a
+// Refusal, then closes it (see [RefuseLinger]). It never blocks the
+// caller for longer than one short write.
+func (l *Listener) refuse(c net.Conn, err error) {
+	if l.cfg.Refusal == nil || l.cfg.TLS != nil {
+		// A TLS client cannot read a line sent before the handshake,
+		// and a handshake per refused connection would do a storm's
+		// work for it: the refusal is only reported.
+		_ = c.Close()
+		return
+	}
+	msg := l.cfg.Refusal(err)
+	_ = c.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
+	_, werr := c.Write(msg)
+	if werr != nil || closeWrite(c) != nil {
+		_ = c.Close()
+		return
+	}
+	l.mu.Lock()
+	linger := !l.done && l.refusing < MaxRefusing
+	if linger {
+		l.refusing++
+		l.lingerWG.Add(1)
+	}
+	l.mu.Unlock()
+	if !linger {
+		_ = c.Close()
+		return
+	}
+	go func() {
+		defer l.lingerWG.Done()
+		_ = c.SetReadDeadline(time.Now().Add(RefuseLinger))
+		// Close cuts the lingering short, as it does a header read.
+		read := make(chan struct{})
+		watched := make(chan struct{})
+		go func() {
+			defer close(watched)
+			select {
+			case <-l.quit:
+				_ = c.SetReadDeadline(time.Unix(1, 0))
+			case <-read:
+			}
+		}()
+		var buf [512]byte
+		for {
+			if _, err := c.Read(buf[:]); err != nil {
+				break
+			}
+		}
+		close(read)
+		<-watched
+		_ = c.Close()
+		l.mu.Lock()
+		l.refusing--
+		l.mu.Unlock()
+	}()
+}

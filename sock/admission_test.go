@@ -1,0 +1,167 @@
+package sock
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"net"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+)
+
+// dialFrom connects to l from the loopback address from.
+func dialFrom(t *testing.T, l *Listener, from string) net.Conn {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}
+	c, err := d.DialContext(ctx, "tcp", l.Addr().String())
+	if err != nil {
+		t.Fatalf("dial from %s: %v", from, err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// readRefusal reads the line a refused connection is sent, then EOF.
+func readRefusal(t *testing.T, c net.Conn) string {
+	t.Helper()
+	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	r := bufio.NewReader(c)
+	line, err := r.ReadString('\n')
+	if err != nil {
+		t.Fatalf("refused connection: read %q: %v", line, err)
+	}
+	if _, err := r.ReadByte(); err == nil {
+		t.Errorf("refused connection sent more after %q", line)
+	}
+	return line
+}
+
+func refusalLine(err error) []byte { return []byte("REFUSED " + err.Error() + "\n") }
+
+func TestListenThrottle(t *testing.T) {
+	l, h := proxyListener(t, ListenConfig{
+		Throttle: Throttle{Conns: 2, Window: time.Hour, Ban: time.Hour},
+		Exempt:   []netip.Prefix{netip.MustParsePrefix("127.0.0.4/32")},
+		Refusal:  refusalLine,
+	})
+	for i := range 2 {
+		dialFrom(t, l, "127.0.0.2")
+		if got := waitConn(t, h).RemoteAddr().String(); !strings.HasPrefix(got, "127.0.0.2:") {
+			t.Fatalf("connection %d from %s, want 127.0.0.2", i, got)
+		}
+	}
+	for _, what := range []string{"over the rate", "banned"} {
+		c := dialFrom(t, l, "127.0.0.2")
+		err := waitFail(t, h, ErrThrottled)
+		var le *LimitError
+		if !errors.As(err, &le) || le.Addr != netip.MustParseAddr("127.0.0.2") || le.Limit != "Throttle=2 per 1h0m0s" || le.Until.IsZero() {
+			t.Errorf("%s: Failed(%#v), want a LimitError for 127.0.0.2 naming Throttle=2 per 1h0m0s with a ban", what, err)
+		}
+		if got := readRefusal(t, c); !strings.HasPrefix(got, "REFUSED sock: too many connections from one address in a short time (Throttle): refused 127.0.0.2 (Throttle=2 per 1h0m0s), banned for 1h0m0s") {
+			t.Errorf("%s: refusal line %q", what, got)
+		}
+	}
+	// Another address is not affected, nor an exempt one however often
+	// it connects.
+	dialFrom(t, l, "127.0.0.3")
+	waitConn(t, h)
+	for range 4 {
+		dialFrom(t, l, "127.0.0.4")
+		waitConn(t, h)
+	}
+}
+
+func TestListenThrottleWindow(t *testing.T) {
+	// A window this short passes between two dials without any waiting
+	// beyond the dial itself, so the third connection is admitted: the
+	// count starts over with each window. The ban is what a test waits
+	// for otherwise; it is not needed here.
+	l, h := proxyListener(t, ListenConfig{Throttle: Throttle{Conns: 1, Window: time.Nanosecond, Ban: time.Hour}})
+	for range 3 {
+		dialFrom(t, l, "127.0.0.2")
+		waitConn(t, h)
+	}
+}
+
+func TestListenThrottleThroughProxy(t *testing.T) {
+	l, h := readListener(t, ListenConfig{Addr: "127.0.0.1:0", ProxyFrom: loopback,
+		Throttle: Throttle{Conns: 1, Window: time.Hour}, Refusal: refusalLine})
+	dialSend(t, l, []byte("PROXY TCP4 192.0.2.7 198.51.100.1 1000 6667\r\n"))
+	h.conn(t)
+	c := dialSend(t, l, []byte("PROXY TCP4 192.0.2.7 198.51.100.1 1001 6667\r\n"))
+	select {
+	case err := <-h.fails:
+		if !errors.Is(err, ErrThrottled) || !strings.Contains(err.Error(), "192.0.2.7") {
+			t.Errorf("Failed(%v), want %v naming 192.0.2.7", err, ErrThrottled)
+		}
+	case c := <-h.conns:
+		t.Fatalf("second connection from %v served, want it throttled", c.RemoteAddr())
+	case <-time.After(10 * time.Second):
+		t.Fatal("no refusal within 10 s")
+	}
+	if got := readRefusal(t, c); !strings.Contains(got, "refused 192.0.2.7 (Throttle=1 per 1h0m0s)") {
+		t.Errorf("refusal line %q, want it to name 192.0.2.7 and the limit", got)
+	}
+	// The proxy's own address is not what was throttled.
+	dialSend(t, l, []byte("PROXY TCP4 192.0.2.8 198.51.100.1 1002 6667\r\n"))
+	h.conn(t)
+}
+
+func TestListenMaxConnsPerIPRefusal(t *testing.T) {
+	l, h := proxyListener(t, ListenConfig{MaxConnsPerIP: 1, Refusal: refusalLine})
+	dialFrom(t, l, "127.0.0.2")
+	waitConn(t, h)
+	c := dialFrom(t, l, "127.0.0.2")
+	waitFail(t, h, ErrMaxConnsPerIP)
+	if got := readRefusal(t, c); !strings.Contains(got, "(MaxConnsPerIP=1)") {
+		t.Errorf("refusal line %q, want it to name MaxConnsPerIP=1", got)
+	}
+	dialFrom(t, l, "127.0.0.3")
+	waitConn(t, h)
+}
+
+func TestAddrKey(t *testing.T) {
+	cases := []struct {
+		prefix   int
+		ip, want string
+	}{
+		{0, "192.0.2.7", "192.0.2.7"},
+		{0, "::ffff:192.0.2.7", "192.0.2.7"},
+		{0, "2001:db8:1:2:3:4:5:6", "2001:db8:1:2::"},
+		{48, "2001:db8:1:2:3:4:5:6", "2001:db8:1::"},
+		{128, "2001:db8:1:2:3:4:5:6", "2001:db8:1:2:3:4:5:6"},
+		{200, "2001:db8:1:2:3:4:5:6", "2001:db8:1:2::"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.ip, func(t *testing.T) {
+			l := &Listener{cfg: ListenConfig{IPv6Prefix: tc.prefix}}
+			if got := l.addrKey(netip.MustParseAddr(tc.ip)); got != netip.MustParseAddr(tc.want) {
+				t.Errorf("addrKey(%s) with /%d = %s, want %s", tc.ip, tc.prefix, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestThrottleTableShrinks checks that quiet addresses are forgotten, so a
+// storm from many addresses leaves no lasting memory behind.
+func TestThrottleTableShrinks(t *testing.T) {
+	l := &Listener{cfg: ListenConfig{Throttle: Throttle{Conns: 5, Window: time.Second, Ban: time.Second}}}
+	t0 := time.Unix(1000, 0)
+	for i := range 100 {
+		ip := netip.AddrFrom4([4]byte{10, 0, 0, byte(i)})
+		if err := l.throttleLocked(ip, ip, t0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ip := netip.MustParseAddr("10.1.0.1")
+	if err := l.throttleLocked(ip, ip, t0.Add(3*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(l.throttle); n != 1 {
+		t.Errorf("throttle table holds %d addresses after the window, want 1", n)
+	}
+}
