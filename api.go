@@ -96,7 +96,26 @@ type ListenerConfig struct {
 	// ProxyMaxHeader bounds a version 2 header in bytes. Zero means
 	// sock.DefaultProxyMaxHeader (4096).
 	ProxyMaxHeader int
+
+	// IPv6Prefix is how many leading bits of an IPv6 address the
+	// per-address limits (MaxConnsPerIP, Throttle) count as one client.
+	// Zero means 64 (sock.DefaultIPv6Prefix); 128 counts each address.
+	IPv6Prefix int
+	// Throttle limits how fast one address may open connections: more
+	// than Throttle.Conns within Throttle.Window and it is refused for
+	// Throttle.Ban. The zero value is off.
+	Throttle Throttle
+	// Exempt lists networks to which MaxConnsPerIP, Throttle and Flood do
+	// not apply (MaxConns does).
+	Exempt []netip.Prefix
+	// Flood slows down connections that send commands too fast and
+	// disconnects those that keep on; the zero value is off.
+	Flood FloodControl
 }
+
+// Throttle is the per-address connection rate limit of a listener (see
+// sock.Throttle).
+type Throttle = sock.Throttle
 
 // ConnectorConfig configures an outgoing connection (create_connector).
 type ConnectorConfig struct {

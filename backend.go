@@ -299,6 +299,8 @@ func (b *Backend) CreateListener(cfg ListenerConfig) (*Listener, error) {
 		MaxConns: cfg.MaxConns, MaxConnsPerIP: cfg.MaxConnsPerIP,
 		ProxyFrom: cfg.ProxyFrom, ProxyOptional: cfg.ProxyOptional,
 		ProxyTimeout: cfg.ProxyTimeout, ProxyMaxHeader: cfg.ProxyMaxHeader,
+		IPv6Prefix: cfg.IPv6Prefix, Throttle: cfg.Throttle, Exempt: cfg.Exempt,
+		Refusal: refusalLine,
 	}, listenHandler{b, l})
 	if err != nil {
 		op := opOf(err, sock.OpBind)

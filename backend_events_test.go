@@ -809,6 +809,11 @@ func TestBackendListenerLimits(t *testing.T) {
 	if ev.Op != "limit" || ev.Listener == nil || ev.Listener.ID() != l.ID() || ev.Err == nil {
 		t.Errorf("ListenerFailure = %s, want op \"limit\" on listener %d with an error", fmtEvent(ev), l.ID())
 	}
+	// One line says which limit refused it, then the connection ends.
+	second.SetReadDeadline(time.Now().Add(3 * time.Second))
+	if line, err := second.readLine(); err != nil || line != "ERROR :Closing Link: 127.0.0.1 (Server full: MaxConns=1)" {
+		t.Errorf("refused client read %q, %v; want the ERROR line naming MaxConns=1", line, err)
+	}
 	second.readEOF(t, 3*time.Second)
 	if n := len(eventsOf[ircsock.ListenerOpen](h, nil)); n != 1 {
 		t.Errorf("%d ListenerOpen events with MaxConns 1, want 1", n)

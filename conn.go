@@ -29,6 +29,10 @@ type Conn struct {
 	inZ   atomic.Bool                                  // input compressed (or armed to be)
 	match atomic.Pointer[func(m *ircmsg.Message) bool] // CompressInputAfter
 
+	// lag holds input back under the listener's FloodControl; nil
+	// when the connection has none.
+	lag *lagGate
+
 	// Guarded by b.pmu: the Disconnect event is queued (nothing may follow
 	// it), and an idle event is waiting in the pump (do not queue another).
 	gone, idleQueued bool
@@ -210,6 +214,9 @@ func (b *Backend) serveConn(nc net.Conn, l *Listener, k *Connector, release func
 	}
 	if l != nil {
 		c.idle = l.idle
+		if l.cfg.Flood.Burst > 0 && !l.exempt(addrPort(nc.RemoteAddr()).Addr()) {
+			c.lag = newLagGate(l.cfg.Flood)
+		}
 	} else {
 		c.idle = k.cfg.Idle
 		if c.idle == 0 {
@@ -263,7 +270,7 @@ func (h connHandler) Handle(w *sock.Wheel, ev sock.Event) {
 	case sock.EventRecord:
 		h.record(w, ev.Record)
 	case sock.EventRecordError:
-		h.c.b.send(InputError{Conn: h.c, Err: ev.Err})
+		h.c.deliver(InputError{Conn: h.c, Err: ev.Err})
 	case sock.EventIdle:
 		h.idle()
 	case sock.EventClosed:
@@ -277,7 +284,7 @@ func (h connHandler) record(w *sock.Wheel, rec []byte) {
 	m := &blk.m
 	m.Params = blk.params[:0]
 	if err := c.b.cfg.Format.Limits.ParseInto(m, rec); err != nil {
-		c.b.send(InputError{Conn: c, Err: &filter.RecordError{Err: err}})
+		c.deliver(InputError{Conn: c, Err: &filter.RecordError{Err: err}})
 		return
 	}
 	// The match runs before the controller owns m, and the switch happens
@@ -290,7 +297,16 @@ func (h connHandler) record(w *sock.Wheel, rec []byte) {
 		w.SetInput(withZlib(w.Input()))
 	}
 	blk.line = inputLine{conn: c, msg: m}
-	c.b.send(Input{&blk.line})
+	c.deliver(Input{&blk.line})
+}
+
+// deliver sends an input event, through the flood gate if there is one.
+func (c *Conn) deliver(ev Event) {
+	if c.lag != nil {
+		c.lag.push(c, ev)
+		return
+	}
+	c.b.send(ev)
 }
 
 func (h connHandler) idle() {
@@ -309,6 +325,9 @@ func (h connHandler) idle() {
 func (h connHandler) closed(reason string, err error) {
 	c := h.c
 	b := c.b
+	if c.lag != nil {
+		c.lag.closing() // held-back input first, then the Disconnect
+	}
 	b.mu.Lock()
 	delete(b.conns, c.id)
 	b.mu.Unlock()
