@@ -3,6 +3,16 @@
 // Stackable) as push-in, pull-out transformations that any chunking of the
 // input decodes the same way.
 //
+// The package example (Example) stacks Line over Zlib over a net.Conn;
+// index 0 of a Stack is nearest the wire:
+//
+//	w := filter.NewWriter(conn, filter.NewStack(&filter.Zlib{}, &filter.Line{}))
+//	w.WriteRecord([]byte("PING :hello")) // framed, then compressed
+//	w.Close()                            // flushes and ends the zlib stream
+//
+//	r := filter.NewReader(conn, filter.NewStack(&filter.Zlib{}, &filter.Line{}))
+//	rec, err := r.Next() // "PING :hello"; io.EOF after the last record
+//
 // The building blocks:
 //
 //   - [Decoder], [Encoder] and [Filter]: the contract. Feed chunks in, pull

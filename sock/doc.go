@@ -1,4 +1,21 @@
-// Package sock moves records over network connections through filters.
+// Package sock moves records over network connections through filters,
+// for any line protocol. The package example (Example) is a key-value
+// server and its client, with no IRC in it:
+//
+//	l, err := sock.Listen(sock.ListenConfig{Addr: "127.0.0.1:0"}, sock.ListenFuncs{
+//		Serve: func(c net.Conn, release func()) {
+//			defer release()
+//			w := sock.NewWheel(c, &filter.Line{}, &filter.Line{}, sock.Funcs{
+//				Record: func(w *sock.Wheel, rec []byte) { ... w.Write(reply) ... },
+//			}, sock.WheelConfig{})
+//			w.Run() // until the connection is closed
+//		},
+//	})
+//	l.Start()
+//	c, err := sock.Dial(ctx, nil, l.Addr().String(), nil)
+//	...
+//	l.Close() // stop accepting
+//	l.Wait()  // and wait for the connections to be released
 //
 // A [Wheel] owns one net.Conn: one reading goroutine ([Wheel.Run]) decodes
 // bytes through an input [filter.Filter] and hands a [Handler] an [Event]
