@@ -1,7 +1,7 @@
 // Package irc is the IRC toolkit above single messages, the Go counterpart
 // of Perl's IRC::Toolkit: what a bot, a bridge, a bouncer or a server needs
-// beyond parsing one line, with no I/O of its own. It builds on ircmsg and
-// the standard library only.
+// beyond parsing one line, with no I/O of its own. It builds on ircmsg,
+// the standard library and, for PRECIS case mapping, golang.org/x/text.
 //
 //	var is irc.ISupport
 //	_ = is.Add([]string{"CASEMAPPING=rfc1459", "CHANMODES=beI,k,l,imnpst", "PREFIX=(ov)@+"})
@@ -23,7 +23,8 @@
 //
 // The building blocks:
 //
-//   - Case mapping: a [Casemap] ([RFC1459], [StrictRFC1459], [ASCII]) folds
+//   - Case mapping: a [Casemap] ([RFC1459], [StrictRFC1459], [ASCII],
+//     [RFC7613]) folds
 //     and compares nicks and channel names the way a server does;
 //     [CasemapByName] reads the ISUPPORT CASEMAPPING value.
 //   - ISUPPORT: an [ISupport] collects any number of 005 lines into typed
@@ -59,9 +60,8 @@
 // token, one mask, one mode string); nothing here holds a connection or
 // state that an error could break.
 //
-// RFC 7613/8265 (PRECIS) case mapping is not offered: it needs
-// golang.org/x/text, and its folding can fail on strings a server would
-// refuse, which does not fit Fold's contract of a total, allocation-free
-// byte mapping. [CasemapByName] reports such names as unknown so a caller
-// can tell.
+// The one dependency beyond the standard library is golang.org/x/text,
+// for [RFC7613]: PRECIS (RFC 8264/8265) needs Unicode width mapping, case
+// mapping and normalisation tables that only x/text maintains for Go.
+// Printable ASCII never reaches it.
 package irc

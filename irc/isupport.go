@@ -217,11 +217,18 @@ func (s *ISupport) limit(name string, def int) int {
 }
 
 // Casemap returns the mapping named by CASEMAPPING, [RFC1459] when the
-// server sent none. ok is false when the server named a mapping this
-// package does not implement; the result is then [ASCII], the part every
-// mapping agrees on, and [ISupport.Get]("CASEMAPPING") has the name.
+// server sent none. A server that announces CASEMAPPING=ascii (or none)
+// with UTF8MAPPING=rfc8265 maps non-ASCII names with PRECIS: that is
+// [RFC7613]. ok is false when the server named a mapping this package
+// does not implement; the result is then [ASCII], the part every mapping
+// agrees on, and [ISupport.Get]("CASEMAPPING") has the name.
 func (s *ISupport) Casemap() (c Casemap, ok bool) {
 	v, present := s.tokens["CASEMAPPING"]
+	if u, ok := s.tokens["UTF8MAPPING"]; ok && (!present || strings.EqualFold(v, "ascii")) {
+		if cm, ok := CasemapByName(u); ok && cm == RFC7613 {
+			return RFC7613, true
+		}
+	}
 	if !present {
 		return RFC1459, true
 	}

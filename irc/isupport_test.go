@@ -263,10 +263,19 @@ func TestISupportAddMessageRejects(t *testing.T) {
 
 func TestISupportUnknownCasemap(t *testing.T) {
 	var is ISupport
-	must(t, is.Add([]string{"CASEMAPPING=rfc8265"}))
+	must(t, is.Add([]string{"CASEMAPPING=BINARY"}))
 	if cm, ok := is.Casemap(); cm != ASCII || ok {
 		t.Errorf("Casemap() = %v, %v, want ascii, false", cm, ok)
 	}
+	must(t, is.Add([]string{"CASEMAPPING=rfc8265"}))
+	if cm, ok := is.Casemap(); cm != RFC7613 || !ok {
+		t.Errorf("Casemap() = %v, %v, want rfc7613, true", cm, ok)
+	}
+	must(t, is.Add([]string{"CASEMAPPING=ascii", "UTF8MAPPING=rfc8265"}))
+	if cm, ok := is.Casemap(); cm != RFC7613 || !ok {
+		t.Errorf("ascii with UTF8MAPPING=rfc8265: Casemap() = %v, %v, want rfc7613, true", cm, ok)
+	}
+	must(t, is.Add([]string{"-UTF8MAPPING"}))
 	must(t, is.Add([]string{"CASEMAPPING=strict-rfc1459"}))
 	if cm, ok := is.Casemap(); cm != StrictRFC1459 || !ok {
 		t.Errorf("Casemap() = %v, %v, want strict-rfc1459, true", cm, ok)

@@ -54,6 +54,10 @@ func NormalizeMask(mask string) string {
 // ("*!*@192.0.2.0/24", "*!*@2001:db8::/32"), a name whose host is an IP
 // address in that block matches too, if its nick and user match.
 //
+// Under [RFC7613] the mask and the name are folded with PRECIS first, so
+// "*!*@*" matches as usual and "éva*" matches "ÉVA!u@h"; a name that is
+// not printable ASCII then costs an allocation.
+//
 // Matching takes time linear in len(name) times len(mask)/64, without
 // backtracking, whatever the mask: see [Mask]. To match one mask against
 // many names, compile it once with [CompileMask].
@@ -85,7 +89,14 @@ type Mask struct {
 // CompileMask compiles mask for matching under casemap cm; see
 // [MatchMask]. Every string is a valid mask.
 func CompileMask(mask string, cm Casemap) *Mask {
+	src := mask
+	if cm == RFC7613 {
+		// Fold the whole mask first, so non-ASCII letters compare the
+		// way PRECIS folds them; Match folds the name the same way.
+		mask = cm.Fold(mask)
+	}
 	m := compileGlob(mask, cm)
+	m.src = src
 	if at := strings.IndexByte(mask, '@'); at >= 0 {
 		if p, err := netip.ParsePrefix(mask[at+1:]); err == nil {
 			m.cidr = p.Masked()
@@ -160,6 +171,9 @@ func (m *Mask) String() string { return m.src }
 
 // Match reports whether name matches m.
 func (m *Mask) Match(name string) bool {
+	if m.cm == RFC7613 {
+		name = m.cm.Fold(name)
+	}
 	if m.globMatch(name) {
 		return true
 	}

@@ -153,6 +153,12 @@ func TestMatchMask(t *testing.T) {
 		{"é*", "éa", RFC1459, true},
 		{"?", "é", RFC1459, false}, // '?' is one byte
 		{"??", "é", RFC1459, true},
+		{"éva*", "ÉVA!u@h", RFC7613, true},
+		{"ÉVA!*@*", "éva!u@h", RFC7613, true},
+		{"eva*", "ÉVA!u@h", RFC7613, false},
+		{"[a]*", "[A]!u@h", RFC7613, true},
+		{"[a]*", "{A}!u@h", RFC7613, false},
+		{"*!*@192.0.2.0/24", "Éva!u@192.0.2.9", RFC7613, true},
 		// CIDR host masks.
 		{"*!*@192.0.2.0/24", "n!u@192.0.2.77", RFC1459, true},
 		{"*!*@192.0.2.0/24", "n!u@192.0.3.1", RFC1459, false},
