@@ -46,8 +46,14 @@ type Config struct {
 	ConnectTimeout time.Duration
 	// HandshakeTimeout bounds a TLS handshake. Zero means 10 s.
 	HandshakeTimeout time.Duration
-	// DrainTimeout bounds how long a disconnect waits for its queue to be
-	// written. Zero means 10 s.
+	// DrainTimeout is the one limit of a graceful close (Disconnect, and
+	// the flush of a connection whose peer ended its stream): the most time
+	// from the call to the close, spent writing the queue, shutting the
+	// write side and reading until the peer closes. Past it the connection
+	// is closed and its Disconnect event carries a *DrainError
+	// (errors.Is(err, ErrDrainTimeout)) and the bytes not delivered. Zero
+	// means DefaultDrainTimeout (10 s); negative means no limit. Shutdown
+	// is bounded by its context instead.
 	DrainTimeout time.Duration
 }
 
@@ -190,7 +196,16 @@ type (
 	Disconnect struct {
 		Conn   *Conn
 		Reason string
-		Err    error // the cause, nil for a requested or clean close
+		// Err is the cause, nil for a requested or clean close; a
+		// graceful close cut by DrainTimeout or by Shutdown's context
+		// gives a *DrainError.
+		Err error
+		// Undelivered is how many bytes queued for the peer were lost:
+		// zero after a complete graceful close; after a cut drain, those
+		// the peer had not acknowledged (see DrainError); after
+		// DisconnectNow, Close, a send-queue overflow or a write error,
+		// those never written.
+		Undelivered int64
 	}
 	// ConnectionIdle reports no input for the connection's idle time;
 	// it repeats every idle period while the peer stays silent.

@@ -39,6 +39,9 @@ const (
 	ReasonShutdown = "Server shutdown"
 	// ReasonSendQ is the reason when a connection's send queue overflows.
 	ReasonSendQ = sock.ReasonSendQ
+	// ReasonPeerClosed is the reason when the peer ends its stream; what
+	// was queued for it is written first.
+	ReasonPeerClosed = sock.ReasonPeerClosed
 )
 
 // Errors returned by Backend methods.
@@ -60,7 +63,42 @@ var (
 	ErrNilMatch = errors.New("ircsock: CompressInputAfter needs a match function")
 	// ErrNoTLSConfig means a listener asked for TLS with no configuration.
 	ErrNoTLSConfig = errors.New("ircsock: TLS requested without a certificate")
+	// ErrDrainTimeout is the cause, inside a *DrainError, of a graceful
+	// close that ran out of Config.DrainTimeout.
+	ErrDrainTimeout = sock.ErrDrainTimeout
+	// ErrPartialRecord is the error of an InputError for input that ended
+	// without a line end: the peer's last bytes, never silently dropped.
+	ErrPartialRecord = sock.ErrPartialRecord
 )
+
+// DrainError is the Err of a Disconnect event whose graceful close was cut
+// (by Config.DrainTimeout or by Shutdown's context) before the peer
+// closed; Undelivered says how many bytes the peer had not acknowledged.
+type DrainError = sock.DrainError
+
+// ShutdownError reports a Shutdown that could not deliver everything: its
+// context ended first, or drains were cut with bytes undelivered.
+type ShutdownError struct {
+	// Conns is how many connections' drains were cut (by the context, or
+	// by DrainTimeout with bytes undelivered); Bytes is the sum of their
+	// Disconnect.Undelivered.
+	Conns int
+	Bytes int64
+	// Err is the context's error when it ended first, else nil.
+	Err error
+}
+
+func (e *ShutdownError) Error() string {
+	s := fmt.Sprintf("ircsock: shutdown cut %d connections with %d bytes undelivered", e.Conns, e.Bytes)
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+// Unwrap returns the context's error, so errors.Is(err,
+// context.DeadlineExceeded) works.
+func (e *ShutdownError) Unwrap() error { return e.Err }
 
 // SendError reports the targets a Send could not queue to. The message
 // was queued to every other target.
@@ -103,6 +141,11 @@ type Backend struct {
 
 	nextConn, nextListener, nextConnector atomic.Uint64
 	dialers                               sync.WaitGroup
+
+	// What connections closed during Shutdown or Close lost, for
+	// Shutdown's error.
+	lostConns atomic.Int64
+	lostBytes atomic.Int64
 
 	// The pump delivers events produced where blocking is not allowed
 	// (on the controller's own calls, in timers), in FIFO order.
@@ -630,11 +673,16 @@ func (b *Backend) lookup(id ConnID) (*Conn, error) {
 	return c, nil
 }
 
-// Disconnect closes id after everything queued before it is written: the
-// write side is then shut and the connection closed when the peer closes
-// its side or after Config.DrainTimeout. Input read meanwhile is still
-// delivered. An empty reason means ReasonClientDisconnect. A second call
-// returns ErrDisconnecting.
+// Disconnect closes id gracefully, the way a lingering close in a web
+// server does: everything queued before it is written, the write side is
+// shut (for TLS a close_notify, then the TCP FIN), and the connection is
+// read until the peer closes its side, so that a peer still talking while
+// it reads its last replies gets every byte instead of a reset. Input read
+// meanwhile is still delivered. Config.DrainTimeout bounds it all; past it
+// the connection is closed and the Disconnect event's Err is a *DrainError
+// and its Undelivered the bytes the peer had not acknowledged. An empty
+// reason means ReasonClientDisconnect. A second call returns
+// ErrDisconnecting.
 func (b *Backend) Disconnect(id ConnID, reason string) error {
 	c, err := b.lookup(id)
 	if err != nil {
@@ -664,12 +712,22 @@ func (b *Backend) DisconnectNow(id ConnID, reason string) error {
 	return nil
 }
 
-// Shutdown stops listeners and connectors, disconnects every connection
-// after its queue is written (Disconnect with ReasonShutdown), waits for
-// them to close, delivers the last events and closes the events channel.
-// The controller must keep reading Events meanwhile. If ctx ends first,
-// Shutdown falls back to Close and returns ctx's error. Calls after the
-// first return ErrClosed.
+// Shutdown stops listeners and connectors and closes every connection
+// gracefully as Disconnect does (with ReasonShutdown, within
+// Config.DrainTimeout): each queue is written, the write side shut, and
+// the peer's close awaited. Shutdown then delivers the last events and
+// closes the events channel; the controller must keep reading Events
+// meanwhile.
+//
+// It returns nil only if no drain was cut with bytes undelivered (a drain
+// that ran out of DrainTimeout after the peer had acknowledged everything
+// lost nothing). If ctx ends first, the drains still under way are cut
+// (their Disconnect events carry a *DrainError) and Shutdown returns a
+// *ShutdownError wrapping ctx's error; a drain cut by DrainTimeout with
+// bytes undelivered gives one too. The error says how many connections
+// were cut and how many bytes they lost. A peer that resets is not a cut:
+// its Disconnect event has the error and its Undelivered bytes. Calls
+// after the first return ErrClosed; Close stops at once.
 func (b *Backend) Shutdown(ctx context.Context) error {
 	if !b.beginClose() {
 		return ErrClosed
@@ -685,16 +743,23 @@ func (b *Backend) Shutdown(ctx context.Context) error {
 		b.waitProducers()
 		close(done)
 	}()
+	var ctxErr error
 	select {
 	case <-done:
-		b.finish()
-		return nil
 	case <-ctx.Done():
-		b.abort()
+		ctxErr = ctx.Err()
+		b.mu.RLock()
+		for _, c := range b.conns {
+			c.w.Cut(ctxErr)
+		}
+		b.mu.RUnlock()
 		<-done
-		b.finish()
-		return ctx.Err()
 	}
+	b.finish()
+	if b.lostBytes.Load() > 0 || ctxErr != nil {
+		return &ShutdownError{Conns: int(b.lostConns.Load()), Bytes: b.lostBytes.Load(), Err: ctxErr}
+	}
+	return nil
 }
 
 // Close stops everything at once: listeners, connectors, and every

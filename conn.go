@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"crypto/tls"
 	"encoding/hex"
+	"errors"
 	"net"
 	"net/netip"
 	"sync/atomic"
@@ -274,7 +275,7 @@ func (h connHandler) Handle(w *sock.Wheel, ev sock.Event) {
 	case sock.EventIdle:
 		h.idle()
 	case sock.EventClosed:
-		h.closed(ev.Reason, ev.Err)
+		h.closed(w, ev.Reason, ev.Err)
 	}
 }
 
@@ -322,7 +323,7 @@ func (h connHandler) idle() {
 	b.post(ConnectionIdle{Conn: c}, c, nil)
 }
 
-func (h connHandler) closed(reason string, err error) {
+func (h connHandler) closed(w *sock.Wheel, reason string, err error) {
 	c := h.c
 	b := c.b
 	if c.lag != nil {
@@ -331,7 +332,16 @@ func (h connHandler) closed(reason string, err error) {
 	b.mu.Lock()
 	delete(b.conns, c.id)
 	b.mu.Unlock()
+	lost := w.Undelivered()
+	// Shutdown reports what its drains cut: by DrainTimeout with bytes
+	// undelivered, or by its context. A peer's own reset is on its
+	// Disconnect event, not Shutdown's doing.
+	var de *sock.DrainError
+	if b.closing.Load() && errors.As(err, &de) && (de.Undelivered > 0 || de.Limit == 0) {
+		b.lostConns.Add(1)
+		b.lostBytes.Add(de.Undelivered)
+	}
 	// Through the pump, after any idle or Compressed event already queued
 	// for this connection; post marks it gone so nothing follows.
-	b.post(Disconnect{Conn: c, Reason: reason, Err: err}, c, nil)
+	b.post(Disconnect{Conn: c, Reason: reason, Err: err, Undelivered: lost}, c, nil)
 }

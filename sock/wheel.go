@@ -1,7 +1,9 @@
 package sock
 
 import (
+	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"strings"
@@ -17,7 +19,6 @@ import (
 const (
 	DefaultMaxSendQ     = 1 << 20
 	DefaultDrainTimeout = 10 * time.Second
-	DefaultLinger       = 2 * time.Second
 	DefaultIdle         = 180 * time.Second
 )
 
@@ -33,9 +34,46 @@ var (
 	// ErrSendQExceeded is the cause reported with [ReasonSendQ]. It is
 	// fatal: the wheel is closed.
 	ErrSendQExceeded = errors.New("sock: max sendq exceeded")
-	// ErrClosing is returned by writes after Disconnect or Close.
+	// ErrClosing is returned by writes after Disconnect or Close, or
+	// once the peer has ended its stream.
 	ErrClosing = errors.New("sock: wheel is closing")
+	// ErrDrainTimeout is the cause, inside a [*DrainError], of a graceful
+	// close cut short by [WheelConfig.DrainTimeout]. It is fatal: the
+	// connection is closed.
+	ErrDrainTimeout = errors.New("sock: drain timeout")
+	// ErrPartialRecord is the per-record error, wrapped in a
+	// [*filter.RecordError], for input that ended inside a record: the
+	// peer's last bytes had no record end (for a line filter, no LF).
+	ErrPartialRecord = errors.New("sock: input ended inside a record")
 )
+
+// A DrainError is the cause reported to [Handler.Closed] when a graceful
+// close ([Wheel.Disconnect], or the flush after the peer ended its stream)
+// was cut before the peer closed: by [WheelConfig.DrainTimeout] (Err is
+// [ErrDrainTimeout]) or by [Wheel.Cut] (Err is the error given to it,
+// such as a context's). It is fatal: the connection is closed.
+type DrainError struct {
+	// Limit is the drain limit that was hit; zero for a [Wheel.Cut].
+	Limit time.Duration
+	// Undelivered is how many queued bytes the peer had not acknowledged
+	// when the connection was closed: those never written plus, on Linux,
+	// those the kernel still held unacknowledged (SIOCOUTQ; for TLS,
+	// encrypted bytes). Zero means the peer's kernel had everything and
+	// only its close was missing.
+	Undelivered int64
+	Err         error
+}
+
+func (e *DrainError) Error() string {
+	what := "cut"
+	if e.Limit > 0 {
+		what = "timed out after " + e.Limit.String()
+	}
+	return fmt.Sprintf("sock: graceful close %s with %d bytes undelivered: %v", what, e.Undelivered, e.Err)
+}
+
+// Unwrap returns Err, so errors.Is(err, ErrDrainTimeout) works.
+func (e *DrainError) Unwrap() error { return e.Err }
 
 // epoch anchors lastSeen as a monotonic offset, so one atomic int64 is
 // enough to record it and comparing two of them ignores wall-clock jumps.
@@ -53,16 +91,14 @@ type WheelConfig struct {
 	// negative disables idle events (and their timer). The root package's
 	// ListenerConfig.Idle and ConnectorConfig.Idle mean the same.
 	Idle time.Duration
-	// DrainTimeout bounds how long [Wheel.Disconnect] waits for the queue
-	// to be written and for the peer to close after it. Zero means
-	// [DefaultDrainTimeout].
+	// DrainTimeout is the one limit of a graceful close: the most time
+	// from [Wheel.Disconnect] (or from the end of the peer's stream) to
+	// the close, spent writing the queue, shutting the write side and
+	// reading until the peer closes. Past it the connection is closed and
+	// [Handler.Closed] gets a [*DrainError] with the bytes undelivered.
+	// Zero means [DefaultDrainTimeout]; negative means no limit (the owner
+	// ends the drain with [Wheel.Cut]).
 	DrainTimeout time.Duration
-	// Linger is how long a graceful disconnect, once its queue is written
-	// and its write side shut, keeps reading while waiting for the peer to
-	// close, so that unread input does not turn the close into a reset that
-	// destroys data still in flight. Zero means [DefaultLinger]; it never
-	// exceeds DrainTimeout.
-	Linger time.Duration
 }
 
 // A Wheel moves records over one net.Conn through two filters: in (bytes
@@ -88,8 +124,7 @@ type Wheel struct {
 
 	maxSendQ int32
 	idle     time.Duration
-	drain    time.Duration
-	linger   time.Duration
+	drain    time.Duration // zero: no limit
 	lastSeen atomic.Int64
 	dead     atomic.Bool // hard close requested: stop delivering records
 
@@ -116,13 +151,18 @@ type Wheel struct {
 	queued     uint64 // bytes ever appended to pend
 	written    uint64 // bytes ever written
 	writing    bool
-	closing    bool // Disconnect requested
+	closing    bool // graceful close under way: writes refused
 	closed     bool // hard closed
+	shut       bool // write side shut down (FIN, and close_notify for TLS)
+	peerEOF    bool // the peer ended its stream
+	cutting    bool // a cut is stopping the writer to count what is lost
 	reason     string
 	cause      error
 	notify     []flushNote
-	writerDone chan struct{}
+	writerDone chan struct{} // closed when the writer goroutine stops
+	cutDone    chan struct{} // closed when a cut has closed the connection
 	drainT     *time.Timer
+	undeliv    int64 // bytes lost at the close, see Undelivered
 }
 
 type flushNote struct {
@@ -133,7 +173,7 @@ type flushNote struct {
 // NewWheel wraps conn. in decodes what is read, out encodes what is
 // written. Nothing happens until [Wheel.Run].
 func NewWheel(conn net.Conn, in, out filter.Filter, h Handler, cfg WheelConfig) *Wheel {
-	w := &Wheel{conn: conn, h: h, in: in, out: out, idle: cfg.Idle, drain: cfg.DrainTimeout}
+	w := &Wheel{conn: conn, h: h, in: in, out: out, idle: cfg.Idle, drain: max(cfg.DrainTimeout, 0)}
 	if w.idle == 0 {
 		w.idle = DefaultIdle
 	}
@@ -145,14 +185,9 @@ func NewWheel(conn net.Conn, in, out filter.Filter, h Handler, cfg WheelConfig) 
 		q = 1 << 30
 	}
 	w.maxSendQ = int32(q)
-	if w.drain <= 0 {
+	if cfg.DrainTimeout == 0 {
 		w.drain = DefaultDrainTimeout
 	}
-	w.linger = cfg.Linger
-	if w.linger <= 0 {
-		w.linger = DefaultLinger
-	}
-	w.linger = min(w.linger, w.drain)
 	// A *net.TCPConn, or a wrapper that holds no bytes of its own and
 	// hands out the socket (the one a PROXY header came on).
 	if sc, ok := conn.(syscall.Conn); ok && rawReads {
@@ -257,6 +292,13 @@ func (w *Wheel) Run() {
 		if err != nil {
 			rerr = err
 			break
+		}
+	}
+	if rerr == io.EOF && !w.dead.Load() {
+		// The peer's last bytes had no record end: say so rather than
+		// drop them without a word.
+		if p := w.in.Pending(); len(p) > 0 {
+			w.h.Handle(w, Event{Kind: EventRecordError, Err: &filter.RecordError{Err: fmt.Errorf("%w (%d bytes)", ErrPartialRecord, len(p))}})
 		}
 	}
 	w.finish(rerr)
@@ -429,12 +471,25 @@ func (w *Wheel) AfterFlush(fn func()) {
 	w.wmu.Unlock()
 }
 
-// Disconnect closes the wheel after everything queued before it has been
-// written: then the write side is shut down, and the connection is closed
-// when the peer closes its side, or after DrainTimeout in any case. Later
-// writes fail with [ErrClosing]. It reports false if the wheel was already
-// disconnecting or closed.
+// Disconnect closes the wheel gracefully, the way a lingering close in a
+// web server does: everything queued before it is written, then the write
+// side is shut (a TLS close_notify, then a TCP FIN), and the wheel goes on
+// reading, delivering what it reads, until the peer closes its side. Only
+// then is the connection closed, so a peer still talking while it reads
+// its last replies gets every byte instead of a reset. All of this is
+// bounded by [WheelConfig.DrainTimeout]; past it the connection is closed
+// and [Handler.Closed] gets a [*DrainError] saying how many bytes were not
+// delivered. Later writes fail with [ErrClosing]. It reports false if the
+// wheel was already disconnecting or closed.
 func (w *Wheel) Disconnect(reason string) bool {
+	return w.DisconnectWithin(reason, w.drain)
+}
+
+// DisconnectWithin is [Wheel.Disconnect] with its own limit instead of
+// DrainTimeout; a limit of zero or less means none, and the owner ends the
+// drain with [Wheel.Cut] when it must (a Backend's Shutdown does so when
+// its context ends).
+func (w *Wheel) DisconnectWithin(reason string, limit time.Duration) bool {
 	w.wmu.Lock()
 	defer w.wmu.Unlock()
 	if w.closing || w.closed {
@@ -442,9 +497,92 @@ func (w *Wheel) Disconnect(reason string) bool {
 	}
 	w.closing = true
 	w.setReasonLocked(reason, nil)
-	w.drainT = time.AfterFunc(w.drain, func() { w.Close(reason, nil) })
+	w.armDrainLocked(limit)
 	w.startWriterLocked()
 	return true
+}
+
+func (w *Wheel) armDrainLocked(limit time.Duration) {
+	if limit > 0 && w.drainT == nil {
+		w.drainT = time.AfterFunc(limit, func() { w.cut(limit, ErrDrainTimeout) })
+	}
+}
+
+// Cut ends a graceful close now: the writer is stopped where it stands,
+// the bytes the peer has not acknowledged are counted, and the connection
+// is closed. [Handler.Closed] gets a [*DrainError] wrapping err with that
+// count. On a wheel that is not disconnecting, Cut closes it the same way.
+// It does nothing once the wheel is closed.
+func (w *Wheel) Cut(err error) { w.cut(0, err) }
+
+// aLongTimeAgo is a deadline in the past: it makes a blocked Write return
+// at once.
+var aLongTimeAgo = time.Unix(1, 0)
+
+func (w *Wheel) cut(limit time.Duration, err error) {
+	w.wmu.Lock()
+	if w.closed || w.cutting {
+		w.wmu.Unlock()
+		return
+	}
+	w.cutting = true
+	w.closing = true
+	done := make(chan struct{})
+	w.cutDone = done
+	wait := w.writerIdleLocked()
+	w.wmu.Unlock()
+	// Stop the writer first, so that no byte enters the kernel between
+	// the count and the close.
+	_ = w.conn.SetWriteDeadline(aLongTimeAgo)
+	if wait != nil {
+		<-wait
+	}
+	w.wmu.Lock()
+	derr := &DrainError{Limit: limit, Err: err}
+	derr.Undelivered = w.unwrittenLocked() + kernelUnacked(w.conn, w.shut)
+	w.undeliv = derr.Undelivered
+	reason := w.reason
+	if reason == "" {
+		reason = fatalReason(derr)
+	}
+	if w.cause == nil {
+		w.reason, w.cause = reason, derr
+	}
+	w.closeLocked(reason, derr)
+	w.cutDone = nil
+	w.wmu.Unlock()
+	_ = w.conn.Close()
+	close(done)
+}
+
+// Undelivered returns how many bytes queued for the peer were lost when the
+// wheel closed: for a cut drain, the count of its [DrainError]; after
+// [Wheel.Close], a send-queue overflow or a write error, the bytes never
+// written. It is zero after a complete graceful close, and meaningful once
+// [Handler.Closed] is called.
+func (w *Wheel) Undelivered() int64 {
+	w.wmu.Lock()
+	defer w.wmu.Unlock()
+	return w.undeliv
+}
+
+func (w *Wheel) unwrittenLocked() int64 {
+	if w.queued <= w.written {
+		return 0
+	}
+	return int64(w.queued - w.written)
+}
+
+// writerIdleLocked returns a channel closed when the writer goroutine
+// stops, or nil if none runs.
+func (w *Wheel) writerIdleLocked() chan struct{} {
+	if !w.writing {
+		return nil
+	}
+	if w.writerDone == nil {
+		w.writerDone = make(chan struct{})
+	}
+	return w.writerDone
 }
 
 // Close closes the connection at once, dropping the queue. The first
@@ -501,17 +639,19 @@ func (w *Wheel) releaseLocked() {
 func (w *Wheel) writeLoop() {
 	w.wmu.Lock()
 	var notes []flushNote
-	for !w.closed {
+	for !w.closed && !w.cutting {
 		var err error
 		if w.pend != nil {
+			before := len(*w.pend)
 			*w.pend, err = w.out.Flush(*w.pend)
+			w.queued += uint64(len(*w.pend) - before)
 		}
 		if err != nil {
 			w.closeLocked("Output error: "+fatalReason(err), err)
 			break
 		}
 		if w.pend == nil || len(*w.pend) == 0 {
-			if w.closing {
+			if w.closing && !w.shut {
 				// writing stays true through shutdownWrite, so finish
 				// waits for it and Closed comes after this goroutine's
 				// last touch of the connection. Nothing can start a
@@ -535,10 +675,10 @@ func (w *Wheel) writeLoop() {
 		w.inflight = len(*batch)
 		w.wmu.Unlock()
 
-		_, err = w.conn.Write(*batch)
+		n, err := w.conn.Write(*batch)
 
 		w.wmu.Lock()
-		w.written += uint64(w.inflight)
+		w.written += uint64(n)
 		w.inflight = 0
 		*batch = (*batch)[:0]
 		if cap(*batch) > maxKeep {
@@ -547,7 +687,16 @@ func (w *Wheel) writeLoop() {
 			w.spare = batch
 		}
 		if err != nil {
-			w.closeLocked("Write error: "+err.Error(), &OpError{Op: OpWrite, Addr: peerAddr(w.conn), Err: err})
+			if w.cutting {
+				break // the cut counts what is lost and closes
+			}
+			werr := &OpError{Op: OpWrite, Addr: peerAddr(w.conn), Err: err}
+			if !w.closed && w.reason != "" && w.cause == nil {
+				// A graceful close keeps its reason, but the bytes it
+				// could not write need their cause.
+				w.cause = werr
+			}
+			w.closeLocked("Write error: "+err.Error(), werr)
 			w.wmu.Unlock()
 			_ = w.conn.Close()
 			w.wmu.Lock()
@@ -582,29 +731,41 @@ func (w *Wheel) finishWriterLocked() {
 	}
 }
 
-// shutdownWrite ends a graceful disconnect: the peer sees end of stream
-// (and, for TLS, a close_notify) while we go on reading until it closes,
-// so that unread input never turns our close into a reset that could
-// destroy the data we just sent.
-func (w *Wheel) shutdownWrite() {
-	type closeWriter interface{ CloseWrite() error }
-	if cw, ok := w.conn.(closeWriter); ok {
-		if err := cw.CloseWrite(); err == nil {
-			w.wmu.Lock()
-			if w.drainT != nil && !w.closed {
-				w.drainT.Reset(w.linger)
-			}
-			w.wmu.Unlock()
-			return
+// errNoHalfClose means the connection cannot shut its write side alone.
+var errNoHalfClose = errors.New("sock: connection cannot half-close")
+
+// shutWrite shuts conn's write side: for TLS a close_notify alert and then
+// the FIN of the TCP connection underneath (tls.Conn.CloseWrite sends only
+// the alert), so that the peer's reader sees the end of the stream.
+func shutWrite(conn net.Conn) error {
+	if tc, ok := conn.(*tls.Conn); ok {
+		if err := tc.CloseWrite(); err != nil {
+			return err
 		}
+		conn = tc.NetConn()
 	}
-	w.Close(w.reasonNow(), nil)
+	cw, ok := conn.(interface{ CloseWrite() error })
+	if !ok {
+		return errNoHalfClose
+	}
+	return cw.CloseWrite()
 }
 
-func (w *Wheel) reasonNow() string {
+// shutdownWrite ends the writing half of a graceful close: the peer sees
+// the end of the stream while the reader goes on until the peer closes, so
+// that unread input never turns our close into a reset that could destroy
+// the data just sent. A connection that cannot half-close is closed now,
+// unless the peer has already ended its stream (then the reader closes it).
+func (w *Wheel) shutdownWrite() {
+	err := shutWrite(w.conn)
 	w.wmu.Lock()
-	defer w.wmu.Unlock()
-	return w.reason
+	w.shut = err == nil
+	peerDone := w.peerEOF
+	reason := w.reason
+	w.wmu.Unlock()
+	if err != nil && !peerDone {
+		w.Close(reason, nil)
+	}
 }
 
 // finish runs on the reading goroutine once reading has stopped.
@@ -613,12 +774,35 @@ func (w *Wheel) finish(readErr error) {
 	// an in-flight Write fail with "use of closed network connection",
 	// which must not pass for the cause (a reset seen by the reader, say).
 	w.wmu.Lock()
-	if readErr == io.EOF || errors.Is(readErr, net.ErrClosed) {
+	eof := readErr == io.EOF
+	if eof || errors.Is(readErr, net.ErrClosed) {
 		w.setReasonLocked(ReasonPeerClosed, nil)
 	} else if readErr != nil {
 		w.setReasonLocked("Read error: "+readErr.Error(), &OpError{Op: OpRead, Addr: peerAddr(w.conn), Err: readErr})
 	}
+	if eof && !w.closed {
+		// The peer ended its stream, maybe only its half: what is
+		// queued for it still goes out, then our side is shut, within
+		// the same drain limit as a Disconnect.
+		w.peerEOF = true
+		if !w.closing {
+			w.closing = true
+			w.armDrainLocked(w.drain)
+		}
+		if !w.shut {
+			w.startWriterLocked()
+		}
+		if wait := w.writerIdleLocked(); wait != nil {
+			w.wmu.Unlock()
+			<-wait
+			w.wmu.Lock()
+		}
+	}
+	cut := w.cutDone
 	w.wmu.Unlock()
+	if cut != nil {
+		<-cut
+	}
 	_ = w.conn.Close()
 	w.idleMu.Lock()
 	w.idleDone = true
@@ -627,20 +811,27 @@ func (w *Wheel) finish(readErr error) {
 	}
 	w.idleMu.Unlock()
 
+	// Once closed, no cut can start; one under way finishes first, so
+	// that Closed comes last and sees its count.
 	w.wmu.Lock()
 	w.closeLocked(w.reason, nil)
-	var wait chan struct{}
-	if w.writing {
-		w.writerDone = make(chan struct{})
-		wait = w.writerDone
-	}
-	if w.drainT != nil {
-		w.drainT.Stop()
-	}
-	reason, cause := w.reason, w.cause
+	wait := w.writerIdleLocked()
+	cut = w.cutDone
 	w.wmu.Unlock()
 	if wait != nil {
 		<-wait
 	}
+	if cut != nil {
+		<-cut
+	}
+	w.wmu.Lock()
+	if w.drainT != nil {
+		w.drainT.Stop()
+	}
+	if w.undeliv == 0 {
+		w.undeliv = w.unwrittenLocked()
+	}
+	reason, cause := w.reason, w.cause
+	w.wmu.Unlock()
 	w.h.Handle(w, Event{Kind: EventClosed, Reason: reason, Err: cause})
 }

@@ -270,10 +270,11 @@ func TestWheelDisconnectDrainTimeout(t *testing.T) {
 	w, stop := startWheel(t, s, r, WheelConfig{DrainTimeout: 100 * time.Millisecond})
 	defer stop()
 	w.Disconnect("bye")
-	// The client never closes: the drain timeout must close anyway.
+	// The client never closes: the drain timeout must close anyway, and
+	// say so.
 	ci := waitClosed(t, r)
-	if ci.reason != "bye" {
-		t.Fatalf("Closed reason = %q, want %q", ci.reason, "bye")
+	if ci.reason != "bye" || !errors.Is(ci.err, ErrDrainTimeout) {
+		t.Fatalf("Closed(%q, %v), want (%q, %v)", ci.reason, ci.err, "bye", ErrDrainTimeout)
 	}
 }
 
@@ -427,5 +428,131 @@ func TestWheelReadOp(t *testing.T) {
 	case <-applied:
 	case <-time.After(10 * time.Second):
 		t.Fatal("ReadOp not applied")
+	}
+}
+
+func TestWheelDrainTimeoutCountsUndelivered(t *testing.T) {
+	s, c := tcpPair(t)
+	defer c.Close()
+	s.SetWriteBuffer(8 << 10)
+	c.SetReadBuffer(4 << 10)
+	r := newRecorder()
+	w, stop := startWheel(t, s, r, WheelConfig{MaxSendQ: 8 << 20, DrainTimeout: 200 * time.Millisecond})
+	defer stop()
+	line := []byte(strings.Repeat("d", 399))
+	const n = 5000
+	for range n {
+		if err := w.Write(line); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Disconnect("bye")
+	// The client reads nothing until the drain limit has closed the wheel.
+	ci := waitClosed(t, r)
+	var de *DrainError
+	if ci.reason != "bye" || !errors.As(ci.err, &de) || !errors.Is(ci.err, ErrDrainTimeout) {
+		t.Fatalf("Closed(%q, %v), want (%q, a *DrainError wrapping ErrDrainTimeout)", ci.reason, ci.err, "bye")
+	}
+	total := int64(n * 400)
+	if de.Undelivered <= 0 || de.Undelivered > total || w.Undelivered() != de.Undelivered {
+		t.Fatalf("Undelivered = %d (Wheel says %d), want in (0, %d] and the same", de.Undelivered, w.Undelivered(), total)
+	}
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	got, _ := io.Copy(io.Discard, c)
+	if got < total-de.Undelivered {
+		t.Errorf("client got %d of %d bytes, but only %d were reported undelivered", got, total, de.Undelivered)
+	}
+}
+
+func TestWheelCut(t *testing.T) {
+	s, c := tcpPair(t)
+	defer c.Close()
+	r := newRecorder()
+	w, stop := startWheel(t, s, r, WheelConfig{DrainTimeout: -1})
+	defer stop()
+	w.Write([]byte("queued"))
+	w.DisconnectWithin("bye", 0)
+	// No limit: the client never closes, so only the cut ends it.
+	select {
+	case ci := <-r.closed:
+		t.Fatalf("Closed(%q, %v) before the cut with no drain limit", ci.reason, ci.err)
+	default:
+	}
+	// The client reads the queue and the end of stream, and stays.
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if b, err := io.ReadAll(c); string(b) != "queued\n" || err != nil {
+		t.Fatalf("client read %q, %v; want %q, then EOF", b, err, "queued\n")
+	}
+	boom := errors.New("owner gave up")
+	w.Cut(boom)
+	ci := waitClosed(t, r)
+	var de *DrainError
+	if ci.reason != "bye" || !errors.As(ci.err, &de) || !errors.Is(ci.err, boom) || de.Limit != 0 {
+		t.Fatalf("Closed(%q, %v), want (%q, a *DrainError wrapping %v, no limit)", ci.reason, ci.err, "bye", boom)
+	}
+	if de.Undelivered != 0 {
+		t.Errorf("Undelivered = %d after the client read everything, want 0", de.Undelivered)
+	}
+}
+
+// TestWheelPeerHalfCloseFlushes: when the peer ends its stream, what is
+// queued for it is still written, then the wheel shuts its side.
+func TestWheelPeerHalfCloseFlushes(t *testing.T) {
+	s, c := tcpPair(t)
+	defer c.Close()
+	c.SetReadBuffer(4 << 10)
+	r := newRecorder()
+	w, stop := startWheel(t, s, r, WheelConfig{MaxSendQ: 8 << 20})
+	defer stop()
+	const n = 20000
+	for i := range n {
+		if err := w.Write(fmt.Appendf(nil, "queued %d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	br := bufio.NewReader(c)
+	for i := range n {
+		l, err := br.ReadString('\n')
+		if want := fmt.Sprintf("queued %d\n", i); l != want || err != nil {
+			t.Fatalf("line %d = %q, %v; want %q", i, l, err, want)
+		}
+	}
+	if b, err := br.ReadByte(); err != io.EOF {
+		t.Fatalf("after the queue: ReadByte() = %q, %v; want EOF", b, err)
+	}
+	ci := waitClosed(t, r)
+	if ci.reason != ReasonPeerClosed || ci.err != nil || w.Undelivered() != 0 {
+		t.Fatalf("Closed(%q, %v), %d undelivered; want (%q, nil), 0", ci.reason, ci.err, w.Undelivered(), ReasonPeerClosed)
+	}
+	if err := w.Write([]byte("late")); !errors.Is(err, ErrClosing) {
+		t.Errorf("Write after the peer's end = %v, want %v", err, ErrClosing)
+	}
+}
+
+func TestWheelPartialRecordAtEOF(t *testing.T) {
+	s, c := tcpPair(t)
+	r := newRecorder()
+	_, stop := startWheel(t, s, r, WheelConfig{})
+	defer stop()
+	c.Write([]byte("whole\nhalf"))
+	c.Close()
+	ci := waitClosed(t, r)
+	if ci.reason != ReasonPeerClosed {
+		t.Fatalf("Closed reason = %q, want %q", ci.reason, ReasonPeerClosed)
+	}
+	if got := <-r.recs; got != "whole" {
+		t.Fatalf("record = %q, want %q", got, "whole")
+	}
+	select {
+	case err := <-r.errs:
+		if !errors.Is(err, ErrPartialRecord) || !filter.IsRecordError(err) || !strings.Contains(err.Error(), "4 bytes") {
+			t.Fatalf("RecordError(%v), want a record error wrapping ErrPartialRecord naming 4 bytes", err)
+		}
+	default:
+		t.Fatal("no RecordError for the last 4 bytes without a line end")
 	}
 }

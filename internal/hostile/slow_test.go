@@ -148,8 +148,10 @@ func TestSlowPeers(t *testing.T) {
 		d := s.disconnect(bad)
 		r := s.snapshot(bad)
 		// Documented behaviour: end of stream from the peer closes the
-		// connection (sock.ReasonPeerClosed); every line read before it is
-		// delivered, replies queued after it are not.
+		// connection (sock.ReasonPeerClosed) once what was queued for it
+		// is written; every line read before it is delivered, and replies
+		// the controller sends after the Backend began closing are
+		// refused (ErrDisconnecting), never silently dropped.
 		t.Logf("half-closed peer got %d of 50 echoes before the close", len(echoed))
 		if r.inputs != 50 || d.Reason != sock.ReasonPeerClosed || d.Err != nil {
 			t.Errorf("half-close: %d inputs, Disconnect %q, %v; want 50, %q, nil", r.inputs, d.Reason, d.Err, sock.ReasonPeerClosed)
