@@ -219,7 +219,8 @@ func (s *Stack) Unshift(f Filter) {
 // sync point decide: if they begin such an ending (03 00 from zlib's
 // Z_FINISH, or 01 00 00 ff ff from Go's and klauspost's Close), the Zlib
 // reads it and its checksum, and only what follows goes to the new layer
-// 0; anything else goes to the new layer 0 whole. A stream that ends
+// 0; another flush marker (00 00 00 ff ff) is read too; anything else
+// goes to the new layer 0 whole. No IRC line begins with those bytes. A stream that ends
 // without a sync point before its ending (the last records inside the
 // final block) is read to its end the same way. So Shift after the last
 // compressed record hands over exactly the plaintext after the stream,

@@ -267,7 +267,7 @@ func (z *Zlib) Pending() []byte {
 // (which leaves a partial byte), inside the final block (the empty stored
 // block of Go's Close, or zlib's 03 00) and inside the checksum, and also
 // right after a flush marker when the bytes fed after it begin such an
-// empty final block. Only when it is true after a flush marker does
+// empty final block or another flush marker. Only when it is true after a flush marker does
 // Pending hold exactly what the peer sent after its compressed data, and
 // then only if the peer does not go on to finish the stream with bytes
 // not yet fed: [Stack.Shift] settles that by reading what follows.
@@ -285,16 +285,19 @@ func (z *Zlib) Synced() bool {
 }
 
 // finishAhead implements finishProber: right after a flush marker, does
-// p begin an empty final block (so that only the Adler-32 is left)? The
-// two forms real writers produce are recognized: the fixed block 03 00 of
-// zlib's deflate(Z_FINISH) with no data left, and the stored block
-// 01 00 00 ff ff of Go's and klauspost's Close after a Flush.
+// p begin an empty final block (so that only the Adler-32 is left), or
+// another flush marker (a peer that flushes twice, as Go's zlib.Writer
+// does when asked)? The forms real writers produce are recognized: the
+// fixed block 03 00 of zlib's deflate(Z_FINISH) with no data left, the
+// stored block 01 00 00 ff ff of Go's and klauspost's Close after a
+// Flush, and the marker 00 00 00 ff ff itself. None of them can begin an
+// IRC line.
 func (z *Zlib) finishAhead(p []byte) int {
 	f := z.dec
 	if f == nil || !f.atFlush || f.state != stBlock || z.derr != nil {
 		return -1
 	}
-	for _, end := range [][]byte{{0x03, 0x00}, {0x01, 0x00, 0x00, 0xff, 0xff}} {
+	for _, end := range zlibEnds {
 		if bytes.HasPrefix(p, end) {
 			return len(end)
 		}
@@ -304,6 +307,10 @@ func (z *Zlib) finishAhead(p []byte) int {
 	}
 	return -1
 }
+
+// zlibEnds are the byte-aligned empty blocks a peer may send after a
+// flush marker and before it stops: see finishAhead.
+var zlibEnds = [][]byte{{0x03, 0x00}, {0x01, 0x00, 0x00, 0xff, 0xff}, {0x00, 0x00, 0x00, 0xff, 0xff}}
 
 // buffered returns how many compressed bytes are fed and not consumed.
 func (z *Zlib) buffered() int {

@@ -364,3 +364,38 @@ func ExampleStack_Shift() {
 	// PING :plain
 	// end: <nil>
 }
+
+// TestStackShiftAfterDoubleFlush: compress/zlib writes a marker for every
+// Flush, so a peer may send two in a row before it stops (found by
+// fuzz.FuzzStackZlibShift). Both belong to the stream.
+func TestStackShiftAfterDoubleFlush(t *testing.T) {
+	var b bytes.Buffer
+	zw := zlib.NewWriter(&b)
+	zw.Write([]byte("PING :a\r\n"))
+	zw.Flush()
+	zw.Flush()
+	wire := append(b.Bytes(), "PING :b\r\n"...)
+	for _, c := range namedSplits(wire) {
+		s := NewStack(&Zlib{}, &Line{})
+		var got []string
+		for _, chunk := range c.chunks {
+			s.Feed(bytes.Clone(chunk))
+			for {
+				rec, ok, err := s.Next()
+				if err != nil {
+					t.Fatalf("%s: Next() error %v", c.name, err)
+				}
+				if !ok {
+					break
+				}
+				got = append(got, string(rec))
+				if len(got) == 1 {
+					s.Shift()
+				}
+			}
+		}
+		if want := []string{"PING :a", "PING :b"}; !slices.Equal(got, want) {
+			t.Fatalf("%s: got %q, want %q", c.name, got, want)
+		}
+	}
+}
