@@ -1,0 +1,19 @@
+// Package fuzz holds the fuzz targets that cross packages; each package's
+// own decoders keep theirs beside them (ircmsg.FuzzParse, filter.FuzzZlib,
+// ...). It has no API: everything is in its _test.go files.
+//
+//   - FuzzStackZlibShift: a link that goes from plaintext to zlib and back,
+//     read through filter.Stack with Unshift and Shift at random records,
+//     against the lines a compress/zlib writer was given.
+//   - FuzzWriterSplits: filter.Writer fed the same bytes in one Write and
+//     in random pieces gives the same output, and the output a model of
+//     line framing predicts (read back with compress/zlib for a Zlib
+//     stack).
+//   - FuzzBackendWire: random bytes into a Backend connection on loopback,
+//     plain, through TLS and through zlib: no panic, bounded memory, and
+//     every line the peer sent whole arrives as an Input or an InputError,
+//     in order.
+//
+// `.ci/run` runs every target for 15 s; the README says how to run them
+// longer.
+package fuzz
