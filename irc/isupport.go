@@ -3,6 +3,7 @@ package irc
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -145,6 +146,12 @@ func unhex(c byte) (byte, bool) {
 func (s *ISupport) Get(name string) (value string, ok bool) {
 	value, ok = s.tokens[name]
 	return value, ok
+}
+
+// Clone returns an independent copy of s, for handing a snapshot to
+// other goroutines while s keeps receiving 005 lines.
+func (s *ISupport) Clone() *ISupport {
+	return &ISupport{tokens: maps.Clone(s.tokens)}
 }
 
 // Names returns the names of every announced token, sorted.

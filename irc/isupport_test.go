@@ -308,3 +308,20 @@ func BenchmarkISupportAdd(b *testing.B) {
 		}
 	}
 }
+
+func TestISupportClone(t *testing.T) {
+	var is ISupport
+	must(t, is.Add([]string{"NICKLEN=30", `NETWORK=A\x20B\x5Cx=y`}))
+	c := is.Clone()
+	must(t, is.Add([]string{"NICKLEN=12", "-NETWORK"}))
+	if c.NickLen() != 30 || c.Network() != `A B\x=y` {
+		t.Errorf("clone changed with the original: NickLen %d Network %q", c.NickLen(), c.Network())
+	}
+	if is.NickLen() != 12 || is.Network() != "" {
+		t.Errorf("original: NickLen %d Network %q", is.NickLen(), is.Network())
+	}
+	var empty ISupport
+	if e := empty.Clone(); e.NickLen() != 9 || len(e.Names()) != 0 {
+		t.Error("clone of the zero value is not empty")
+	}
+}
