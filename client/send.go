@@ -1,0 +1,157 @@
+package client
+
+import (
+	"strings"
+	"unicode/utf8"
+
+	"github.com/ircsock/ircsock/filter"
+	"github.com/ircsock/ircsock/ircmsg"
+)
+
+// The longest message a server relays (RFC 1459: 512 bytes with CR LF).
+const maxLine = 512
+
+// Guesses for the parts of our own source the server prepends when it
+// relays a message, used until the client has seen its own user and host
+// (in the echo of its JOIN): USERLEN with a '~', and a 63-byte host name.
+const (
+	guessIdent = 11
+	guessHost  = 63
+)
+
+func badText(field string, index int, s string) error {
+	if strings.ContainsAny(s, "\r\n\x00") {
+		return &filter.RecordError{Err: &ircmsg.FormatError{Field: field, Index: index, Err: ircmsg.ErrBadByte}}
+	}
+	return nil
+}
+
+// textRoom is how many bytes of text fit in one "CMD target :text" line
+// after the server adds ":nick!user@host ".
+func (c *Client) textRoom(cmd, target string) int {
+	c.mu.Lock()
+	nick, ident, host := c.st.nick, c.st.ident, c.st.host
+	c.mu.Unlock()
+	if ident == "" {
+		ident = strings.Repeat("x", guessIdent)
+	}
+	if host == "" {
+		host = strings.Repeat("x", guessHost)
+	}
+	src := 1 + len(nick) + 1 + len(ident) + 1 + len(host) + 1
+	return maxLine - 2 - src - len(cmd) - 1 - len(target) - 2
+}
+
+// splitText cuts text into pieces of at most room bytes that join back
+// into text: on UTF-8 boundaries, after a space when one is in the
+// second half of the piece, never inside a colour code (\x03NN,NN).
+func splitText(text string, room int) []string {
+	if room < 16 {
+		room = 16
+	}
+	var out []string
+	for len(text) > room {
+		cut := room
+		for cut > 0 && !utf8.RuneStart(text[cut]) {
+			cut--
+		}
+		if sp := strings.LastIndexByte(text[:cut], ' '); sp >= room/2 {
+			cut = sp + 1
+		}
+		// Do not cut a colour code from its digits.
+		if i := strings.LastIndexByte(text[:cut], '\x03'); i >= 0 && cut-i <= 6 {
+			if i > 0 {
+				cut = i
+			}
+		}
+		out = append(out, text[:cut])
+		text = text[cut:]
+	}
+	return append(out, text)
+}
+
+func (c *Client) sendText(cmd, target, text string) error {
+	if err := badText("param", 0, target); err != nil {
+		return err
+	}
+	if err := badText("param", 1, text); err != nil {
+		return err
+	}
+	var recs [][]byte
+	for _, part := range splitText(text, c.textRoom(cmd, target)) {
+		rec, err := encode(&ircmsg.Message{Command: cmd, Params: []string{target, part}})
+		if err != nil {
+			return err
+		}
+		recs = append(recs, rec)
+	}
+	return c.enqueue(recs...)
+}
+
+// Privmsg sends text to target (a nick or channel), split into as many
+// PRIVMSGs as it takes for each to fit the server's 512-byte line once
+// it adds our source; the pieces join back into text. Text with CR, LF
+// or NUL is refused with [ircmsg.ErrBadByte] (wrapped) and nothing is
+// sent. Like every send it is queued behind earlier ones (see
+// [Client.Send]).
+func (c *Client) Privmsg(target, text string) error { return c.sendText("PRIVMSG", target, text) }
+
+// Notice is [Client.Privmsg] for NOTICE.
+func (c *Client) Notice(target, text string) error { return c.sendText("NOTICE", target, text) }
+
+func (c *Client) sendParams(cmd string, params ...string) error {
+	for i, p := range params {
+		if err := badText("param", i, p); err != nil {
+			return err
+		}
+	}
+	return c.Send(&ircmsg.Message{Command: cmd, Params: params})
+}
+
+// Join joins channel. The client rejoins it after a reconnect until it
+// parts or is kicked.
+func (c *Client) Join(channel string) error { return c.JoinKey(channel, "") }
+
+// JoinKey joins channel with key; the key is kept for rejoins.
+func (c *Client) JoinKey(channel, key string) error {
+	if key == "" {
+		return c.sendParams("JOIN", channel)
+	}
+	if err := c.sendParams("JOIN", channel, key); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.st.keys[c.st.fold(channel)] = key
+	c.mu.Unlock()
+	return nil
+}
+
+// Part leaves channel with an optional reason.
+func (c *Client) Part(channel, reason string) error {
+	if reason == "" {
+		return c.sendParams("PART", channel)
+	}
+	return c.sendParams("PART", channel, reason)
+}
+
+// Kick removes nick from channel with an optional reason.
+func (c *Client) Kick(channel, nick, reason string) error {
+	if reason == "" {
+		return c.sendParams("KICK", channel, nick)
+	}
+	return c.sendParams("KICK", channel, nick, reason)
+}
+
+// Mode sends MODE target with args ("+o", "nick"); without args it asks
+// for the current modes.
+func (c *Client) Mode(target string, args ...string) error {
+	return c.sendParams("MODE", append([]string{target}, args...)...)
+}
+
+// Topic sets channel's topic; an empty topic clears it.
+func (c *Client) Topic(channel, topic string) error {
+	return c.sendParams("TOPIC", channel, topic)
+}
+
+// SetNick asks the server for a new nick.
+func (c *Client) SetNick(nick string) error { return c.sendParams("NICK", nick) }

@@ -1,0 +1,314 @@
+package client
+
+import (
+	"errors"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ircsock/ircsock/filter"
+	"github.com/ircsock/ircsock/ircmsg"
+	"github.com/ircsock/ircsock/sock"
+)
+
+// A session is one connection: its wheel, its connection-bound queues
+// (urgent: PONG, QUIT, keepalive PING; ctl: registration, CAP, SASL and
+// rejoins) and its registration state. The state fields without a lock
+// belong to the reading goroutine.
+type session struct {
+	c       *Client
+	w       *sock.Wheel
+	attempt int
+	wg      sync.WaitGroup
+	done    chan struct{} // closed by Closed
+	stopCh  chan struct{} // stops the sender
+	wake    chan struct{}
+
+	pingInterval, pingTimeout time.Duration
+
+	// guarded by c.qmu
+	urgent       [][]byte
+	ctl          [][]byte
+	quitAfter    bool // disconnect once the urgent queue is written
+	registered   bool
+	tokens       float64
+	refilled     time.Time
+	closeReason  string
+	closeErr     error
+	serverErr    string
+	fatalErr     error
+	pingOut      bool
+	pingAt       time.Time
+	pingT        *time.Timer
+
+	final bool // set with fatalErr, read after done
+
+	// reading goroutine only
+	offered     map[string]string
+	lsDone      bool
+	reqPending  int
+	capEnded    bool
+	nickTries   int
+	sasl        *saslRun
+	batches     map[string]*Batch
+	serverMechs []string
+}
+
+func newSession(c *Client, attempt int) *session {
+	s := &session{
+		c: c, attempt: attempt,
+		done:    make(chan struct{}),
+		stopCh:  make(chan struct{}),
+		wake:    make(chan struct{}, 1),
+		offered: make(map[string]string),
+		batches: make(map[string]*Batch),
+	}
+	s.pingInterval = orDur(c.cfg.PingInterval, DefaultPingInterval)
+	if s.pingInterval < 0 {
+		s.pingInterval = 0
+	}
+	s.pingTimeout = orDur(c.cfg.PingTimeout, DefaultPingTimeout)
+	s.tokens = float64(s.burst())
+	s.refilled = time.Now()
+	return s
+}
+
+func (s *session) burst() int { return orInt(s.c.cfg.Flood.Burst, DefaultFloodBurst) }
+func (s *session) interval() time.Duration {
+	return orDur(s.c.cfg.Flood.Interval, DefaultFloodInterval)
+}
+
+func (s *session) isRegistered() bool {
+	s.c.qmu.Lock()
+	defer s.c.qmu.Unlock()
+	return s.registered
+}
+
+func (s *session) wakeLocked() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// sendCtl queues a connection-bound message (registration, CAP, SASL).
+func (s *session) sendCtl(m *ircmsg.Message) {
+	rec, err := encode(m)
+	if err != nil {
+		s.fail(err, false)
+		return
+	}
+	s.c.qmu.Lock()
+	s.ctl = append(s.ctl, rec)
+	s.wakeLocked()
+	s.c.qmu.Unlock()
+}
+
+// sendUrgent queues m ahead of everything else (PONG, PING, QUIT).
+func (s *session) sendUrgent(m *ircmsg.Message, quit bool) {
+	rec, err := encode(m)
+	if err != nil {
+		return
+	}
+	s.c.qmu.Lock()
+	s.urgent = append(s.urgent, rec)
+	if quit {
+		s.quitAfter = true
+	}
+	s.wakeLocked()
+	s.c.qmu.Unlock()
+}
+
+func (s *session) quit(reason string) {
+	s.sendUrgent(&ircmsg.Message{Command: "QUIT", Params: []string{reason}}, true)
+}
+
+// fail ends the session with err; final makes Run return it.
+func (s *session) fail(err error, final bool) {
+	s.c.qmu.Lock()
+	if s.fatalErr == nil {
+		s.fatalErr = err
+		s.final = final
+	}
+	s.c.qmu.Unlock()
+}
+
+// pick takes the next record the bucket allows. wait > 0 means a record
+// is ready once a token is earned.
+func (s *session) pick() (rec []byte, normal, disconnect bool, wait time.Duration) {
+	c := s.c
+	c.qmu.Lock()
+	defer c.qmu.Unlock()
+	now := time.Now()
+	burst := float64(s.burst())
+	s.tokens = min(burst, s.tokens+float64(now.Sub(s.refilled))/float64(s.interval()))
+	s.refilled = now
+	if len(s.urgent) > 0 {
+		rec, s.urgent = s.urgent[0], s.urgent[1:]
+		// Urgent lines still count against the server's limit, so they
+		// take a token, and may leave the bucket in debt.
+		s.tokens = max(s.tokens-1, -burst)
+		if len(s.urgent) == 0 && s.quitAfter {
+			disconnect = true
+		}
+		return rec, false, disconnect, 0
+	}
+	if s.quitAfter {
+		return nil, false, false, 0
+	}
+	ready := len(s.ctl) > 0 || (s.registered && len(c.normal) > 0)
+	if !ready {
+		return nil, false, false, 0
+	}
+	if !c.cfg.Flood.Disabled && s.tokens < 1 {
+		return nil, false, false, time.Duration((1 - s.tokens) * float64(s.interval()))
+	}
+	s.tokens--
+	if len(s.ctl) > 0 {
+		rec, s.ctl = s.ctl[0], s.ctl[1:]
+		return rec, false, false, 0
+	}
+	rec, c.normal = c.normal[0], c.normal[1:]
+	return rec, true, false, 0
+}
+
+func (s *session) sendLoop() {
+	defer s.wg.Done()
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	defer t.Stop()
+	for {
+		rec, normal, disconnect, wait := s.pick()
+		if rec != nil {
+			s.c.trace(true, string(rec))
+			if err := s.w.Write(rec); err != nil {
+				if normal && errors.Is(err, sock.ErrClosing) || errors.Is(err, sock.ErrSendQExceeded) {
+					// Not written: it goes back to the head of the
+					// queue for the next connection.
+					s.c.qmu.Lock()
+					if normal && !s.c.closed {
+						s.c.normal = append([][]byte{rec}, s.c.normal...)
+					}
+					s.c.qmu.Unlock()
+				}
+			}
+			if disconnect {
+				s.w.Disconnect("Quit")
+			}
+			continue
+		}
+		if wait > 0 {
+			t.Reset(wait)
+		}
+		select {
+		case <-s.stopCh:
+			return
+		case <-s.wake:
+		case <-t.C:
+		}
+		if wait > 0 && !t.Stop() {
+			select {
+			case <-t.C:
+			default:
+			}
+		}
+	}
+}
+
+func (s *session) stop() {
+	s.c.qmu.Lock()
+	if s.pingT != nil {
+		s.pingT.Stop()
+	}
+	s.c.qmu.Unlock()
+	close(s.stopCh)
+}
+
+// cause is why the session ended: a failure the client decided on, the
+// server's ERROR, or the wheel's reason; nil after a requested quit.
+func (s *session) cause() error {
+	s.c.qmu.Lock()
+	defer s.c.qmu.Unlock()
+	switch {
+	case s.fatalErr != nil:
+		return s.fatalErr
+	case s.closeErr != nil && s.serverErr == "":
+		return s.closeErr
+	case s.serverErr != "":
+		return &ServerError{Message: s.serverErr}
+	case s.quitAfter:
+		return nil
+	}
+	return errors.New("client: " + strings.ToLower(s.closeReason[:1]) + s.closeReason[1:])
+}
+
+// register queues the opening of registration: PASS, CAP LS 302, NICK and
+// USER. The server holds registration until CAP END.
+func (s *session) register() {
+	cfg := s.c.cfg
+	if cfg.Password != "" {
+		s.sendCtl(&ircmsg.Message{Command: "PASS", Params: []string{cfg.Password}})
+	}
+	s.sendCtl(&ircmsg.Message{Command: "CAP", Params: []string{"LS", "302"}})
+	s.sendCtl(&ircmsg.Message{Command: "NICK", Params: []string{cfg.Nick}})
+	user, real := cfg.User, cfg.RealName
+	if user == "" {
+		user = cfg.Nick
+	}
+	if real == "" {
+		real = cfg.Nick
+	}
+	s.sendCtl(&ircmsg.Message{Command: "USER", Params: []string{user, "0", "*", real}})
+}
+
+// Record implements sock.Handler.
+func (s *session) Record(w *sock.Wheel, rec []byte) {
+	s.c.trace(false, string(rec))
+	m, err := filter.IRCv3{}.Decode(rec)
+	if err != nil {
+		return // a malformed line spoils itself only
+	}
+	s.handle(m)
+}
+
+// RecordError implements sock.Handler: a per-record error (an overlong
+// line) spoils one line; the session goes on.
+func (s *session) RecordError(w *sock.Wheel, err error) {
+	s.c.trace(false, "(unreadable line: "+err.Error()+")")
+}
+
+// Idle implements sock.Handler: the link has been silent for
+// PingInterval, so the client sends its own PING and gives the server
+// PingTimeout to answer with anything at all.
+func (s *session) Idle(w *sock.Wheel) {
+	s.c.qmu.Lock()
+	if s.pingOut {
+		s.c.qmu.Unlock()
+		return
+	}
+	s.pingOut = true
+	s.pingAt = time.Now()
+	at := s.pingAt
+	s.pingT = time.AfterFunc(s.pingTimeout, func() {
+		if w.LastSeen().Before(at) {
+			w.Close("Ping timeout", ErrPingTimeout)
+			return
+		}
+		s.c.qmu.Lock()
+		s.pingOut = false
+		s.c.qmu.Unlock()
+	})
+	s.c.qmu.Unlock()
+	s.sendUrgent(&ircmsg.Message{Command: "PING", Params: []string{"ircsock"}}, false)
+}
+
+// Closed implements sock.Handler.
+func (s *session) Closed(w *sock.Wheel, reason string, err error) {
+	s.c.qmu.Lock()
+	s.closeReason, s.closeErr = reason, err
+	if reason == "" {
+		s.closeReason = "closed"
+	}
+	s.c.qmu.Unlock()
+	close(s.done)
+}
