@@ -378,7 +378,7 @@ func (c *Client) runSession(ctx context.Context, attempt int) (registered, final
 	clear(c.labels)
 	c.qmu.Unlock()
 	c.mu.Lock()
-	c.st.registered = false
+	c.st.lost()
 	c.mu.Unlock()
 	return s.isRegistered(), s.final, s.cause()
 }
@@ -449,4 +449,3 @@ func (c *Client) Queued() int {
 	defer c.qmu.Unlock()
 	return len(c.normal)
 }
-

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ircsock/ircsock/irc"
 	"github.com/ircsock/ircsock/ircmsg"
 )
 
@@ -12,12 +13,11 @@ import (
 // [Config.CTCP]. Requests from the client itself (echo-message) are not
 // answered.
 func (c *Client) autoCTCP(m *ircmsg.Message) {
-	text := last(m)
-	if len(m.Params) < 2 || len(text) < 2 || text[0] != '\x01' {
+	q, isReply, ok := irc.ExtractCTCP(m)
+	if !ok || isReply {
 		return
 	}
-	body := strings.TrimSuffix(text[1:], "\x01")
-	cmd, arg, _ := strings.Cut(body, " ")
+	cmd, arg := q.Command, q.Params
 	nick, _, _ := ircmsg.SplitSource(m.Source)
 	if nick == "" {
 		return
@@ -57,15 +57,11 @@ func (c *Client) autoCTCP(m *ircmsg.Message) {
 	default:
 		return
 	}
-	out := "\x01" + strings.ToUpper(cmd)
-	if reply != "" {
-		out += " " + reply
-	}
-	out += "\x01"
-	if badText("param", 1, out) != nil {
+	r, err := irc.CTCPReply(nick, irc.CTCP{Command: strings.ToUpper(cmd), Params: reply})
+	if err != nil {
 		return // a PING argument the reply cannot carry
 	}
-	_ = c.Send(&ircmsg.Message{Command: "NOTICE", Params: []string{nick, out}})
+	_ = c.Send(r)
 }
 
 func (c *Client) clientInfo() string {

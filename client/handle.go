@@ -7,26 +7,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ircsock/ircsock/irc"
 	"github.com/ircsock/ircsock/ircmsg"
-)
-
-// Numerics the session reacts to.
-const (
-	rplWelcome     = "001"
-	rplISupport    = "005"
-	errErroneous   = "432"
-	errNickInUse   = "433"
-	errNickCollide = "436"
-	errUnavailable = "437"
-	rplLoggedIn    = "900"
-	rplLoggedOut   = "901"
-	errNickLocked  = "902"
-	rplSASLSuccess = "903"
-	errSASLFail    = "904"
-	errSASLTooLong = "905"
-	errSASLAborted = "906"
-	errSASLAlready = "907"
-	rplSASLMechs   = "908"
 )
 
 // maxGeneratedNicks bounds how many generated nicks registration tries
@@ -54,14 +36,14 @@ func (s *session) handle(m *ircmsg.Message) {
 		s.handleCap(m)
 	case "AUTHENTICATE":
 		s.handleAuthenticate(m)
-	case rplLoggedIn, rplLoggedOut, errNickLocked, rplSASLSuccess, errSASLFail,
-		errSASLTooLong, errSASLAborted, errSASLAlready, rplSASLMechs:
+	case irc.RPL_LOGGEDIN, irc.RPL_LOGGEDOUT, irc.ERR_NICKLOCKED, irc.RPL_SASLSUCCESS, irc.ERR_SASLFAIL,
+		irc.ERR_SASLTOOLONG, irc.ERR_SASLABORTED, irc.ERR_SASLALREADY, irc.RPL_SASLMECHS:
 		s.handleSASLNumeric(m)
-	case errErroneous, errNickInUse, errNickCollide, errUnavailable:
+	case irc.ERR_ERRONEUSNICKNAME, irc.ERR_NICKNAMEINUSE, irc.ERR_NICKCOLLISION, irc.ERR_UNAVAILRESOURCE:
 		if !s.isRegistered() {
 			s.nextNick()
 		}
-	case rplWelcome:
+	case irc.RPL_WELCOME:
 		s.welcome(m)
 	case "BATCH":
 		s.handleBatch(m)

@@ -3,6 +3,7 @@ package client_test
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -18,10 +19,11 @@ import (
 type tclient struct {
 	t *testing.T
 	*client.Client
-	name   string
-	cancel context.CancelFunc
-	done   chan struct{}
-	runErr error
+	name    string
+	timeout time.Duration // of each wait; zero means step
+	cancel  context.CancelFunc
+	done    chan struct{}
+	runErr  error
 
 	mu      sync.Mutex
 	events  []client.Event
@@ -109,14 +111,19 @@ func (tc *tclient) stop() {
 	select {
 	case <-tc.done:
 	case <-time.After(step):
-		tc.t.Errorf("%s: Run did not return within %v of cancel", tc.name, step)
+		buf := make([]byte, 1<<20)
+		tc.t.Errorf("%s: Run did not return within %v of cancel; goroutines:\n%s", tc.name, step, buf[:runtime.Stack(buf, true)])
 	}
 }
 
 // wait waits until cond holds over the recorded events and messages.
 func (tc *tclient) wait(what string, cond func(evs []client.Event, msgs []*ircmsg.Message) bool) {
 	tc.t.Helper()
-	deadline := time.NewTimer(step)
+	d := tc.timeout
+	if d == 0 {
+		d = step
+	}
+	deadline := time.NewTimer(d)
 	defer deadline.Stop()
 	for {
 		tc.mu.Lock()
@@ -138,7 +145,7 @@ func (tc *tclient) wait(what string, cond func(evs []client.Event, msgs []*ircms
 			}
 			return
 		case <-deadline.C:
-			tc.t.Fatalf("%s: no %s within %v", tc.name, what, step)
+			tc.t.Fatalf("%s: no %s within %v", tc.name, what, d)
 		}
 	}
 }
@@ -196,7 +203,8 @@ func (tc *tclient) result() error {
 	select {
 	case <-tc.done:
 	case <-time.After(step):
-		tc.t.Fatalf("%s: Run still running after %v", tc.name, step)
+		buf := make([]byte, 1<<20)
+		tc.t.Fatalf("%s: Run still running after %v; goroutines:\n%s", tc.name, step, buf[:runtime.Stack(buf, true)])
 	}
 	tc.mu.Lock()
 	defer tc.mu.Unlock()
@@ -242,4 +250,3 @@ func last(m *ircmsg.Message) string {
 	}
 	return m.Params[len(m.Params)-1]
 }
-

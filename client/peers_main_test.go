@@ -11,6 +11,11 @@ func TestInspIRCd(t *testing.T) {
 		run  func(*testing.T, *network)
 	}{
 		{"SASLPlain", saslPlain},
+		{"SASLExternal", saslExternal},
+		{"NickInUse", nickInUse},
+		{"Tracking", tracking},
+		{"LongMessage", longMessage},
+		{"FloodControl", floodControl},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

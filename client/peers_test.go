@@ -223,7 +223,7 @@ const inspircdConf = `<define name="dir" value="%[1]s">
 <bind address="127.0.0.1" port="%[5]d" type="servers">
 <dns enabled="no">
 <connect name="strict" port="%[4]d" allow="*" resolvehostnames="no" useident="no" timeout="20" pingfreq="120" localmax="1000" globalmax="1000" maxconnwarn="off" limit="5000" %[6]s>
-<connect name="main" allow="*" resolvehostnames="no" useident="no" timeout="20" pingfreq="120" localmax="1000" globalmax="1000" maxconnwarn="off" limit="5000" threshold="1000" commandrate="1000000" fakelag="no">
+<connect name="main" allow="*" resolvehostnames="no" useident="no" timeout="20" pingfreq="120" localmax="1000" globalmax="1000" maxconnwarn="off" limit="5000" threshold="1000" commandrate="1000000" fakelag="no" recvq="65536" sendq="1048576">
 <pid file="&dir;/inspircd.pid">
 <files motd="&dir;/motd.txt">
 <log method="file" type="* -USERINPUT -USEROUTPUT" level="default" target="&dir;/inspircd.log">

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/ircsock/ircsock/irc"
 	"github.com/ircsock/ircsock/ircmsg"
 )
 
@@ -97,19 +98,19 @@ func (s *session) handleAuthenticate(m *ircmsg.Message) {
 func (s *session) handleSASLNumeric(m *ircmsg.Message) {
 	c := s.c
 	switch m.Command {
-	case rplLoggedIn:
+	case irc.RPL_LOGGEDIN:
 		if len(m.Params) >= 3 {
 			c.mu.Lock()
 			c.st.account = m.Params[2]
 			c.mu.Unlock()
 		}
 		return
-	case rplLoggedOut:
+	case irc.RPL_LOGGEDOUT:
 		c.mu.Lock()
 		c.st.account = ""
 		c.mu.Unlock()
 		return
-	case rplSASLMechs:
+	case irc.RPL_SASLMECHS:
 		if len(m.Params) >= 2 {
 			s.serverMechs = strings.Split(m.Params[1], ",")
 			if s.sasl != nil {
@@ -129,8 +130,8 @@ func (s *session) handleSASLNumeric(m *ircmsg.Message) {
 		name = run.mech.name()
 	}
 	switch m.Command {
-	case rplSASLSuccess, errSASLAlready:
-		if sc, ok := run.mech.(*scramMech); ok && m.Command == rplSASLSuccess && !sc.verified() {
+	case irc.RPL_SASLSUCCESS, irc.ERR_SASLALREADY:
+		if sc, ok := run.mech.(*scramMech); ok && m.Command == irc.RPL_SASLSUCCESS && !sc.verified() {
 			err := fmt.Errorf("%w: server reported success without proving it knows the password", ErrSCRAM)
 			c.event(Event{Kind: EventSASLFailed, Attempt: s.attempt, Mechanism: name, Err: err})
 			s.saslDone(err)
@@ -138,7 +139,7 @@ func (s *session) handleSASLNumeric(m *ircmsg.Message) {
 		}
 		c.event(Event{Kind: EventLoggedIn, Attempt: s.attempt, Mechanism: name, Account: c.Account()})
 		s.saslDone(nil)
-	case errSASLFail, errSASLTooLong, errSASLAborted, errNickLocked:
+	case irc.ERR_SASLFAIL, irc.ERR_SASLTOOLONG, irc.ERR_SASLABORTED, irc.ERR_NICKLOCKED:
 		err := run.err
 		if err == nil {
 			err = &NumericError{Numeric: m.Command, Text: last(m), Err: ErrSASLFailed}
@@ -146,7 +147,7 @@ func (s *session) handleSASLNumeric(m *ircmsg.Message) {
 		run.lastErr = err
 		run.mech = nil
 		c.event(Event{Kind: EventSASLFailed, Attempt: s.attempt, Mechanism: name, Err: err})
-		if m.Command == errNickLocked {
+		if m.Command == irc.ERR_NICKLOCKED {
 			s.saslDone(err)
 			return
 		}

@@ -2,21 +2,10 @@ package client
 
 import (
 	"strings"
-	"unicode/utf8"
 
 	"github.com/ircsock/ircsock/filter"
+	"github.com/ircsock/ircsock/irc"
 	"github.com/ircsock/ircsock/ircmsg"
-)
-
-// The longest message a server relays (RFC 1459: 512 bytes with CR LF).
-const maxLine = 512
-
-// Guesses for the parts of our own source the server prepends when it
-// relays a message, used until the client has seen its own user and host
-// (in the echo of its JOIN): USERLEN with a '~', and a 63-byte host name.
-const (
-	guessIdent = 11
-	guessHost  = 63
 )
 
 func badText(field string, index int, s string) error {
@@ -26,48 +15,16 @@ func badText(field string, index int, s string) error {
 	return nil
 }
 
-// textRoom is how many bytes of text fit in one "CMD target :text" line
-// after the server adds ":nick!user@host ".
-func (c *Client) textRoom(cmd, target string) int {
+// splitter splits for the client's own source once it is known (from
+// the echo of its JOIN or a CHGHOST), else for the toolkit's worst case.
+func (c *Client) splitter() irc.Splitter {
 	c.mu.Lock()
-	nick, ident, host := c.st.nick, c.st.ident, c.st.host
-	c.mu.Unlock()
-	if ident == "" {
-		ident = strings.Repeat("x", guessIdent)
+	defer c.mu.Unlock()
+	sp := irc.Splitter{LineLen: c.st.isupport.LineLen()}
+	if c.st.ident != "" && c.st.host != "" {
+		sp.Source = c.st.nick + "!" + c.st.ident + "@" + c.st.host
 	}
-	if host == "" {
-		host = strings.Repeat("x", guessHost)
-	}
-	src := 1 + len(nick) + 1 + len(ident) + 1 + len(host) + 1
-	return maxLine - 2 - src - len(cmd) - 1 - len(target) - 2
-}
-
-// splitText cuts text into pieces of at most room bytes that join back
-// into text: on UTF-8 boundaries, after a space when one is in the
-// second half of the piece, never inside a colour code (\x03NN,NN).
-func splitText(text string, room int) []string {
-	if room < 16 {
-		room = 16
-	}
-	var out []string
-	for len(text) > room {
-		cut := room
-		for cut > 0 && !utf8.RuneStart(text[cut]) {
-			cut--
-		}
-		if sp := strings.LastIndexByte(text[:cut], ' '); sp >= room/2 {
-			cut = sp + 1
-		}
-		// Do not cut a colour code from its digits.
-		if i := strings.LastIndexByte(text[:cut], '\x03'); i >= 0 && cut-i <= 6 {
-			if i > 0 {
-				cut = i
-			}
-		}
-		out = append(out, text[:cut])
-		text = text[cut:]
-	}
-	return append(out, text)
+	return sp
 }
 
 func (c *Client) sendText(cmd, target, text string) error {
@@ -77,8 +34,12 @@ func (c *Client) sendText(cmd, target, text string) error {
 	if err := badText("param", 1, text); err != nil {
 		return err
 	}
+	parts, err := c.splitter().Split(cmd, target, text)
+	if err != nil {
+		return err
+	}
 	var recs [][]byte
-	for _, part := range splitText(text, c.textRoom(cmd, target)) {
+	for _, part := range parts {
 		rec, err := encode(&ircmsg.Message{Command: cmd, Params: []string{target, part}})
 		if err != nil {
 			return err

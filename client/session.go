@@ -27,19 +27,19 @@ type session struct {
 	pingInterval, pingTimeout time.Duration
 
 	// guarded by c.qmu
-	urgent       [][]byte
-	ctl          [][]byte
-	quitAfter    bool // disconnect once the urgent queue is written
-	registered   bool
-	tokens       float64
-	refilled     time.Time
-	closeReason  string
-	closeErr     error
-	serverErr    string
-	fatalErr     error
-	pingOut      bool
-	pingAt       time.Time
-	pingT        *time.Timer
+	urgent      [][]byte
+	ctl         [][]byte
+	quitAfter   bool // disconnect once the urgent queue is written
+	registered  bool
+	tokens      float64
+	refilled    time.Time
+	closeReason string
+	closeErr    error
+	serverErr   string
+	fatalErr    error
+	pingOut     bool
+	pingAt      time.Time
+	pingT       *time.Timer
 
 	final bool // set with fatalErr, read after done
 

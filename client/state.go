@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ircsock/ircsock/irc"
 	"github.com/ircsock/ircsock/ircmsg"
 )
 
@@ -62,16 +63,16 @@ type state struct {
 	ident, host   string
 	registered    bool
 	caps, offered map[string]string
-	isupport      map[string]string
-	casemap       string
-	prefixModes   string
-	prefixSyms    string
-	chanTypes     string
-	chanModes     [4]string
-	channels      map[string]*chanState
-	users         map[string]*userState
-	wanted        map[string]wantChan // channels to rejoin, across links
-	keys          map[string]string   // keys given to JoinKey
+	isupport      *irc.ISupport
+	// Cached from isupport after each 005.
+	casemap   irc.Casemap
+	prefix    irc.Prefix
+	chanTypes string
+	chanModes irc.ChanModes
+	channels  map[string]*chanState
+	users     map[string]*userState
+	wanted    map[string]wantChan // channels to rejoin, across links
+	keys      map[string]string   // keys given to JoinKey
 }
 
 func (st *state) reset(nick string) {
@@ -87,17 +88,28 @@ func (st *state) newConnection(nick string) {
 	st.registered = false
 	st.caps = make(map[string]string)
 	st.offered = make(map[string]string)
-	st.isupport = make(map[string]string)
-	// RFC 1459 defaults, until 005 says otherwise.
-	st.casemap = "rfc1459"
-	st.prefixModes, st.prefixSyms = "ov", "@+"
-	st.chanTypes = "#&"
-	st.chanModes = [4]string{"b", "k", "l", "imnpst"}
+	st.isupport = &irc.ISupport{}
+	st.cacheISupport() // RFC 1459 defaults, until 005 says otherwise
 	st.channels = make(map[string]*chanState)
 	st.users = make(map[string]*userState)
 }
 
-func (st *state) fold(s string) string { return foldWith(st.casemap, s) }
+// lost forgets the channels and users of a lost link (the channels to
+// rejoin stay) and that it was registered.
+func (st *state) lost() {
+	st.registered = false
+	st.channels = make(map[string]*chanState)
+	st.users = make(map[string]*userState)
+}
+
+func (st *state) fold(s string) string { return st.casemap.Fold(s) }
+
+func (st *state) cacheISupport() {
+	st.casemap, _ = st.isupport.Casemap()
+	st.prefix = st.isupport.Prefix()
+	st.chanTypes = st.isupport.ChanTypes()
+	st.chanModes = st.isupport.ChanModes()
+}
 
 func (st *state) isMe(nick string) bool { return st.fold(nick) == st.fold(st.nick) }
 
@@ -179,7 +191,7 @@ func (st *state) dropChannel(name string) {
 func (st *state) sortPrefixes(p string) string {
 	b := []byte(p)
 	slices.SortFunc(b, func(x, y byte) int {
-		return strings.IndexByte(st.prefixSyms, x) - strings.IndexByte(st.prefixSyms, y)
+		return strings.IndexByte(st.prefix.Symbols, x) - strings.IndexByte(st.prefix.Symbols, y)
 	})
 	return string(slices.Compact(b))
 }
@@ -269,15 +281,12 @@ func (c *Client) track(m *ircmsg.Message) {
 			return
 		}
 		for name := range strings.FieldsSeq(p[3]) {
-			i := 0
-			for i < len(name) && strings.IndexByte(st.prefixSyms, name[i]) >= 0 {
-				i++
-			}
-			n, id, h := ircmsg.SplitSource(name[i:])
+			syms, rest := st.prefix.Split(name)
+			n, id, h := ircmsg.SplitSource(rest)
 			if n == "" {
 				continue
 			}
-			st.addMember(ch, st.user(n, id, h), st.sortPrefixes(name[:i]))
+			st.addMember(ch, st.user(n, id, h), st.sortPrefixes(syms))
 		}
 	case "332": // RPL_TOPIC
 		if len(p) >= 3 {
@@ -337,10 +346,8 @@ func (c *Client) track(m *ircmsg.Message) {
 				u.RealName = p[0]
 			}
 		}
-	case "005":
-		if len(p) >= 2 {
-			st.applyISupport(p[1 : len(p)-1])
-		}
+	case irc.RPL_ISUPPORT:
+		st.applyISupport(m)
 	}
 }
 
@@ -373,17 +380,16 @@ func (st *state) applyModes(channel, modes string, args []string) {
 			continue
 		}
 		takes := false
-		if pi := strings.IndexByte(st.prefixModes, mc); pi >= 0 {
+		if sym, ok := st.prefix.Symbol(mc); ok {
 			if len(args) == 0 {
 				return
 			}
 			target := args[0]
 			args = args[1:]
-			if ch == nil || pi >= len(st.prefixSyms) {
+			if ch == nil {
 				continue
 			}
 			if mb := ch.members[st.fold(target)]; mb != nil {
-				sym := st.prefixSyms[pi]
 				if add {
 					mb.prefixes = st.sortPrefixes(mb.prefixes + string(sym))
 				} else {
@@ -393,9 +399,9 @@ func (st *state) applyModes(channel, modes string, args []string) {
 			continue
 		}
 		switch {
-		case strings.IndexByte(st.chanModes[0], mc) >= 0, strings.IndexByte(st.chanModes[1], mc) >= 0:
+		case strings.IndexByte(st.chanModes.A, mc) >= 0, strings.IndexByte(st.chanModes.B, mc) >= 0:
 			takes = true
-		case strings.IndexByte(st.chanModes[2], mc) >= 0:
+		case strings.IndexByte(st.chanModes.C, mc) >= 0:
 			takes = add
 		}
 		if takes && len(args) > 0 {
@@ -404,34 +410,12 @@ func (st *state) applyModes(channel, modes string, args []string) {
 	}
 }
 
-func (st *state) applyISupport(tokens []string) {
+func (st *state) applyISupport(m *ircmsg.Message) {
 	old := st.casemap
-	for _, t := range tokens {
-		if name, ok := strings.CutPrefix(t, "-"); ok {
-			delete(st.isupport, name)
-			continue
-		}
-		k, v, _ := strings.Cut(t, "=")
-		st.isupport[k] = v
-		switch k {
-		case "CASEMAPPING":
-			st.casemap = strings.ToLower(v)
-		case "CHANTYPES":
-			st.chanTypes = v
-		case "PREFIX":
-			if modes, syms, ok := strings.Cut(strings.TrimPrefix(v, "("), ")"); ok && len(modes) == len(syms) {
-				st.prefixModes, st.prefixSyms = modes, syms
-			}
-		case "CHANMODES":
-			parts := strings.SplitN(v, ",", 4)
-			for i := range st.chanModes {
-				st.chanModes[i] = ""
-				if i < len(parts) {
-					st.chanModes[i] = parts[i]
-				}
-			}
-		}
-	}
+	// A malformed token is kept raw and its accessor gives the default:
+	// nothing to do about it here.
+	_ = st.isupport.AddMessage(m)
+	st.cacheISupport()
 	if st.casemap != old {
 		st.refold()
 	}
@@ -567,13 +551,38 @@ func (c *Client) User(nick string) (u User, ok bool) {
 	return us.User, true
 }
 
-// ISupportValue returns the value of one RPL_ISUPPORT (005) token of the
-// current link; ok is false when the server did not send it.
-func (c *Client) ISupportValue(name string) (value string, ok bool) {
+// ISupport returns a copy of the server's RPL_ISUPPORT (005) parameters
+// on the current link; before 005 its accessors give the RFC 1459
+// defaults.
+func (c *Client) ISupport() *irc.ISupport {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	value, ok = c.st.isupport[name]
-	return value, ok
+	cp := &irc.ISupport{}
+	var toks []string
+	for _, name := range c.st.isupport.Names() {
+		v, _ := c.st.isupport.Get(name)
+		if v == "" {
+			toks = append(toks, name)
+		} else {
+			toks = append(toks, name+"="+escapeISupport(v))
+		}
+	}
+	_ = cp.Add(toks)
+	return cp
+}
+
+// escapeISupport undoes the unescaping ISupport.Add does, for a copy.
+func escapeISupport(v string) string {
+	r := strings.NewReplacer("\\", "\\x5C", " ", "\\x20", "=", "\\x3D")
+	return r.Replace(v)
+}
+
+// Casemap returns the server's CASEMAPPING on the current link (RFC 1459
+// until 005 says otherwise).
+func (c *Client) Casemap() irc.Casemap {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.st.casemap
 }
 
 // ServerTime returns the time of the IRCv3 server-time tag of m; ok is
