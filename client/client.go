@@ -287,20 +287,18 @@ func (c *Client) Quit(reason string) error {
 	return nil
 }
 
+// dial opens the connection: sock.Dial with the caller's Dialer, or the
+// caller's Dial func with the TLS handshake done here. Errors are
+// *sock.OpError values naming the step that failed.
 func (c *Client) dial(ctx context.Context) (net.Conn, error) {
 	ctx, cancel := context.WithTimeout(ctx, orDur(c.cfg.ConnectTimeout, DefaultConnectTimeout))
 	defer cancel()
-	dial := c.cfg.Dial
-	if dial == nil {
-		d := c.cfg.Dialer
-		if d == nil {
-			d = &net.Dialer{}
-		}
-		dial = d.DialContext
+	if c.cfg.Dial == nil {
+		return sock.Dial(ctx, c.cfg.Dialer, c.cfg.Addr, c.cfg.TLS)
 	}
-	conn, err := dial(ctx, "tcp", c.cfg.Addr)
+	conn, err := c.cfg.Dial(ctx, "tcp", c.cfg.Addr)
 	if err != nil {
-		return nil, fmt.Errorf("client: connect %s: %w", c.cfg.Addr, err)
+		return nil, &sock.OpError{Op: sock.OpDial, Addr: c.cfg.Addr, Err: err}
 	}
 	if c.cfg.TLS == nil {
 		return conn, nil
@@ -316,7 +314,7 @@ func (c *Client) dial(ctx context.Context) (net.Conn, error) {
 	tc := tls.Client(conn, tcfg)
 	if err := tc.HandshakeContext(ctx); err != nil {
 		_ = conn.Close()
-		return nil, fmt.Errorf("client: TLS handshake with %s: %w", c.cfg.Addr, err)
+		return nil, &sock.OpError{Op: sock.OpTLS, Addr: c.cfg.Addr, Err: err}
 	}
 	return tc, nil
 }

@@ -65,7 +65,7 @@ func newSession(c *Client, attempt int) *session {
 	}
 	s.pingInterval = orDur(c.cfg.PingInterval, DefaultPingInterval)
 	if s.pingInterval < 0 {
-		s.pingInterval = 0
+		s.pingInterval = -1 // the wheel's "no idle events"
 	}
 	s.pingTimeout = orDur(c.cfg.PingTimeout, DefaultPingTimeout)
 	s.tokens = float64(s.burst())
@@ -182,15 +182,17 @@ func (s *session) sendLoop() {
 		if rec != nil {
 			s.c.trace(true, string(rec))
 			if err := s.w.Write(rec); err != nil {
-				if normal && errors.Is(err, sock.ErrClosing) || errors.Is(err, sock.ErrSendQExceeded) {
-					// Not written: it goes back to the head of the
-					// queue for the next connection.
-					s.c.qmu.Lock()
-					if normal && !s.c.closed {
-						s.c.normal = append([][]byte{rec}, s.c.normal...)
-					}
-					s.c.qmu.Unlock()
+				// The wheel is closing or closed: this record (if it is
+				// the session queue's) goes back to the head of the
+				// queue for the next connection, and nothing more is
+				// sent on this one.
+				s.c.qmu.Lock()
+				if normal && !s.c.closed {
+					s.c.normal = append([][]byte{rec}, s.c.normal...)
 				}
+				s.c.qmu.Unlock()
+				<-s.stopCh
+				return
 			}
 			if disconnect {
 				s.w.Disconnect("Quit")
@@ -261,8 +263,22 @@ func (s *session) register() {
 	s.sendCtl(&ircmsg.Message{Command: "USER", Params: []string{user, "0", "*", real}})
 }
 
-// Record implements sock.Handler.
-func (s *session) Record(w *sock.Wheel, rec []byte) {
+// Handle implements sock.Handler: records, unreadable lines, idle time
+// and the close of the wheel.
+func (s *session) Handle(w *sock.Wheel, ev sock.Event) {
+	switch ev.Kind {
+	case sock.EventRecord:
+		s.record(ev.Record)
+	case sock.EventRecordError:
+		s.c.trace(false, "(unreadable line: "+ev.Err.Error()+")")
+	case sock.EventIdle:
+		s.idle(w)
+	case sock.EventClosed:
+		s.closed(ev.Reason, ev.Err)
+	}
+}
+
+func (s *session) record(rec []byte) {
 	s.c.trace(false, string(rec))
 	m, err := filter.IRCv3{}.Decode(rec)
 	if err != nil {
@@ -271,16 +287,10 @@ func (s *session) Record(w *sock.Wheel, rec []byte) {
 	s.handle(m)
 }
 
-// RecordError implements sock.Handler: a per-record error (an overlong
-// line) spoils one line; the session goes on.
-func (s *session) RecordError(w *sock.Wheel, err error) {
-	s.c.trace(false, "(unreadable line: "+err.Error()+")")
-}
-
-// Idle implements sock.Handler: the link has been silent for
-// PingInterval, so the client sends its own PING and gives the server
-// PingTimeout to answer with anything at all.
-func (s *session) Idle(w *sock.Wheel) {
+// idle: the link has been silent for PingInterval, so the client sends
+// its own PING and gives the server PingTimeout to answer with anything
+// at all.
+func (s *session) idle(w *sock.Wheel) {
 	s.c.qmu.Lock()
 	if s.pingOut {
 		s.c.qmu.Unlock()
@@ -302,8 +312,7 @@ func (s *session) Idle(w *sock.Wheel) {
 	s.sendUrgent(&ircmsg.Message{Command: "PING", Params: []string{"ircsock"}}, false)
 }
 
-// Closed implements sock.Handler.
-func (s *session) Closed(w *sock.Wheel, reason string, err error) {
+func (s *session) closed(reason string, err error) {
 	s.c.qmu.Lock()
 	s.closeReason, s.closeErr = reason, err
 	if reason == "" {
