@@ -331,7 +331,6 @@ func (c *Client) runSession(ctx context.Context, attempt int) (registered, final
 	s.w = sock.NewWheel(conn, filter.NewStack(&filter.Line{}), filter.NewStack(&filter.Line{}), s, sock.WheelConfig{
 		Idle:         s.pingInterval,
 		DrainTimeout: 5 * time.Second,
-		Linger:       time.Second,
 	})
 	c.mu.Lock()
 	c.st.newConnection(c.cfg.Nick)

@@ -234,12 +234,12 @@ func (s *session) cause() error {
 	switch {
 	case s.fatalErr != nil:
 		return s.fatalErr
+	case s.quitAfter:
+		return nil
 	case s.closeErr != nil && s.serverErr == "":
 		return s.closeErr
 	case s.serverErr != "":
 		return &ServerError{Message: s.serverErr}
-	case s.quitAfter:
-		return nil
 	}
 	return errors.New("client: " + strings.ToLower(s.closeReason[:1]) + s.closeReason[1:])
 }
