@@ -117,6 +117,49 @@ type ListenerConfig struct {
 	// Flood slows down connections that send commands too fast and
 	// disconnects those that keep on; the zero value is off.
 	Flood FloodControl
+
+	// WebSocket, when set, makes the listener serve IRC over WebSocket
+	// (plain or, with TLS, secure) instead of raw TCP. Nil means raw TCP.
+	WebSocket *WebSocketConfig
+}
+
+// IRCv3 WebSocket subprotocols: one IRC line per WebSocket message, in
+// text or binary messages.
+const (
+	SubprotocolText   = "text.ircv3.net"
+	SubprotocolBinary = "binary.ircv3.net"
+)
+
+// WebSocketConfig configures a WebSocket listener, IRC over WebSocket as
+// the IRCv3 WebSocket specification describes it. Upgrades are accepted
+// on Path; the subprotocols SubprotocolText and SubprotocolBinary are
+// negotiated in the client's order of preference; with neither (a legacy
+// client) the connection goes on without a subprotocol and is sent text.
+// Each message carries one line without CR LF, both ways; messages
+// from the client may be text or binary whatever was agreed, and a text
+// message that is not valid UTF-8 closes the connection (RFC 6455). A line
+// sent to a text client that is not valid UTF-8 (a binary client's, say)
+// has its invalid bytes replaced by U+FFFD, as the specification allows,
+// rather than being sent as invalid text. Zlib compression is refused on
+// these connections (ErrWebSocketCompression).
+//
+// Everything else is the same as over TCP: MaxLine and per-record
+// InputError, the send queue and MaxSendQ, idle events, Disconnect and
+// its drain, which ends with a WebSocket close frame. A controller tells a
+// WebSocket connection apart only by asking Conn.WebSocket.
+type WebSocketConfig struct {
+	// Path is the request path, such as "/webirc"; others get 404. Empty
+	// means "/".
+	Path string
+	// Origins lists the web origins whose pages may connect: exact
+	// ("https://irc.example.org"), path.Match patterns over the origin
+	// ("https://*.example.org") or its host ("*.example.org"), or "*".
+	// Pages served by the listener's own host, and clients that send no
+	// Origin (not browsers), are always allowed; others get 403.
+	Origins []string
+	// MaxRequest bounds the HTTP upgrade request in bytes. Zero means
+	// sock.DefaultWebSocketMaxRequest (16 KiB).
+	MaxRequest int
 }
 
 // Throttle is the per-address connection rate limit of a listener (see
@@ -160,10 +203,11 @@ type (
 		Listener *Listener
 	}
 	// ListenerFailure reports a failed bind (the listener does not exist)
-	// or an accept, TLS or limit failure (the listener goes on).
+	// or an accept, TLS, limit, PROXY or WebSocket upgrade failure (the
+	// listener goes on).
 	ListenerFailure struct {
 		Listener *Listener
-		Op       sock.Op // sock.OpResolve, OpBind, OpAccept, OpTLS, OpLimit or OpProxy
+		Op       sock.Op // sock.OpResolve, OpBind, OpAccept, OpTLS, OpLimit, OpProxy or OpWebSocket
 		Errno    int     // the errno, or 0
 		Err      error
 	}

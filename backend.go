@@ -61,6 +61,9 @@ var (
 	ErrNotCompressed = errors.New("ircsock: link not compressed")
 	// ErrNilMatch means CompressInputAfter was given no match function.
 	ErrNilMatch = errors.New("ircsock: CompressInputAfter needs a match function")
+	// ErrWebSocketCompression means zlib compression was asked for on a
+	// WebSocket connection: its messages carry lines, not a byte stream.
+	ErrWebSocketCompression = errors.New("ircsock: no zlib compression over WebSocket")
 	// ErrNoTLSConfig means a listener asked for TLS with no configuration.
 	ErrNoTLSConfig = errors.New("ircsock: TLS requested without a certificate")
 	// ErrDrainTimeout is the cause, inside a *DrainError, of a graceful
@@ -320,8 +323,9 @@ func (l *Listener) Args() any {
 // and never for a listener that failed. Refused and failed connections
 // are reported as ListenerFailure with Op "accept" (the listener backs
 // off and goes on), "tls" (a failed handshake), "limit" (MaxConns or
-// MaxConnsPerIP) or "proxy" (a PROXY protocol header missing, malformed,
-// late or from an untrusted address).
+// MaxConnsPerIP), "proxy" (a PROXY protocol header missing, malformed,
+// late or from an untrusted address) or "websocket" (a refused upgrade
+// request).
 func (b *Backend) CreateListener(cfg ListenerConfig) (*Listener, error) {
 	if b.closing.Load() {
 		return nil, ErrClosed
@@ -343,7 +347,8 @@ func (b *Backend) CreateListener(cfg ListenerConfig) (*Listener, error) {
 		ProxyFrom: cfg.ProxyFrom, ProxyOptional: cfg.ProxyOptional,
 		ProxyTimeout: cfg.ProxyTimeout, ProxyMaxHeader: cfg.ProxyMaxHeader,
 		IPv6Prefix: cfg.IPv6Prefix, Throttle: cfg.Throttle, Exempt: cfg.Exempt,
-		Refusal: refusalLine,
+		Refusal:   refusalLine,
+		WebSocket: wsConfig(cfg.WebSocket),
 	}, listenHandler{b, l})
 	if err != nil {
 		op := opOf(err, sock.OpBind)
@@ -374,6 +379,19 @@ func (b *Backend) CreateListener(cfg ListenerConfig) (*Listener, error) {
 		}
 	})
 	return l, nil
+}
+
+// wsConfig turns a WebSocketConfig into sock's, with the IRCv3
+// subprotocols.
+func wsConfig(c *WebSocketConfig) *sock.WebSocketConfig {
+	if c == nil {
+		return nil
+	}
+	return &sock.WebSocketConfig{
+		Path: c.Path, Origins: c.Origins, MaxRequest: c.MaxRequest,
+		TextSubprotocols:   []string{SubprotocolText},
+		BinarySubprotocols: []string{SubprotocolBinary},
+	}
 }
 
 func (b *Backend) listenerTLS(cfg ListenerConfig) (*tls.Config, error) {

@@ -27,7 +27,7 @@ func withZlib(f filter.Filter) *filter.Stack {
 // arrange it with CompressInputAfter (exact) or SetCompressedLinkNow.
 // Compressing the output twice returns ErrAlreadyCompressed.
 func (b *Backend) SetCompressedLink(id ConnID) error {
-	c, err := b.lookup(id)
+	c, err := b.lookupZlib(id)
 	if err != nil {
 		return err
 	}
@@ -59,7 +59,7 @@ func (c *Conn) compressOutput() error {
 // after a line should use CompressInputAfter instead. A direction already
 // compressed gives ErrAlreadyCompressed (the other is still switched).
 func (b *Backend) SetCompressedLinkNow(id ConnID) error {
-	c, err := b.lookup(id)
+	c, err := b.lookupZlib(id)
 	if err != nil {
 		return err
 	}
@@ -88,7 +88,7 @@ func (b *Backend) SetCompressedLinkNow(id ConnID) error {
 // ErrNotCompressed if neither direction was compressed; an armed
 // CompressInputAfter is cancelled.
 func (b *Backend) UnsetCompressedLink(id ConnID) error {
-	c, err := b.lookup(id)
+	c, err := b.lookupZlib(id)
 	if err != nil {
 		return err
 	}
@@ -134,7 +134,7 @@ func (b *Backend) UnsetCompressedLink(id ConnID) error {
 // more bytes may already have been decoded. Arming it twice, or on a
 // compressed input, returns ErrAlreadyCompressed; a nil match ErrNilMatch.
 func (b *Backend) CompressInputAfter(id ConnID, match func(*ircmsg.Message) bool) error {
-	c, err := b.lookup(id)
+	c, err := b.lookupZlib(id)
 	if err != nil {
 		return err
 	}
@@ -146,4 +146,18 @@ func (b *Backend) CompressInputAfter(id ConnID, match func(*ircmsg.Message) bool
 	}
 	c.match.Store(&match)
 	return nil
+}
+
+// lookupZlib is lookup for the compression calls, which a WebSocket
+// connection refuses: a zlib stream cut into messages at its line ends
+// would be corrupt.
+func (b *Backend) lookupZlib(id ConnID) (*Conn, error) {
+	c, err := b.lookup(id)
+	if err != nil {
+		return nil, err
+	}
+	if _, ws := c.WebSocket(); ws {
+		return nil, ErrWebSocketCompression
+	}
+	return c, nil
 }

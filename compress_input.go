@@ -15,7 +15,7 @@ import "github.com/ircsock/ircsock/filter"
 // use CompressInputAfter instead. A compressed or armed input gives
 // ErrAlreadyCompressed.
 func (b *Backend) CompressInputNow(id ConnID) error {
-	c, err := b.lookup(id)
+	c, err := b.lookupZlib(id)
 	if err != nil {
 		return err
 	}

@@ -157,6 +157,19 @@ func (c *Conn) CertFP() string {
 	return hex.EncodeToString(sum[:])
 }
 
+// WebSocket reports whether the connection is IRC over WebSocket, and
+// which subprotocol was negotiated ("" for none: a legacy client, sent
+// text messages).
+func (c *Conn) WebSocket() (subprotocol string, ok bool) {
+	if c.wheel() == nil {
+		return "", false
+	}
+	if wc, ok := c.w.Conn().(*sock.WebSocketConn); ok {
+		return wc.Subprotocol(), true
+	}
+	return "", false
+}
+
 // Args returns the Args of the listener or connector it came from.
 func (c *Conn) Args() any {
 	if c == nil {

@@ -168,10 +168,11 @@ func (l *Listener) throttleLocked(key, ip netip.Addr, now time.Time) error {
 // Refusal, then closes it (see [RefuseLinger]). It never blocks the
 // caller for longer than one short write.
 func (l *Listener) refuse(c net.Conn, err error) {
-	if l.cfg.Refusal == nil || l.cfg.TLS != nil {
+	if l.cfg.Refusal == nil || l.cfg.TLS != nil || l.cfg.WebSocket != nil {
 		// A TLS client cannot read a line sent before the handshake,
 		// and a handshake per refused connection would do a storm's
-		// work for it: the refusal is only reported.
+		// work for it: the refusal is only reported. Nor can a
+		// WebSocket client before its upgrade.
 		_ = c.Close()
 		return
 	}

@@ -17,10 +17,13 @@ const (
 	OpAccept  Op = "accept"  // accepting a connection; the listener backs off and goes on
 	OpLimit   Op = "limit"   // a connection refused by MaxConns, MaxConnsPerIP or Throttle
 	OpProxy   Op = "proxy"   // a PROXY protocol header missing, malformed, late or untrusted
-	OpDial    Op = "connect" // connecting to a remote address
-	OpTLS     Op = "tls"     // a TLS handshake
-	OpRead    Op = "read"    // reading from a connection
-	OpWrite   Op = "write"   // writing to a connection
+	// OpWebSocket is a refused WebSocket upgrade request; the client got
+	// an HTTP error status when it could be sent.
+	OpWebSocket Op = "websocket"
+	OpDial      Op = "connect" // connecting to a remote address
+	OpTLS       Op = "tls"     // a TLS handshake
+	OpRead      Op = "read"    // reading from a connection
+	OpWrite     Op = "write"   // writing to a connection
 )
 
 // OpError is the error of every failed socket operation of sock: a
@@ -165,7 +168,11 @@ type ListenEvent struct {
 	// errors.Is(err, [ErrMaxConns]) and so on) or [OpProxy]
 	// (a PROXY protocol header was missing, malformed, late or untrusted:
 	// [ErrProxyMissing], [ErrProxyMalformed], [ErrProxyTooLong],
-	// [ErrProxyUntrusted], or the read error; the connection is dropped).
+	// [ErrProxyUntrusted], or the read error; the connection is dropped)
+	// or [OpWebSocket] (an upgrade request refused: [ErrWebSocketPath],
+	// [ErrWebSocketOrigin], [ErrWebSocketRequest], or the read error; the
+	// client is answered with an HTTP error status when possible, and the
+	// connection is dropped).
 	Err error
 }
 

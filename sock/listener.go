@@ -50,9 +50,13 @@ type ListenConfig struct {
 	// TLS, when set, makes every accepted connection a TLS server. The
 	// handshake runs on the connection's own goroutine.
 	TLS *tls.Config
-	// HandshakeTimeout bounds the TLS handshake. Zero means
-	// [DefaultHandshakeTimeout].
+	// HandshakeTimeout bounds the TLS handshake, and, separately, the
+	// WebSocket upgrade. Zero means [DefaultHandshakeTimeout].
 	HandshakeTimeout time.Duration
+	// WebSocket, when set, makes the listener accept WebSocket
+	// connections (after TLS, if any) and hand each to Serve as a
+	// *[WebSocketConn]. Nil means raw streams.
+	WebSocket *WebSocketConfig
 	// MaxConns is the most connections open at once; zero means no limit.
 	MaxConns int
 	// MaxConnsPerIP is the most open at once from one address; zero means
@@ -95,7 +99,7 @@ type ListenConfig struct {
 	// Refusal, when set, makes the bytes sent to a connection refused by
 	// a limit (MaxConns, MaxConnsPerIP, Throttle) before it is closed,
 	// from the [*LimitError] that refused it: a protocol's way of saying
-	// why. It is not used on TLS listeners. Nil means the connection is
+	// why. It is not used on TLS or WebSocket listeners. Nil means the connection is
 	// closed without a word; the refusal is reported through
 	// [ListenHandler.Failed] either way.
 	Refusal func(err error) []byte
@@ -374,6 +378,19 @@ func (l *Listener) serve(c net.Conn, ip netip.Addr, trusted, counted bool) {
 			return
 		}
 		c = tc
+	}
+	if l.cfg.WebSocket != nil {
+		timeout := l.cfg.HandshakeTimeout
+		if timeout <= 0 {
+			timeout = DefaultHandshakeTimeout
+		}
+		wc, err := upgradeWebSocket(l.quit, c, l.cfg.WebSocket, timeout)
+		if err != nil {
+			l.h.HandleListen(ListenEvent{Err: &OpError{Op: OpWebSocket, Addr: ip.String(), Err: err}})
+			release()
+			return
+		}
+		c = wc
 	}
 	l.h.HandleListen(ListenEvent{Conn: c, Release: release})
 }
