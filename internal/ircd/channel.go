@@ -1,6 +1,7 @@
 package ircd
 
 import (
+	"github.com/ircsock/ircsock/irc"
 	"slices"
 	"strconv"
 	"time"
@@ -10,6 +11,7 @@ import (
 // invite-exception (+I) list, with who set it and when (367, 348, 346).
 type listEntry struct {
 	mask  string
+	m     *irc.Mask // mask, compiled once
 	setBy string
 	setAt time.Time
 }
@@ -93,7 +95,7 @@ func (ch *channel) prefixed(c *client) string { return ch.prefix(c) + c.nick }
 func anyMatch(list []listEntry, c *client) bool {
 	src := c.source()
 	for _, e := range list {
-		if matchMask(e.mask, src) {
+		if e.m.Match(src) {
 			return true
 		}
 	}

@@ -1,6 +1,7 @@
 package ircd
 
 import (
+	"github.com/ircsock/ircsock/irc"
 	"slices"
 	"strconv"
 	"strings"
@@ -596,6 +597,7 @@ func (s *core) cmdWho(c *client, m *ircmsg.Message, now time.Time) {
 		// (RFC 2812 §3.6.1), and skips invisible clients that share no
 		// channel with the asker.
 		var shared map[*client]bool
+		m := irc.CompileMask(mask, irc.ASCII)
 		for _, o := range s.clients {
 			if !o.registered {
 				continue
@@ -611,8 +613,7 @@ func (s *core) cmdWho(c *client, m *ircmsg.Message, now time.Time) {
 					continue
 				}
 			}
-			if matchMask(mask, o.nick) || matchMask(mask, o.user) || matchMask(mask, o.host) ||
-				matchMask(mask, o.real) || matchMask(mask, s.cfg.ServerName) {
+			if m.Match(o.nick) || m.Match(o.user) || m.Match(o.host) || m.Match(o.real) || m.Match(s.cfg.ServerName) {
 				reply("*", nil, o)
 			}
 		}

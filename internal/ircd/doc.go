@@ -21,8 +21,8 @@
 // CASEMAPPING=ascii throughout; an empty line gets no reply.
 //
 // Channel modes: the lists b (bans), e (ban exceptions) and I (invite
-// exceptions), whose masks are completed to nick!user@host and matched
-// with '*' and '?'; k (key), l (limit), i (invite-only), m (moderated),
+// exceptions), whose masks are completed to nick!user@host by
+// [irc.NormalizeMask] and matched by [irc.Mask] under CASEMAPPING=ascii; k (key), l (limit), i (invite-only), m (moderated),
 // n (no outside messages), s (secret), t (ops set the topic), and the
 // member modes o and v. A new channel is +nt. A ban stops JOIN and
 // speaking unless an exception matches; an invitation or a matching +I

@@ -2,6 +2,7 @@ package ircd
 
 import (
 	"crypto/subtle"
+	"github.com/ircsock/ircsock/irc"
 	"slices"
 	"strconv"
 	"strings"
@@ -62,7 +63,7 @@ func (s *core) cmdLinks(c *client, m *ircmsg.Message, now time.Time) {
 	if len(m.Params) > 0 && m.Params[len(m.Params)-1] != "" {
 		mask = m.Params[len(m.Params)-1]
 	}
-	if matchMask(mask, s.cfg.ServerName) {
+	if irc.MatchMask(mask, s.cfg.ServerName, irc.ASCII) {
 		s.numeric(c, now, "364", s.cfg.ServerName, s.cfg.ServerName, "0 "+s.cfg.Network)
 	}
 	s.numeric(c, now, "365", mask, "End of /LINKS list")

@@ -1,6 +1,7 @@
 package ircd
 
 import (
+	"github.com/ircsock/ircsock/irc"
 	"strconv"
 	"strings"
 	"time"
@@ -84,7 +85,7 @@ func (s *core) cmdMode(c *client, m *ircmsg.Message, now time.Time) {
 				deny()
 				continue
 			}
-			mask = canonMask(truncate(middle(mask), 100))
+			mask = irc.NormalizeMask(truncate(middle(mask), 100))
 			list := ml.list(ch)
 			idx := -1
 			for j, e := range *list {
@@ -98,7 +99,7 @@ func (s *core) cmdMode(c *client, m *ircmsg.Message, now time.Time) {
 			case add && len(*list) >= s.cfg.MaxListEntries:
 				s.numeric(c, now, "478", ch.name, mask, "Channel list is full ("+strconv.Itoa(s.cfg.MaxListEntries)+" entries)")
 			case add:
-				*list = append(*list, listEntry{mask: mask, setBy: c.source(), setAt: now})
+				*list = append(*list, listEntry{mask: mask, m: irc.CompileMask(mask, irc.ASCII), setBy: c.source(), setAt: now})
 				changes = append(changes, modeChange{true, mc, mask})
 			case idx >= 0:
 				mask = (*list)[idx].mask
