@@ -27,6 +27,7 @@ import (
 
 	"github.com/ircsock/ircsock"
 	"github.com/ircsock/ircsock/internal/ircd"
+	"github.com/ircsock/ircsock/sock"
 )
 
 func main() {
@@ -203,6 +204,23 @@ func serve(args []string, stderr io.Writer) int {
 	fs.DurationVar(&cfg.RegisterTimeout, "register-timeout", ircd.DefaultRegisterTimeout, "`time` a connection has to register (NICK, USER, CAP END)")
 	fs.IntVar(&cfg.MaxConns, "max-conns", ircd.DefaultMaxConns, "most `connections` open at once per listener (negative: no limit)")
 	fs.IntVar(&cfg.MaxConnsPerIP, "max-conns-per-ip", ircd.DefaultMaxConnsPerIP, "most `connections` open at once per listener from one address (negative: no limit)")
+	fs.IntVar(&cfg.IPv6Prefix, "ipv6-prefix", 64, "leading `bits` of an IPv6 address that count as one client for the per-address limits")
+	fs.IntVar(&cfg.Throttle.Conns, "throttle", 0, "most `connections` one address may open per -throttle-window; past it, refused for -throttle-ban (0: off)")
+	fs.DurationVar(&cfg.Throttle.Window, "throttle-window", sock.DefaultThrottleWindow, "`period` -throttle counts over")
+	fs.DurationVar(&cfg.Throttle.Ban, "throttle-ban", sock.DefaultThrottleBan, "how long an address over -throttle is refused")
+	fs.Func("exempt", "`CIDR` exempt from the per-address limits and flood control (repeatable)", func(v string) error {
+		p, err := netip.ParsePrefix(v)
+		if err != nil {
+			return err
+		}
+		cfg.Exempt = append(cfg.Exempt, p)
+		return nil
+	})
+	fs.IntVar(&cfg.Flood.Burst, "flood-burst", 0, "`commands` a client may send at once before flood control delays the rest (0: no flood control)")
+	fs.DurationVar(&cfg.Flood.Interval, "flood-interval", ircsock.DefaultFloodInterval, "after the burst, one command per `interval`")
+	fs.IntVar(&cfg.Flood.MaxQueued, "flood-queue", ircsock.DefaultFloodQueue, "most delayed `commands` before the client is closed with Excess Flood")
+	fs.DurationVar(&cfg.STSDuration, "sts-duration", ircd.DefaultSTSDuration, "IRCv3 STS policy `duration` advertised with a TLS listener (negative: no STS)")
+	fs.IntVar(&cfg.STSPort, "sts-port", 0, "`port` the plain listener's STS policy names (0: the TLS listener's)")
 	fs.IntVar(&cfg.MaxSendQ, "max-sendq", 1<<20, "most `bytes` queued for one client before it is dropped")
 	fs.IntVar(&cfg.MaxLine, "max-line", ircsock.DefaultMaxLine, "longest input line in `bytes`, CR LF excluded")
 	fs.IntVar(&cfg.MaxChannels, "max-channels", ircd.DefaultMaxChannels, "most `channels` one client may be in")

@@ -92,11 +92,26 @@ func (s *core) cmdCap(c *client, m *ircmsg.Message, now time.Time) {
 		if !c.registered {
 			c.capNegotiating = true
 		}
+		if len(m.Params) > 1 {
+			if v, err := strconv.Atoi(m.Params[1]); err == nil && v > c.capVersion {
+				c.capVersion = v
+			}
+		}
 		var all capSet
 		for _, cn := range capNames {
 			all |= cn.bit
 		}
-		reply("LS", all.String())
+		list := all.String()
+		// IRCv3 STS is advertised with its value, which only CAP 302
+		// clients may be sent; it cannot be requested.
+		if s.stsPort != 0 && c.capVersion >= 302 {
+			if c.secure {
+				list += " sts=duration=" + strconv.FormatInt(int64(s.stsDuration/time.Second), 10)
+			} else {
+				list += " sts=port=" + strconv.Itoa(s.stsPort)
+			}
+		}
+		reply("LS", list)
 	case "LIST":
 		reply("LIST", c.caps.String())
 	case "REQ":

@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"net/netip"
 	"time"
+
+	"github.com/ircsock/ircsock"
 )
 
 // Defaults used when a [Config] field is zero.
@@ -22,6 +24,9 @@ const (
 	DefaultMaxListEntries  = 100
 	DefaultMaxMonitor      = 100
 	DefaultWhowasHistory   = 100
+	// DefaultSTSDuration is how long a client that connected over TLS
+	// is told to keep using TLS (IRCv3 sts duration): 30 days.
+	DefaultSTSDuration = 30 * 24 * time.Hour
 )
 
 // Fixed protocol limits, advertised in RPL_ISUPPORT (005).
@@ -60,6 +65,18 @@ type Config struct {
 	// TLSListen is the TLS listener's host:port; empty means no TLS
 	// listener. It needs TLS.
 	TLSListen string
+	// STSDuration is the IRCv3 strict transport security policy's
+	// duration, advertised in CAP LS 302 when there is a TLS listener:
+	// the plain listener offers "sts=port=<TLS port>", the TLS listener
+	// "sts=duration=<seconds>", and a client that supports STS then
+	// connects only over TLS for that long. Zero means 30 days;
+	// negative turns STS off. Without a TLS listener there is no STS.
+	STSDuration time.Duration
+	// STSPort is the port the plain listener's "sts=port=" names. Zero
+	// means the TLS listener's bound port; set it when clients reach the
+	// TLS listener through a different port (a NAT or proxy).
+	STSPort int
+
 	// TLS is the TLS listener's configuration (with its certificate).
 	// When its ClientAuth is tls.NoClientCert, the listener uses a copy
 	// that requests, but neither requires nor verifies, a client
@@ -100,6 +117,21 @@ type Config struct {
 	// MaxConnsPerIP is the most connections open at once from one remote
 	// address per listener. Zero means 128; negative means no limit.
 	MaxConnsPerIP int
+	// IPv6Prefix is how many leading bits of an IPv6 address count as
+	// one client for MaxConnsPerIP and Throttle. Zero means 64.
+	IPv6Prefix int
+	// Throttle limits how fast one address may open connections: past
+	// Throttle.Conns within Throttle.Window it is refused for
+	// Throttle.Ban. The zero value is off.
+	Throttle ircsock.Throttle
+	// Exempt lists networks to which MaxConnsPerIP, Throttle and Flood
+	// do not apply.
+	Exempt []netip.Prefix
+	// Flood is the input flood control ("fake lag"): Flood.Burst
+	// commands at once, then one per Flood.Interval, held back in order;
+	// past Flood.MaxQueued held commands the client is closed with
+	// ERROR :Excess Flood. The zero value is off.
+	Flood ircsock.FloodControl
 	// MaxSendQ is the most bytes queued for one client before it is
 	// dropped with "Max SendQ exceeded". Zero means the Backend's default
 	// (1 MiB).
@@ -170,6 +202,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxChannels == 0 {
 		c.MaxChannels = DefaultMaxChannels
+	}
+	if c.STSDuration == 0 {
+		c.STSDuration = DefaultSTSDuration
 	}
 	if c.MaxListEntries == 0 {
 		c.MaxListEntries = DefaultMaxListEntries

@@ -72,6 +72,7 @@ type client struct {
 	registered       bool
 	passGiven        string
 	capNegotiating   bool // registration waits for CAP END
+	capVersion       int  // from CAP LS <version>; 302 allows cap values
 	caps             capSet
 	invisible        bool
 	away             string // the AWAY message; empty when present
@@ -125,6 +126,11 @@ type core struct {
 	chans   map[string]*channel // folded name -> channel
 	regq    []regEntry
 	closing bool
+
+	// stsPort and stsDuration are the IRCv3 STS policy; stsPort is zero
+	// when there is none.
+	stsPort     int
+	stsDuration time.Duration
 
 	// watchers is MONITOR's reverse index: folded nick -> clients
 	// watching it.
@@ -202,6 +208,12 @@ func (s *core) open(id ircsock.ConnID, peer netip.Addr, secure bool, now time.Ti
 		s.regq = append(s.regq, regEntry{id, now.Add(s.cfg.RegisterTimeout)})
 	}
 	s.log.Debug("open", "conn", id, "peer", host, "tls", secure)
+}
+
+// setSTS turns on the IRCv3 STS policy: plain-text clients are told to
+// reconnect to port over TLS, TLS clients to keep to TLS for d.
+func (s *core) setSTS(port int, d time.Duration) {
+	s.stsPort, s.stsDuration = port, d
 }
 
 // setCertFP records the SHA-256 fingerprint of the client certificate

@@ -42,4 +42,16 @@
 // ("Registration timeout"). A too-long line draws 417 ERR_INPUTTOOLONG and
 // the connection goes on. [LoadOrCreateCert] supplies a self-signed
 // certificate for the TLS listener.
+//
+// The listeners' per-address limits come from the Backend too, each one
+// a [Config] field and a serve flag: MaxConnsPerIP and Throttle (a
+// connection rate per address, then a ban), with IPv6 counted per
+// [Config.IPv6Prefix] and [Config.Exempt] networks left out; a refused
+// client is sent one ERROR line naming the limit. [Config.Flood] turns on
+// input flood control: past a burst, commands are delayed in order, and a
+// client that keeps on is closed with ERROR :Excess Flood.
+//
+// With a TLS listener the server advertises an IRCv3 STS policy in
+// CAP LS 302 ([Config.STSDuration], [Config.STSPort]): sts=port= on the
+// plain listener, sts=duration= on the TLS one.
 package ircd

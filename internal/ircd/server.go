@@ -66,6 +66,13 @@ func New(cfg Config) (*Server, error) {
 			return nil, err
 		}
 		s.tlsAddr = ap
+		if cfg.STSDuration > 0 {
+			port := cfg.STSPort
+			if port == 0 {
+				port = int(ap.Port())
+			}
+			s.core.setSTS(port, cfg.STSDuration)
+		}
 	}
 	return s, nil
 }
@@ -84,6 +91,10 @@ func (s *Server) listen(hostport string, withTLS bool) (netip.AddrPort, error) {
 		Idle:          s.cfg.PingInterval,
 		MaxConns:      max(s.cfg.MaxConns, 0),
 		MaxConnsPerIP: max(s.cfg.MaxConnsPerIP, 0),
+		IPv6Prefix:    s.cfg.IPv6Prefix,
+		Throttle:      s.cfg.Throttle,
+		Exempt:        s.cfg.Exempt,
+		Flood:         s.cfg.Flood,
 		ProxyFrom:     s.cfg.ProxyFrom,
 	}
 	if withTLS {
@@ -193,7 +204,7 @@ func (s *Server) handle(ev ircsock.Event, now time.Time) {
 		// A connection storm or a TLS scanner makes one of these per
 		// connection: at Warn they would flood the log.
 		level := slog.LevelWarn
-		if ev.Op == "tls" || errors.Is(ev.Err, sock.ErrMaxConns) || errors.Is(ev.Err, sock.ErrMaxConnsPerIP) {
+		if ev.Op == "tls" || errors.Is(ev.Err, sock.ErrMaxConns) || errors.Is(ev.Err, sock.ErrMaxConnsPerIP) || errors.Is(ev.Err, sock.ErrThrottled) {
 			level = slog.LevelDebug
 		}
 		s.cfg.Logger.Log(context.Background(), level, "listener failure", "op", ev.Op, "err", ev.Err)
