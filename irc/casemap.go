@@ -26,7 +26,10 @@ type Casemap int
 const (
 	// RFC1459 ("rfc1459") folds A-Z to a-z and, because RFC 1459 calls
 	// "{}|^" the lower case of "[]\~" (Scandinavian ISO 646), also
-	// '[' to '{', ']' to '}', '\' to '|' and '~' to '^'.
+	// '[' to '{', ']' to '}', '\' to '|' and '~' to '^'. (InspIRCd 3
+	// announces rfc1459 but, measured against Debian's 3.15, does not
+	// fold '~' and '^': it behaves as [StrictRFC1459]. The difference
+	// only shows in channel names, where '~' and '^' can appear.)
 	RFC1459 Casemap = iota
 	// ASCII ("ascii") folds only A-Z to a-z.
 	ASCII
