@@ -1,5 +1,19 @@
 // Package ircsock speaks IRC over sockets: the POEx::IRC::Backend API in
-// Go.
+// Go. A controller is one loop over one channel (Example_server and
+// Example_client run a whole server and client):
+//
+//	b := ircsock.New(ircsock.Config{})
+//	b.CreateListener(ircsock.ListenerConfig{Addr: "127.0.0.1:6667"})
+//	for ev := range b.Events() { // closed by Shutdown or Close
+//		switch ev := ev.(type) {
+//		case ircsock.Input:
+//			if ev.Msg().Command == "PING" {
+//				b.Send(&ircmsg.Message{Command: "PONG", Params: ev.Msg().Params}, ev.Conn().ID())
+//			}
+//		case ircsock.Disconnect:
+//			log.Printf("%d left: %s", ev.Conn.ID(), ev.Reason)
+//		}
+//	}
 //
 // A [Backend] (spawn) owns listeners ([Backend.CreateListener]),
 // connectors ([Backend.CreateConnector]) and connections ([Conn]) and
