@@ -30,7 +30,8 @@
 //   - ISUPPORT: an [ISupport] collects any number of 005 lines into typed
 //     accessors ([ISupport.Prefix], [ISupport.ChanModes],
 //     [ISupport.NickLen], ...), with the RFC 1459 defaults for what a server
-//     leaves out.
+//     leaves out; [ISupport.ValidNick] and [ISupport.ValidChannel] check
+//     names against them.
 //   - Masks: [MatchMask] and a compiled [Mask] match "nick!user@host"
 //     globs ('*', '?', backslash escapes, CIDR hosts) under a casemap in
 //     linear time; [NormalizeMask] completes partial masks as servers do;
