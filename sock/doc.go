@@ -36,6 +36,15 @@
 // resolves, connects and completes TLS for an outgoing connection. Both
 // take addresses as "host:port" strings, as net.Listen and net.Dial do.
 //
+// Behind a load balancer, [ListenConfig.ProxyFrom] makes a listener read
+// the PROXY protocol header (version 1 or 2, [ReadProxyHeader]) of its
+// trusted proxies before anything else, and use the client address it
+// names as the connection's remote address and for the per-address
+// limits. [ListenConfig.WebSocket] makes it accept WebSocket upgrades
+// ([WebSocketConfig]) and hand over each connection as a *[WebSocketConn]:
+// one record per message, presented as a byte stream that the same
+// [Wheel] and line filters carry unchanged.
+//
 // The handlers are one-method interfaces, [Handler] and [ListenHandler],
 // that take an event struct ([Event], [ListenEvent]); most code fills in
 // the optional functions of a [Funcs] or [ListenFuncs] instead, or adapts

@@ -187,6 +187,17 @@ func serve(args []string, stderr io.Writer) int {
 	)
 	fs.StringVar(&cfg.Listen, "listen", ircd.DefaultListen, "plain-text listener `host:port` (port 0: any free port; \"none\": no plain listener)")
 	fs.StringVar(&cfg.TLSListen, "tls-listen", "", "TLS listener `host:port`, e.g. 127.0.0.1:6697 (default: none)")
+	fs.StringVar(&cfg.WebSocketListen, "ws-listen", "", "IRC over WebSocket (ws://, for browsers) listener `host:port`, e.g. 127.0.0.1:8067 (default: none)")
+	fs.StringVar(&cfg.WebSocketTLSListen, "wss-listen", "", "IRC over secure WebSocket (wss://) listener `host:port`, with the TLS certificate (default: none)")
+	fs.StringVar(&cfg.WebSocketPath, "ws-path", "/", "request `path` of WebSocket upgrades")
+	fs.Func("ws-origins", "comma-separated web `origins` whose pages may connect over WebSocket, e.g. https://chat.example.org or *.example.org or * (default: the listener's own host only)", func(v string) error {
+		for _, o := range strings.Split(v, ",") {
+			if o = strings.TrimSpace(o); o != "" {
+				cfg.WebSocketOrigins = append(cfg.WebSocketOrigins, o)
+			}
+		}
+		return nil
+	})
 	fs.Func("proxy-from", "comma-separated `networks` of trusted PROXY protocol proxies (e.g. 127.0.0.1/32,::1/128); their connections must send a v1 or v2 header naming the client (default: none)", func(v string) error {
 		for _, f := range strings.Split(v, ",") {
 			p, err := parsePrefix(strings.TrimSpace(f))
@@ -279,7 +290,7 @@ func serve(args []string, stderr io.Writer) int {
 		cfg.MOTD = strings.Split(strings.TrimRight(strings.ReplaceAll(string(b), "\r\n", "\n"), "\n"), "\n")
 	}
 
-	if cfg.TLSListen != "" {
+	if cfg.TLSListen != "" || cfg.WebSocketTLSListen != "" {
 		tc, err := tlsConfig(*certFile, *keyFile, *dataDir, cfg.ServerName, log)
 		if err != nil {
 			log.Error("tls", "err", err)
@@ -287,7 +298,7 @@ func serve(args []string, stderr io.Writer) int {
 		}
 		cfg.TLS = tc
 	} else if *certFile != "" || *keyFile != "" {
-		fmt.Fprintln(stderr, "ircsock serve: -tls-cert and -tls-key need -tls-listen")
+		fmt.Fprintln(stderr, "ircsock serve: -tls-cert and -tls-key need -tls-listen or -wss-listen")
 		return 2
 	}
 

@@ -39,7 +39,7 @@ func TestRunCommands(t *testing.T) {
 		{name: "serve extra arg", args: []string{"serve", "x"}, code: 2, stderr: `unexpected argument "x"`},
 		{name: "serve bad proxy-from", args: []string{"serve", "-proxy-from", "127.0.0.1,nonsense"}, code: 2, stderr: `not a network or address: "nonsense"`},
 		{name: "serve bad level", args: []string{"serve", "-log-level", "loud"}, code: 2, stderr: "-log-level"},
-		{name: "cert without tls listener", args: []string{"serve", "-tls-cert", "c.pem", "-tls-key", "k.pem"}, code: 2, stderr: "need -tls-listen"},
+		{name: "cert without tls listener", args: []string{"serve", "-tls-cert", "c.pem", "-tls-key", "k.pem"}, code: 2, stderr: "need -tls-listen or -wss-listen"},
 		{name: "missing motd", args: []string{"serve", "-listen", "127.0.0.1:0", "-motd", "/nonexistent/motd"}, code: 1, stderr: "motd"},
 	}
 	for _, tc := range cases {

@@ -76,6 +76,22 @@ type Config struct {
 	// means the TLS listener's bound port; set it when clients reach the
 	// TLS listener through a different port (a NAT or proxy).
 	STSPort int
+	// WebSocketListen is the host:port of a listener for IRC over
+	// WebSocket (ws://), for browser clients, as the IRCv3 WebSocket
+	// specification describes; empty means none.
+	WebSocketListen string
+	// WebSocketTLSListen is the host:port of a listener for IRC over
+	// secure WebSocket (wss://); empty means none. It needs TLS.
+	WebSocketTLSListen string
+	// WebSocketPath is the request path WebSocket clients connect to, as
+	// in ws://host:port/webirc. Empty means "/".
+	WebSocketPath string
+	// WebSocketOrigins lists the web origins whose pages may connect over
+	// WebSocket: exact ("https://chat.example.org"), path.Match patterns
+	// ("https://*.example.org", "*.example.org") or "*". Empty means only
+	// pages served by the listener's own host:port; clients that send no
+	// Origin (not browsers) are always allowed.
+	WebSocketOrigins []string
 
 	// TLS is the TLS listener's configuration (with its certificate).
 	// When its ClientAuth is tls.NoClientCert, the listener uses a copy

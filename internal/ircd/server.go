@@ -1,6 +1,7 @@
 package ircd
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -28,6 +29,8 @@ type Server struct {
 	b       *ircsock.Backend
 	addr    netip.AddrPort
 	tlsAddr netip.AddrPort
+	wsAddr  netip.AddrPort
+	wssAddr netip.AddrPort
 	core    *core
 	once    sync.Once
 }
@@ -37,11 +40,14 @@ type Server struct {
 // caller must call Run or [Server.Close].
 func New(cfg Config) (*Server, error) {
 	cfg = cfg.withDefaults()
-	if cfg.Listen == "none" && cfg.TLSListen == "" {
+	if cfg.Listen == "none" && cfg.TLSListen == "" && cfg.WebSocketListen == "" && cfg.WebSocketTLSListen == "" {
 		return nil, ErrNoListener
 	}
 	if cfg.TLSListen != "" && cfg.TLS == nil {
 		return nil, errors.New("ircd: TLS listener " + cfg.TLSListen + " has no TLS configuration")
+	}
+	if cfg.WebSocketTLSListen != "" && cfg.TLS == nil {
+		return nil, errors.New("ircd: secure WebSocket listener " + cfg.WebSocketTLSListen + " has no TLS configuration")
 	}
 	b := ircsock.New(ircsock.Config{
 		Format:       ircmsg.Format{Colonify: true},
@@ -51,22 +57,26 @@ func New(cfg Config) (*Server, error) {
 	})
 	s := &Server{cfg: cfg, b: b}
 	s.core = newCore(cfg, b, time.Now())
-	if cfg.Listen != "none" {
-		ap, err := s.listen(cfg.Listen, false)
+	for _, ln := range []struct {
+		hostport string
+		tls, ws  bool
+		addr     *netip.AddrPort
+	}{
+		{cfg.Listen, false, false, &s.addr},
+		{cfg.TLSListen, true, false, &s.tlsAddr},
+		{cfg.WebSocketListen, false, true, &s.wsAddr},
+		{cfg.WebSocketTLSListen, true, true, &s.wssAddr},
+	} {
+		if ln.hostport == "" || ln.hostport == "none" {
+			continue
+		}
+		ap, err := s.listen(ln.hostport, ln.tls, ln.ws)
 		if err != nil {
 			_ = b.Close()
 			return nil, err
 		}
-		s.addr = ap
-	}
-	if cfg.TLSListen != "" {
-		ap, err := s.listen(cfg.TLSListen, true)
-		if err != nil {
-			_ = b.Close()
-			return nil, err
-		}
-		s.tlsAddr = ap
-		if cfg.STSDuration > 0 {
+		*ln.addr = ap
+		if ln.addr == &s.tlsAddr && cfg.STSDuration > 0 {
 			port := cfg.STSPort
 			if port == 0 {
 				port = int(ap.Port())
@@ -77,8 +87,9 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// listen binds one listener, speaking TLS with Config.TLS if withTLS.
-func (s *Server) listen(hostport string, withTLS bool) (netip.AddrPort, error) {
+// listen binds one listener, speaking TLS with Config.TLS if withTLS, IRC
+// over WebSocket if ws.
+func (s *Server) listen(hostport string, withTLS, ws bool) (netip.AddrPort, error) {
 	_, portStr, err := net.SplitHostPort(hostport)
 	if err != nil {
 		return netip.AddrPort{}, fmt.Errorf("ircd: listen address %q: %w", hostport, err)
@@ -108,12 +119,20 @@ func (s *Server) listen(hostport string, withTLS bool) (netip.AddrPort, error) {
 		}
 		lc.UseTLS = true
 	}
+	if ws {
+		lc.WebSocket = &ircsock.WebSocketConfig{Path: s.cfg.WebSocketPath, Origins: s.cfg.WebSocketOrigins}
+	}
 	l, err := s.b.CreateListener(lc)
 	if err != nil {
 		return netip.AddrPort{}, fmt.Errorf("ircd: listen %s: %w", hostport, err)
 	}
 	ap := l.AddrPort()
-	s.cfg.Logger.Info("listening", "addr", ap.String(), "tls", withTLS)
+	if ws {
+		path := cmp.Or(lc.WebSocket.Path, "/")
+		s.cfg.Logger.Info("listening", "addr", ap.String(), "tls", withTLS, "websocket", path)
+	} else {
+		s.cfg.Logger.Info("listening", "addr", ap.String(), "tls", withTLS)
+	}
 	return ap, nil
 }
 
@@ -122,6 +141,14 @@ func (s *Server) Addr() netip.AddrPort { return s.addr }
 
 // TLSAddr is the TLS listener's bound address (invalid if there is none).
 func (s *Server) TLSAddr() netip.AddrPort { return s.tlsAddr }
+
+// WebSocketAddr is the WebSocket listener's bound address (invalid if
+// there is none).
+func (s *Server) WebSocketAddr() netip.AddrPort { return s.wsAddr }
+
+// WebSocketTLSAddr is the secure WebSocket listener's bound address
+// (invalid if there is none).
+func (s *Server) WebSocketTLSAddr() netip.AddrPort { return s.wssAddr }
 
 // Run is the event loop: it owns every piece of IRC state and serves until
 // ctx is done. Then it sends every client ERROR :Server shutting down,
