@@ -86,9 +86,12 @@ type proc struct {
 	exited chan struct{}
 }
 
-func startProc(t testing.TB, name string, args ...string) *proc {
+func startProc(t testing.TB, dir, name string, args ...string) *proc {
 	t.Helper()
 	cmd := exec.Command(args[0], args[1:]...)
+	// InspIRCd 3.15 with ssl_gnutls may dump core on SIGTERM (harmless,
+	// exit 139): the dump lands in the test's temporary directory.
+	cmd.Dir = dir
 	out := &logBuf{}
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -328,7 +331,7 @@ func startNetwork(t *testing.T, withoutServices bool) *network {
 }
 
 func (n *network) startIRCd() {
-	n.ircd = startProc(n.t, "inspircd", needBinary(n.t, "inspircd", "inspircd"),
+	n.ircd = startProc(n.t, n.dir, "inspircd", needBinary(n.t, "inspircd", "inspircd"),
 		"--nofork", "--runasroot", "--config", filepath.Join(n.dir, "inspircd.conf"))
 }
 
@@ -341,7 +344,7 @@ func (n *network) restartIRCd() {
 
 func (n *network) startServices() {
 	d := n.dir
-	n.services = startProc(n.t, "atheme", needBinary(n.t, "atheme-services", "atheme-services"),
+	n.services = startProc(n.t, n.dir, "atheme", needBinary(n.t, "atheme-services", "atheme-services"),
 		"-n", "-c", filepath.Join(d, "atheme.conf"), "-D", filepath.Join(d, "data"),
 		"-l", filepath.Join(d, "atheme.log"), "-p", filepath.Join(d, "atheme.pid"))
 }
