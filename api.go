@@ -46,6 +46,13 @@ type Config struct {
 	ConnectTimeout time.Duration
 	// HandshakeTimeout bounds a TLS handshake. Zero means 10 s.
 	HandshakeTimeout time.Duration
+	// EarlyInput is how many bytes of its first input lines a connection
+	// keeps, until an input switch is armed, so that a CompressInputAfter
+	// called after the reader has decoded some lines can tell whether it
+	// came too late (see Backend.CompressInputAfter). Zero means
+	// DefaultEarlyInput (4096); negative keeps none, so that any such call
+	// after the first line is refused with ErrArmedLate.
+	EarlyInput int
 	// DrainTimeout is the one limit of a graceful close (Disconnect, and
 	// the flush of a connection whose peer ended its stream): the most time
 	// from the call to the close, spent writing the queue, shutting the
@@ -121,6 +128,15 @@ type ListenerConfig struct {
 	// WebSocket, when set, makes the listener serve IRC over WebSocket
 	// (plain or, with TLS, secure) instead of raw TCP. Nil means raw TCP.
 	WebSocket *WebSocketConfig
+
+	// CompressInputAfter, when set, arms every connection of this
+	// listener as Backend.CompressInputAfter does, before any of its input
+	// is decoded: its input is decompressed from the byte after the first
+	// line for which it returns true. This is the exact way for a peer
+	// that speaks first, such as a server dialling in that sends PASS,
+	// SERVER and its first zlib bytes in one burst. It runs on the
+	// connection's reading goroutine and must not block.
+	CompressInputAfter func(*ircmsg.Message) bool
 }
 
 // IRCv3 WebSocket subprotocols: one IRC line per WebSocket message, in
@@ -186,6 +202,8 @@ type ConnectorConfig struct {
 	Timeout time.Duration
 	// Args is carried to the connection's events.
 	Args any
+	// CompressInputAfter is as in ListenerConfig, for the peer we dial.
+	CompressInputAfter func(*ircmsg.Message) bool
 }
 
 // Event is one of the event types below.

@@ -27,6 +27,7 @@ const (
 	DefaultHandshakeTimeout = sock.DefaultHandshakeTimeout
 	DefaultDrainTimeout     = sock.DefaultDrainTimeout
 	DefaultIdle             = sock.DefaultIdle
+	DefaultEarlyInput       = 4096
 )
 
 // Reasons of Disconnect events the Backend chooses itself.
@@ -59,6 +60,12 @@ var (
 	ErrAlreadyCompressed = errors.New("ircsock: link already compressed")
 	// ErrNotCompressed means UnsetCompressedLink found nothing to remove.
 	ErrNotCompressed = errors.New("ircsock: link not compressed")
+	// ErrArmedLate means CompressInputAfter came after the reader had
+	// decoded input past the switch point, or more input than it can
+	// check: nothing is armed. As the Err of an InputError it means an
+	// arm that looked in time lost the race to the next line: the switch
+	// is off.
+	ErrArmedLate = errors.New("ircsock: CompressInputAfter armed too late")
 	// ErrNilMatch means CompressInputAfter was given no match function.
 	ErrNilMatch = errors.New("ircsock: CompressInputAfter needs a match function")
 	// ErrWebSocketCompression means zlib compression was asked for on a
@@ -131,6 +138,7 @@ type Backend struct {
 	events   chan Event
 	quit     chan struct{} // closed by Close: blocked sends give up
 	maxLine  int
+	earlyMax int // Config.EarlyInput with its default; negative: none
 	closing  atomic.Bool
 	quitOnce sync.Once
 	endOnce  sync.Once
@@ -187,6 +195,10 @@ func New(cfg Config) *Backend {
 	}
 	if b.maxLine <= 0 {
 		b.maxLine = DefaultMaxLine
+	}
+	b.earlyMax = cfg.EarlyInput
+	if b.earlyMax == 0 {
+		b.earlyMax = DefaultEarlyInput
 	}
 	b.events <- Registered{Backend: b}
 	return b
@@ -333,6 +345,10 @@ func (b *Backend) CreateListener(cfg ListenerConfig) (*Listener, error) {
 	l := &Listener{id: ListenerID(b.nextListener.Add(1)), idle: cfg.Idle, args: cfg.Args, cfg: cfg}
 	if l.idle == 0 {
 		l.idle = DefaultIdle
+	}
+	if cfg.WebSocket != nil && cfg.CompressInputAfter != nil {
+		// Refused at once, as SetCompressedLink is on such a connection.
+		return nil, fmt.Errorf("%w: ListenerConfig.CompressInputAfter on a WebSocket listener", ErrWebSocketCompression)
 	}
 	tcfg, err := b.listenerTLS(cfg)
 	if err != nil {

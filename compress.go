@@ -1,6 +1,9 @@
 package ircsock
 
 import (
+	"bytes"
+	"fmt"
+
 	"github.com/ircsock/ircsock/filter"
 	"github.com/ircsock/ircsock/ircmsg"
 )
@@ -65,8 +68,9 @@ func (b *Backend) SetCompressedLinkNow(id ConnID) error {
 	}
 	oerr := c.compressOutput()
 	var ierr error
-	if c.inZ.CompareAndSwap(false, true) {
-		c.match.Store(nil)
+	if c.inArmed.CompareAndSwap(false, true) {
+		c.stopWatching()
+		c.inZ.Store(true)
 		c.w.ReadOp(func(in filter.Filter) filter.Filter { return withZlib(in) })
 	} else {
 		ierr = ErrAlreadyCompressed
@@ -107,8 +111,15 @@ func (b *Backend) UnsetCompressedLink(id ConnID) error {
 		c.outZ.Store(false)
 		did = true
 	}
-	if c.inZ.CompareAndSwap(true, false) {
-		if c.match.Swap(nil) == nil {
+	if c.inArmed.CompareAndSwap(true, false) {
+		c.hmu.Lock()
+		wasPending := c.pending
+		c.pending = false
+		c.hmu.Unlock()
+		// An armed match not yet taken, or a late arm's switch not yet
+		// made, is simply cancelled; otherwise the zlib layer is in place
+		// (or a ReadOp queued before this one puts it there).
+		if c.match.Swap(nil) == nil && !wasPending {
 			c.w.ReadOp(func(in filter.Filter) filter.Filter {
 				if st, ok := in.(*filter.Stack); ok && st.Len() > 1 {
 					st.Shift()
@@ -116,6 +127,7 @@ func (b *Backend) UnsetCompressedLink(id ConnID) error {
 				return in
 			})
 		}
+		c.inZ.Store(false)
 		did = true
 	}
 	if !did {
@@ -124,15 +136,33 @@ func (b *Backend) UnsetCompressedLink(id ConnID) error {
 	return nil
 }
 
-// CompressInputAfter arranges, in advance, that id's input is decompressed
-// from the byte after the first line for which match returns true. match
-// runs on the connection's reading goroutine, before that line's Input
-// event is sent, and the zlib layer is added before the next line is
-// decoded: the switch is exact even when the compressed bytes arrive in
-// the same read as the line. This is needed because the controller runs
-// asynchronously from the readers: by the time it sees the Input event,
-// more bytes may already have been decoded. Arming it twice, or on a
-// compressed input, returns ErrAlreadyCompressed; a nil match ErrNilMatch.
+// CompressInputAfter arranges that id's input is decompressed from the
+// byte after the first line for which match returns true. match runs on
+// the connection's reading goroutine, before that line's Input event is
+// sent, and the zlib layer is added before the next line is decoded: the
+// switch is exact even when the compressed bytes arrive in the same read
+// as the line.
+//
+// The controller runs asynchronously from the readers, so by the time it
+// calls this (on ListenerOpen, say) the reader may already have decoded
+// lines it has not seen. Those are checked too, from a copy the
+// connection keeps of its first lines (Config.EarlyInput bytes) until an
+// input switch is armed:
+//   - no earlier line matches: the switch is armed for the lines to come;
+//   - the last line decoded matches: the switch is made before the next
+//     one is decoded (if the reader gets there first after all, an
+//     InputError wrapping ErrArmedLate says so);
+//   - an earlier line matches, so lines after it were decoded the wrong
+//     way, or more lines were decoded than were kept: nothing is armed
+//     and the error wraps ErrArmedLate.
+//
+// Compressed reports the input compressed only once the switch is made.
+// For a peer that speaks first, ListenerConfig.CompressInputAfter and
+// ConnectorConfig.CompressInputAfter arm the switch before any input is
+// decoded, which is exact whatever the peer sends and however fast.
+//
+// Arming it twice, or on a compressed input, returns ErrAlreadyCompressed;
+// a nil match ErrNilMatch.
 func (b *Backend) CompressInputAfter(id ConnID, match func(*ircmsg.Message) bool) error {
 	c, err := b.lookupZlib(id)
 	if err != nil {
@@ -141,11 +171,100 @@ func (b *Backend) CompressInputAfter(id ConnID, match func(*ircmsg.Message) bool
 	if match == nil {
 		return ErrNilMatch
 	}
-	if !c.inZ.CompareAndSwap(false, true) {
+	return c.armInput(match)
+}
+
+// watch records one decoded line (nil for one that failed to decode) while
+// the connection keeps its first lines; it runs on the reading goroutine.
+func (c *Conn) watch(rec []byte) {
+	c.hmu.Lock()
+	if !c.watching.Load() {
+		c.hmu.Unlock()
+		return
+	}
+	late := c.pending
+	if late {
+		// A late arm promised the switch before this line, but the
+		// reader decoded it first: the switch is off, and said so.
+		c.pending = false
+		c.inArmed.Store(false)
+	}
+	if len(c.early)+len(rec)+1 > c.b.earlyMax {
+		c.early, c.earlyOver = nil, true
+		c.watching.Store(false)
+	} else {
+		c.early = append(append(c.early, rec...), '\n')
+	}
+	c.hmu.Unlock()
+	if late {
+		c.deliver(InputError{Conn: c, Err: fmt.Errorf("%w: the line after the match was decoded before the switch", ErrArmedLate)})
+	}
+}
+
+// stopWatching drops the copy of the first lines: an input switch is
+// armed or made.
+func (c *Conn) stopWatching() {
+	c.hmu.Lock()
+	c.watching.Store(false)
+	c.early = nil
+	c.hmu.Unlock()
+}
+
+func (c *Conn) armInput(match func(*ircmsg.Message) bool) error {
+	if !c.inArmed.CompareAndSwap(false, true) {
 		return ErrAlreadyCompressed
 	}
-	c.match.Store(&match)
-	return nil
+	c.hmu.Lock()
+	defer c.hmu.Unlock()
+	if !c.watching.Load() {
+		c.inArmed.Store(false)
+		if c.earlyOver {
+			return fmt.Errorf("%w: more input was decoded than the %d bytes it can check (Config.EarlyInput)", ErrArmedLate, max(c.b.earlyMax, 0))
+		}
+		return fmt.Errorf("%w: the input was switched before, its first lines are no longer kept", ErrArmedLate)
+	}
+	// Which line already decoded matches, if any. The lines are parsed
+	// again for match (it takes a Message): the controller owns the ones
+	// it was given.
+	hit, n := -1, 0
+	for rest := c.early; len(rest) > 0; n++ {
+		line, after, _ := bytes.Cut(rest, []byte{'\n'})
+		rest = after
+		if hit >= 0 || len(line) == 0 {
+			continue
+		}
+		var m ircmsg.Message
+		if c.b.cfg.Format.Limits.ParseInto(&m, line) == nil && match(&m) {
+			hit = n
+		}
+	}
+	switch {
+	case hit < 0:
+		c.match.Store(&match)
+		c.watching.Store(false)
+		c.early = nil
+		return nil
+	case hit == n-1:
+		// The reader is between that line and the next: switch there,
+		// unless it decodes the next one first (watch reports that).
+		c.pending = true
+		c.w.ReadOp(func(in filter.Filter) filter.Filter {
+			c.hmu.Lock()
+			defer c.hmu.Unlock()
+			if !c.pending {
+				return in
+			}
+			c.pending = false
+			c.inZ.Store(true)
+			c.watching.Store(false)
+			c.early = nil
+			return withZlib(in)
+		})
+		return nil
+	default:
+		c.inArmed.Store(false)
+		return fmt.Errorf("%w: input line %d matched and the %d after it were already decoded uncompressed", ErrArmedLate, hit+1, n-1-hit)
+	}
 }
 
 // lookupZlib is lookup for the compression calls, which a WebSocket

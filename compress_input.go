@@ -19,9 +19,11 @@ func (b *Backend) CompressInputNow(id ConnID) error {
 	if err != nil {
 		return err
 	}
-	if !c.inZ.CompareAndSwap(false, true) {
+	if !c.inArmed.CompareAndSwap(false, true) {
 		return ErrAlreadyCompressed
 	}
+	c.stopWatching()
+	c.inZ.Store(true)
 	c.w.ReadOp(func(in filter.Filter) filter.Filter { return withZlib(in) })
 	return nil
 }

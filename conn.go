@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -26,9 +27,20 @@ type Conn struct {
 	connector *Connector
 	idle      time.Duration
 
-	outZ  atomic.Bool                                  // output compressed
-	inZ   atomic.Bool                                  // input compressed (or armed to be)
-	match atomic.Pointer[func(m *ircmsg.Message) bool] // CompressInputAfter
+	outZ    atomic.Bool                                  // output compressed
+	inZ     atomic.Bool                                  // input compressed: zlib layer in place
+	inArmed atomic.Bool                                  // input compressed, or a switch armed
+	match   atomic.Pointer[func(m *ircmsg.Message) bool] // CompressInputAfter, armed
+
+	// The first input lines, kept until an input switch is armed, so that
+	// CompressInputAfter can tell whether it came too late (see
+	// armInput). watching says the reader records them; the rest is
+	// guarded by hmu.
+	watching  atomic.Bool
+	hmu       sync.Mutex
+	early     []byte // the lines, each followed by '\n'
+	earlyOver bool   // more was decoded than early could keep
+	pending   bool   // a late arm switches before the next line
 
 	// lag holds input back under the listener's FloodControl; nil
 	// when the connection has none.
@@ -226,16 +238,27 @@ func (b *Backend) serveConn(nc net.Conn, l *Listener, k *Connector, release func
 	c := &Conn{
 		b: b, listener: l, connector: k,
 	}
+	var preset func(*ircmsg.Message) bool
 	if l != nil {
 		c.idle = l.idle
 		if l.cfg.Flood.Burst > 0 && !l.exempt(addrPort(nc.RemoteAddr()).Addr()) {
 			c.lag = newLagGate(l.cfg.Flood)
 		}
+		preset = l.cfg.CompressInputAfter
 	} else {
 		c.idle = k.cfg.Idle
 		if c.idle == 0 {
 			c.idle = DefaultIdle
 		}
+		preset = k.cfg.CompressInputAfter
+	}
+	if preset != nil {
+		// Armed before the reader starts: exact whatever the peer sends
+		// first, however fast.
+		c.inArmed.Store(true)
+		c.match.Store(&preset)
+	} else {
+		c.watching.Store(true)
 	}
 	c.w = sock.NewWheel(nc, &filter.Line{Max: b.maxLine}, &filter.Line{}, connHandler{c}, sock.WheelConfig{
 		MaxSendQ: b.cfg.MaxSendQ, Idle: c.idle, DrainTimeout: b.cfg.DrainTimeout,
@@ -284,6 +307,9 @@ func (h connHandler) Handle(w *sock.Wheel, ev sock.Event) {
 	case sock.EventRecord:
 		h.record(w, ev.Record)
 	case sock.EventRecordError:
+		if h.c.watching.Load() {
+			h.c.watch(nil) // a line all the same: a switch cannot fall before it
+		}
 		h.c.deliver(InputError{Conn: h.c, Err: ev.Err})
 	case sock.EventIdle:
 		h.idle()
@@ -297,6 +323,9 @@ func (h connHandler) record(w *sock.Wheel, rec []byte) {
 	blk := new(inputBlock)
 	m := &blk.m
 	m.Params = blk.params[:0]
+	if c.watching.Load() {
+		c.watch(rec)
+	}
 	if err := c.b.cfg.Format.Limits.ParseInto(m, rec); err != nil {
 		c.deliver(InputError{Conn: c, Err: &filter.RecordError{Err: err}})
 		return
@@ -309,6 +338,7 @@ func (h connHandler) record(w *sock.Wheel, rec []byte) {
 	// uncompressed.
 	if mp := c.match.Load(); mp != nil && (*mp)(m) && c.match.CompareAndSwap(mp, nil) {
 		w.SetInput(withZlib(w.Input()))
+		c.inZ.Store(true)
 	}
 	blk.line = inputLine{conn: c, msg: m}
 	c.deliver(Input{&blk.line})

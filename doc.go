@@ -28,7 +28,9 @@
 // connections. [Backend.Disconnect] closes after the queue is written,
 // [Backend.DisconnectNow] at once. Compressed links switch exactly:
 // [Backend.SetCompressedLink] at the current point of the output queue,
-// [Backend.CompressInputAfter] right after a given input line.
+// [ListenerConfig.CompressInputAfter] (armed before any input is decoded,
+// for a peer that speaks first) and [Backend.CompressInputAfter] right
+// after a given input line.
 // [Backend.Shutdown] drains and [Backend.Close] stops at once; neither
 // leaves a goroutine behind.
 //

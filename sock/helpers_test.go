@@ -33,6 +33,9 @@ func (f *nlFilter) Feed(p []byte) {
 }
 
 func (f *nlFilter) Next() ([]byte, bool, error) {
+	if len(f.p) == 0 {
+		return nil, false, nil
+	}
 	i := bytes.IndexByte(f.p, '\n')
 	if i < 0 {
 		f.tail = append(f.tail[:0], f.p...)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -136,6 +137,7 @@ type Wheel struct {
 	rerr    error
 
 	opsPending atomic.Bool
+	poke       atomic.Bool // a ReadOp interrupted the read with a deadline
 	opsMu      sync.Mutex
 	readOps    []func(in filter.Filter) filter.Filter
 
@@ -243,15 +245,21 @@ func (w *Wheel) SetInput(f filter.Filter) { w.in = f }
 
 // ReadOp arranges for fn to run on the reading goroutine at the next
 // record boundary: after the record being handled, or, if the wheel is
-// waiting for input, before the next bytes read are decoded. fn returns
-// the input filter to use from then on (in itself, or a replacement that
-// took over in's pending bytes). fn must not block. Use it to change the
-// input filter from another goroutine.
+// waiting for input, at once (the wait is interrupted), and then whatever
+// bytes the wheel already holds are decoded through the new filter. fn
+// returns the input filter to use from then on (in itself, or a
+// replacement that took over in's pending bytes). fn must not block. Use
+// it to change the input filter from another goroutine.
 func (w *Wheel) ReadOp(fn func(in filter.Filter) filter.Filter) {
 	w.opsMu.Lock()
 	w.readOps = append(w.readOps, fn)
 	w.opsPending.Store(true)
 	w.opsMu.Unlock()
+	// Wake a reader waiting for input: bytes it holds undecoded (a
+	// partial line that is really the start of a zlib stream, say) must
+	// not wait for the peer's next bytes, which may never come first.
+	w.poke.Store(true)
+	_ = w.conn.SetReadDeadline(aLongTimeAgo)
 }
 
 func (w *Wheel) applyReadOps() {
@@ -289,9 +297,27 @@ func (w *Wheel) Run() {
 		if bp != nil {
 			putBuf(bp)
 		}
+		if err != nil && errors.Is(err, os.ErrDeadlineExceeded) && w.poke.Swap(false) {
+			// A ReadOp woke us: clear the deadline before applying it
+			// (a later ReadOp sets its own), then decode what is held.
+			_ = w.conn.SetReadDeadline(time.Time{})
+			if err = w.applyHeld(); err != nil {
+				w.Close(fatalReason(err), err)
+				rerr = err
+				break
+			}
+			continue
+		}
 		if err != nil {
 			rerr = err
 			break
+		}
+	}
+	if rerr == io.EOF && !w.dead.Load() {
+		// Switches asked for before the end still apply to what is held.
+		if ferr := w.applyHeld(); ferr != nil {
+			w.Close(fatalReason(ferr), ferr)
+			rerr = ferr
 		}
 	}
 	if rerr == io.EOF && !w.dead.Load() {
@@ -317,13 +343,25 @@ func fatalReason(err error) string {
 	return strings.TrimPrefix(err.Error(), "filter: ")
 }
 
+// applyHeld applies pending read ops and decodes, through the new input
+// filter, what the old one held; with no op pending there is nothing new
+// to decode.
+func (w *Wheel) applyHeld() error {
+	if !w.opsPending.Load() {
+		return nil
+	}
+	return w.process(nil)
+}
+
 // process decodes one chunk. It returns a fatal decoder error, else nil
 // once the decoder holds no reference to p any more.
 func (w *Wheel) process(p []byte) error {
 	if w.opsPending.Load() {
 		w.applyReadOps()
 	}
-	w.in.Feed(p)
+	if len(p) > 0 {
+		w.in.Feed(p)
+	}
 	for {
 		rec, ok, err := w.in.Next()
 		if err != nil {

@@ -556,3 +556,59 @@ func TestWheelPartialRecordAtEOF(t *testing.T) {
 		t.Fatal("no RecordError for the last 4 bytes without a line end")
 	}
 }
+
+// eachByte is a test filter whose records are single bytes.
+type eachByte struct{ p []byte }
+
+func (f *eachByte) Feed(p []byte) { f.p = append(f.p, p...) }
+func (f *eachByte) Next() ([]byte, bool, error) {
+	if len(f.p) == 0 {
+		return nil, false, nil
+	}
+	rec := f.p[:1]
+	f.p = f.p[1:]
+	return rec, true, nil
+}
+func (f *eachByte) Pending() []byte                     { p := f.p; f.p = nil; return p }
+func (f *eachByte) Put(dst, rec []byte) ([]byte, error) { return append(dst, rec...), nil }
+func (f *eachByte) Flush(dst []byte) ([]byte, error)    { return dst, nil }
+
+// TestWheelReadOpWakesReader: a ReadOp queued while the reader waits for
+// input applies at once, and the bytes the old filter held (a partial
+// record) are decoded through the new one without waiting for the peer.
+func TestWheelReadOpWakesReader(t *testing.T) {
+	s, c := tcpPair(t)
+	defer c.Close()
+	r := newRecorder()
+	w, stop := startWheel(t, s, r, WheelConfig{})
+	defer stop()
+	c.Write([]byte("whole\nabc"))
+	if got := <-r.recs; got != "whole" {
+		t.Fatalf("record = %q, want %q", got, "whole")
+	}
+	w.ReadOp(func(in filter.Filter) filter.Filter {
+		f := &eachByte{}
+		f.Feed(in.Pending())
+		return f
+	})
+	for _, want := range []string{"a", "b", "c"} {
+		select {
+		case got := <-r.recs:
+			if got != want {
+				t.Fatalf("record = %q, want %q", got, want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("record %q: not decoded while the peer is silent", want)
+		}
+	}
+	// The wheel reads on as before.
+	c.Write([]byte("d"))
+	select {
+	case got := <-r.recs:
+		if got != "d" {
+			t.Fatalf("record = %q, want %q", got, "d")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no record after the wake-up")
+	}
+}
