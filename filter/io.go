@@ -268,7 +268,9 @@ func (r *Reader) Read(p []byte) (int, error) {
 // carries longer than the top Line's Max) drops one record and the Writer
 // goes on. Any other error is sticky: a write error of the underlying
 // writer (io.ErrShortWrite for a short write with no error), an error of
-// a layer (such as [ErrZlibLevel]), or [ErrWriterClosed] after Close.
+// a layer wrapped with its index ([ErrZlibLevel]; [ErrZlibFinished] if the
+// Stack was finished behind the Writer's back; a compressor failure), or
+// [ErrWriterClosed] after Close.
 type Writer struct {
 	// BufferSize is how much encoded output the Writer buffers before it
 	// writes it out without waiting for Flush (the layers are not flushed

@@ -404,8 +404,8 @@ func (z *Zlib) encoder() (*deflater, error) {
 
 // Put compresses rec into the stream and appends whatever compressed
 // output is ready to dst (possibly nothing: the compressor holds output
-// back until Flush). Errors come from an invalid Level or the compressor
-// and are sticky.
+// back until Flush). Errors are sticky: [ErrZlibLevel] for an invalid
+// Level, [ErrZlibFinished] after Finish, or a failure of the compressor.
 func (z *Zlib) Put(dst, rec []byte) ([]byte, error) {
 	d, err := z.encoder()
 	if err != nil {

@@ -399,3 +399,38 @@ func TestStackShiftAfterDoubleFlush(t *testing.T) {
 		}
 	}
 }
+
+func TestZlibFinishErrors(t *testing.T) {
+	for _, z := range []*Zlib{{}, {LowMemory: true}} {
+		out, err := z.Put(nil, []byte("PING :a\r\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out, err = z.Finish(out); err != nil {
+			t.Fatalf("Finish: %v", err)
+		}
+		if got := unzlib(t, out); string(got) != "PING :a\r\n" {
+			t.Fatalf("LowMemory %v: finished stream reads %q", z.LowMemory, got)
+		}
+		if _, err := z.Put(nil, []byte("x")); !errors.Is(err, ErrZlibFinished) {
+			t.Fatalf("Put after Finish = %v, want ErrZlibFinished", err)
+		}
+		if more, err := z.Flush(nil); len(more) != 0 || err != nil {
+			t.Fatalf("Flush after Finish = %q, %v; want nothing", more, err)
+		}
+		if more, err := z.Finish(nil); len(more) != 0 || err != nil {
+			t.Fatalf("second Finish = %q, %v; want nothing", more, err)
+		}
+		z.Reset()
+		if _, err := z.Put(nil, []byte("x")); err != nil {
+			t.Fatalf("Put after Reset = %v, want a new stream", err)
+		}
+	}
+	w := NewWriter(io.Discard, NewStack(&Zlib{Level: 42}, &Line{}))
+	if err := w.WriteRecord([]byte("x")); !errors.Is(err, ErrZlibLevel) || IsRecordError(err) {
+		t.Fatalf("WriteRecord with Level 42 = %v, want the fatal ErrZlibLevel", err)
+	}
+	if err := w.Close(); !errors.Is(err, ErrZlibLevel) {
+		t.Fatalf("Close after it = %v, want ErrZlibLevel again", err)
+	}
+}
