@@ -72,6 +72,9 @@ func (s *core) input(id ircsock.ConnID, m *ircmsg.Message, now time.Time) {
 	case !ok && !c.registered:
 		s.numeric(c, now, "451", "You have not registered")
 	case !ok:
+		// Logged: a command a client sends that the server does not
+		// know is a gap worth seeing in the log.
+		s.log.Info("unknown command", "conn", c.id, "nick", c.nick, "command", truncate(m.Command, 32), "numeric", "421")
 		s.numeric(c, now, "421", m.Command, "Unknown command")
 	case !cmd.preReg && !c.registered:
 		s.numeric(c, now, "451", "You have not registered")
