@@ -136,6 +136,9 @@ type backendLink struct {
 	p       *backendPeer
 	conn    *ircsock.Conn
 	reverse bool
+	// preArmed says the listener armed the input switch itself
+	// (ListenerConfig.CompressInputAfter), so send must not.
+	preArmed bool
 }
 
 // send queues every line with one Send each, without yielding between
@@ -154,7 +157,7 @@ func (l *backendLink) send(t testing.TB, lines ...string) {
 	for _, line := range lines {
 		t.Logf("%s -> %s", l.name, line)
 		isServer := parseRaw(line).Command == "SERVER"
-		if isServer && l.reverse {
+		if isServer && l.reverse && !l.preArmed {
 			if err := l.p.b.CompressInputNow(id); err != nil {
 				t.Errorf("CompressInputNow before our SERVER = %v, want nil", err)
 				return
