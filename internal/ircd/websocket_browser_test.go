@@ -75,7 +75,7 @@ ws.onmessage = (e) => {
   if (f[1] === "366") send("PRIVMSG #web :hello from the browser é");
   if (f[1] === "PRIVMSG" && line.includes("latin1")) report(true, "");
 };
-setTimeout(() => report(false, "timeout"), 8000);
+setTimeout(() => report(false, "timeout"), 25000);
 </script></body></html>`
 
 type pageResult struct {
@@ -137,8 +137,8 @@ func (br *browser) result(t *testing.T, results <-chan pageResult) pageResult {
 		return r
 	case err := <-br.exited:
 		t.Fatalf("chromium exited before the page reported: %v\n%s", err, br.log.String())
-	case <-time.After(testTimeout):
-		t.Fatalf("no report from the page within %v\n%s", testTimeout, br.log.String())
+	case <-time.After(3 * testTimeout):
+		t.Fatalf("no report from the page within %v\n%s", 3*testTimeout, br.log.String())
 	}
 	return pageResult{}
 }
@@ -206,6 +206,10 @@ func TestServeWebSocketBrowser(t *testing.T) {
 		t.Run(tc.proto, func(t *testing.T) {
 			wsURL := "ws://" + srv.WebSocketAddr().String() + "/webirc"
 			url := page.URL + "/?proto=" + tc.proto + "&nick=" + tc.nick + "&ws=" + wsURL
+			// The TCP client's deadline covers one browser run at a time.
+			if err := tcp.conn.SetDeadline(time.Now().Add(3 * testTimeout)); err != nil {
+				t.Fatal(err)
+			}
 			br := startBrowser(t, bin, url)
 
 			// Browser to TCP, then TCP to browser: a UTF-8 line and one
