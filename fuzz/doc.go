@@ -9,6 +9,10 @@
 //     in random pieces gives the same output, and the output a model of
 //     line framing predicts (read back with compress/zlib for a Zlib
 //     stack).
+//   - FuzzReadPath: arbitrary bytes, cut into arbitrary chunks, through
+//     the read path of a connection (filter.Stack holding a filter.Line,
+//     then the filter.IRCv3 codec): every chunking decodes the same, and
+//     every message formats back to a line that parses to it.
 //   - FuzzBackendWire: random bytes into a Backend connection on loopback,
 //     plain, through TLS and through zlib: no panic, bounded memory, and
 //     every line the peer sent whole arrives as an Input or an InputError,

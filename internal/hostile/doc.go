@@ -42,10 +42,7 @@
 //	go test -run '^$' -bench Soak -benchtime 1x ./internal/hostile
 //
 // and set HOSTILE_SOAK (a time.Duration, default 20s) to change its length.
-//
-// FuzzReadPath (fuzz_test.go) feeds arbitrary bytes, cut into arbitrary
-// chunks, through the read path of a connection: a
-// [github.com/ircsock/ircsock/filter.Stack] holding a
-// [github.com/ircsock/ircsock/filter.Line], then the
-// [github.com/ircsock/ircsock/filter.IRCv3] codec.
+// The fuzz target of the whole read path, FuzzReadPath, is in package
+// fuzz at the top of the repository, with the other targets that cross
+// packages.
 package hostile
