@@ -9,10 +9,10 @@ import (
 	"github.com/ircsock/ircsock/sock"
 )
 
-// refusalLine is what a plain-text listener sends a connection its
-// limits refuse, before closing it: one ERROR line naming the limit, so
-// that the person behind the client learns why (on a TLS listener the
-// refusal is only reported, see sock.ListenConfig.Refusal).
+// refusalLine is what a listener sends a connection its limits refuse,
+// before closing it: one ERROR line naming the limit, so that the person
+// behind the client learns why (on a TLS listener after a handshake; see
+// sock.ListenConfig.Refusal).
 func refusalLine(err error) []byte {
 	var le *sock.LimitError
 	ip, why := "", err.Error()

@@ -1,6 +1,7 @@
 package sock
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -14,13 +15,14 @@ import (
 // addresses would let one client use billions of them.
 const DefaultIPv6Prefix = 64
 
-// Refusal bounds: a refused connection is sent its refusal line, its
-// write side is shut, and what the peer sent is read and thrown away
-// for at most RefuseLinger before the socket closes, so that the line
-// is not lost to a reset (closing a socket with unread input sends an
-// RST, which can overtake the line). At most MaxRefusing refused
-// connections linger at once; past that they are closed right after
-// the line is written.
+// Refusal bounds: a refused connection is sent its refusal line (on a
+// TLS listener after a handshake), its write side is shut, and what the
+// peer sent is read and thrown away until RefuseLinger after the refusal
+// before the socket closes, so that the line is not lost to a reset
+// (closing a socket with unread input sends an RST, which can overtake
+// the line). At most MaxRefusing refused connections linger at once;
+// past that a plain connection is closed right after its line is
+// written, a TLS one without a line.
 const (
 	RefuseLinger = 2 * time.Second
 	MaxRefusing  = 256
@@ -165,60 +167,94 @@ func (l *Listener) throttleLocked(key, ip netip.Addr, now time.Time) error {
 }
 
 // refuse tells a refused connection why, when the listener has a
-// Refusal, then closes it (see [RefuseLinger]). It never blocks the
-// caller for longer than one short write.
+// Refusal, then closes it (see [RefuseLinger]). On a plain listener the
+// line is written at once, in one short write; on a TLS listener it
+// needs a handshake first, which runs on a lingering slot's goroutine
+// (at most [MaxRefusing] at once, past which the connection is closed
+// without a word), so the accept loop never waits for it.
 func (l *Listener) refuse(c net.Conn, err error) {
-	if l.cfg.Refusal == nil || l.cfg.TLS != nil || l.cfg.WebSocket != nil {
-		// A TLS client cannot read a line sent before the handshake,
-		// and a handshake per refused connection would do a storm's
-		// work for it: the refusal is only reported. Nor can a
-		// WebSocket client before its upgrade.
+	if l.cfg.Refusal == nil || l.cfg.WebSocket != nil {
+		// A WebSocket client cannot read a line before its upgrade.
 		_ = c.Close()
 		return
 	}
 	msg := l.cfg.Refusal(err)
-	_ = c.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
-	_, werr := c.Write(msg)
-	if werr != nil || closeWrite(c) != nil {
-		_ = c.Close()
-		return
+	if l.cfg.TLS == nil {
+		_ = c.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
+		if _, werr := c.Write(msg); werr != nil || closeWrite(c) != nil {
+			_ = c.Close()
+			return
+		}
 	}
-	l.mu.Lock()
-	linger := !l.done && l.refusing < MaxRefusing
-	if linger {
-		l.refusing++
-		l.lingerWG.Add(1)
-	}
-	l.mu.Unlock()
-	if !linger {
+	if !l.claimLinger() {
 		_ = c.Close()
 		return
 	}
 	go func() {
-		defer l.lingerWG.Done()
-		_ = c.SetReadDeadline(time.Now().Add(RefuseLinger))
-		// Close cuts the lingering short, as it does a header read.
-		read := make(chan struct{})
-		watched := make(chan struct{})
-		go func() {
-			defer close(watched)
-			select {
-			case <-l.quit:
-				_ = c.SetReadDeadline(time.Unix(1, 0))
-			case <-read:
+		defer l.releaseLinger()
+		// One deadline for all of it (handshake, line, drain), set
+		// before the watcher that may move it to the past.
+		_ = c.SetDeadline(time.Now().Add(RefuseLinger))
+		stop := l.onQuit(c)
+		defer stop()
+		if l.cfg.TLS != nil {
+			tc := tls.Server(c, l.cfg.TLS)
+			if tc.Handshake() != nil {
+				_ = c.Close()
+				return
 			}
-		}()
+			if _, err := tc.Write(msg); err != nil {
+				_ = c.Close()
+				return
+			}
+			_ = tc.CloseWrite() // close_notify
+			_ = closeWrite(c)
+		}
 		var buf [512]byte
 		for {
 			if _, err := c.Read(buf[:]); err != nil {
 				break
 			}
 		}
-		close(read)
-		<-watched
 		_ = c.Close()
-		l.mu.Lock()
-		l.refusing--
-		l.mu.Unlock()
 	}()
+}
+
+// claimLinger takes one of the MaxRefusing lingering slots, if the
+// listener is open and one is free.
+func (l *Listener) claimLinger() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.done || l.refusing >= MaxRefusing {
+		return false
+	}
+	l.refusing++
+	l.lingerWG.Add(1)
+	return true
+}
+
+func (l *Listener) releaseLinger() {
+	l.mu.Lock()
+	l.refusing--
+	l.mu.Unlock()
+	l.lingerWG.Done()
+}
+
+// onQuit cuts c's reads and writes short when the listener closes, until
+// the returned stop is called (which waits for the watcher to end).
+func (l *Listener) onQuit(c net.Conn) (stop func()) {
+	done := make(chan struct{})
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		select {
+		case <-l.quit:
+			_ = c.SetDeadline(time.Unix(1, 0))
+		case <-done:
+		}
+	}()
+	return func() {
+		close(done)
+		<-watched
+	}
 }

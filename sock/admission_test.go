@@ -3,7 +3,14 @@ package sock
 import (
 	"bufio"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
+	"math/big"
 	"net"
 	"net/netip"
 	"strings"
@@ -164,4 +171,54 @@ func TestThrottleTableShrinks(t *testing.T) {
 	if n := len(l.throttle); n != 1 {
 		t.Errorf("throttle table holds %d addresses after the window, want 1", n)
 	}
+}
+
+// TestListenRefusalTLS: a TLS client refused by a limit reads the
+// refusal line over TLS.
+func TestListenRefusalTLS(t *testing.T) {
+	cert := selfSignedCert(t)
+	l, h := proxyListener(t, ListenConfig{MaxConnsPerIP: 1, Refusal: refusalLine,
+		TLS: &tls.Config{Certificates: []tls.Certificate{cert}}})
+	dialTLSFrom := func() net.Conn {
+		t.Helper()
+		d := tls.Dialer{NetDialer: &net.Dialer{Timeout: 10 * time.Second, LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.2")}},
+			Config: &tls.Config{InsecureSkipVerify: true}}
+		c, err := d.Dial("tcp", l.Addr().String())
+		if err != nil {
+			t.Fatalf("TLS dial: %v", err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	dialTLSFrom()
+	waitConn(t, h)
+	c := dialTLSFrom()
+	waitFail(t, h, ErrMaxConnsPerIP)
+	if got := readRefusal(t, c); !strings.Contains(got, "(MaxConnsPerIP=1)") {
+		t.Errorf("refusal line over TLS %q, want it to name MaxConnsPerIP=1", got)
+	}
+}
+
+// selfSignedCert makes an ECDSA certificate for 127.0.0.1, valid for an
+// hour.
+func selfSignedCert(t *testing.T) tls.Certificate {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "127.0.0.1"},
+		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
+		NotBefore:    time.Now().Add(-time.Minute),
+		NotAfter:     time.Now().Add(time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
 }

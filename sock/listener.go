@@ -99,9 +99,10 @@ type ListenConfig struct {
 	// Refusal, when set, makes the bytes sent to a connection refused by
 	// a limit (MaxConns, MaxConnsPerIP, Throttle) before it is closed,
 	// from the [*LimitError] that refused it: a protocol's way of saying
-	// why. It is not used on TLS or WebSocket listeners. Nil means the connection is
-	// closed without a word; the refusal is reported through
-	// [ListenHandler.Failed] either way.
+	// why. On a TLS listener it is sent after a handshake, within
+	// [RefuseLinger]; it is not used on WebSocket listeners. Nil means the
+	// connection is closed without a word; the refusal is reported
+	// either way.
 	Refusal func(err error) []byte
 }
 
