@@ -97,7 +97,13 @@ func TestWriterWriteSplits(t *testing.T) {
 			if !bytes.Equal(plain, want) {
 				t.Fatalf("one Write gives %q, want %q", short(plain), short(want))
 			}
-			for _, c := range namedSplits(ioText) {
+			for i, c := range namedSplits(ioText) {
+				// Under the race detector only every 8th two-piece
+				// split: the Writer runs on one goroutine, and the
+				// plain run tries every index.
+				if raceEnabled && strings.HasPrefix(c.name, "split") && i%8 != 0 {
+					continue
+				}
 				if got := writeSplit(t, st.stack(), c.chunks); !bytes.Equal(got, whole) {
 					t.Fatalf("%s: output differs from one Write at byte %d", c.name, firstDiff(got, whole))
 				}
