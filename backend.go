@@ -169,6 +169,16 @@ type Backend struct {
 	// usually sends, so a single swapped slot serves it at the cost of one
 	// atomic swap; a concurrent Send finding it empty makes its own.
 	scratch atomic.Pointer[[]byte]
+
+	// Write coalescing (coalesce.go): conns whose lines Send queued
+	// without waking the writer, and the timer that bounds the wait.
+	dmu        sync.Mutex
+	dirty      []*Conn
+	flushT     *time.Timer
+	flushArmed bool
+	hasDirty   atomic.Bool
+	fmu        sync.Mutex // serializes flushDirty, which owns spareDirty
+	spareDirty []*Conn
 }
 
 type pumpItem struct {
@@ -668,12 +678,24 @@ func (b *Backend) Send(m *ircmsg.Message, ids ...ConnID) error {
 	// forgetting a connection. Wheel.Write never waits on b.mu.
 	b.mu.RLock()
 	defer b.mu.RUnlock()
+	// More events waiting for the controller: queue now, write with the
+	// rest of the burst (coalesce.go).
+	deferred := len(b.events) > 0
+	if deferred {
+		b.dmu.Lock()
+	}
 	for _, id := range ids {
 		c := b.conns[id]
 		var werr error
-		if c == nil {
+		switch {
+		case c == nil:
 			werr = ErrUnknownConn
-		} else if werr = c.w.Write(line); errors.Is(werr, sock.ErrClosing) {
+		case deferred:
+			werr = b.queueDeferred(c, line)
+		default:
+			werr = c.w.Write(line)
+		}
+		if errors.Is(werr, sock.ErrClosing) {
 			werr = ErrDisconnecting
 		}
 		if werr != nil {
@@ -683,6 +705,12 @@ func (b *Backend) Send(m *ircmsg.Message, ids ...ConnID) error {
 			se.IDs = append(se.IDs, id)
 			se.Errs = append(se.Errs, werr)
 		}
+	}
+	if deferred {
+		b.armFlushLocked()
+		b.dmu.Unlock()
+	} else if b.hasDirty.Load() {
+		b.flushDirty()
 	}
 	if cap(line) <= 64<<10 {
 		*bp = line[:0]
@@ -767,6 +795,7 @@ func (b *Backend) Shutdown(ctx context.Context) error {
 		return ErrClosed
 	}
 	b.cancelDials()
+	b.flushDirty()
 	b.mu.RLock()
 	for _, c := range b.conns {
 		c.w.Disconnect(ReasonShutdown)
@@ -802,6 +831,7 @@ func (b *Backend) Shutdown(ctx context.Context) error {
 // returns ErrClosed; Close during Shutdown cuts it short.
 func (b *Backend) Close() error {
 	first := b.beginClose()
+	b.flushDirty() // stops the coalescing timer; the queues are dropped
 	b.abort()
 	if !first {
 		<-b.ended

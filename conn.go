@@ -49,6 +49,10 @@ type Conn struct {
 	// Guarded by b.pmu: the Disconnect event is queued (nothing may follow
 	// it), and an idle event is waiting in the pump (do not queue another).
 	gone, idleQueued bool
+
+	// dirty: Send queued lines here without waking the writer; guarded
+	// by b.dmu (coalesce.go).
+	dirty bool
 }
 
 // ID returns the connection id.

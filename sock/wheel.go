@@ -153,6 +153,7 @@ type Wheel struct {
 	queued     uint64 // bytes ever appended to pend
 	written    uint64 // bytes ever written
 	writing    bool
+	held       bool // Queue left records for Flush
 	closing    bool // graceful close under way: writes refused
 	closed     bool // hard closed
 	shut       bool // write side shut down (FIN, and close_notify for TLS)
@@ -422,7 +423,30 @@ func (w *Wheel) idleFire() {
 // the encoder's error (the record is dropped, the stream goes on),
 // [ErrClosing] after Disconnect or Close, or [ErrSendQExceeded] when the
 // queue overflows (the wheel is then closed with [ReasonSendQ]).
-func (w *Wheel) Write(rec []byte) error {
+func (w *Wheel) Write(rec []byte) error { return w.write(rec, true) }
+
+// Queue is [Wheel.Write] without waking the writer: rec is encoded,
+// counted against MaxSendQ and queued at once, with the same errors, but
+// it goes out with the next Write, [Wheel.Flush], [Wheel.WriteOp] or
+// [Wheel.Disconnect]. A caller that writes one line to many wheels and
+// will write more soon uses it to let each wheel's lines go out in one
+// system call, and must call Flush when it has no more for now: until
+// then the bytes wait (and the wheel keeps its buffer).
+func (w *Wheel) Queue(rec []byte) error { return w.write(rec, false) }
+
+// Flush wakes the writer for whatever [Wheel.Queue] left queued. It is a
+// no-op when nothing waits or the wheel is closed.
+func (w *Wheel) Flush() {
+	w.wmu.Lock()
+	// held, not len(pend): an output filter such as Zlib may keep the
+	// record to itself until the writer flushes it.
+	if w.held && !w.closed {
+		w.startWriterLocked()
+	}
+	w.wmu.Unlock()
+}
+
+func (w *Wheel) write(rec []byte, wake bool) error {
 	w.wmu.Lock()
 	if w.closing || w.closed {
 		w.wmu.Unlock()
@@ -449,7 +473,11 @@ func (w *Wheel) Write(rec []byte) error {
 		_ = w.conn.Close()
 		return ErrSendQExceeded
 	}
-	w.startWriterLocked()
+	if wake {
+		w.startWriterLocked()
+	} else {
+		w.held = true
+	}
 	w.wmu.Unlock()
 	return nil
 }
@@ -655,6 +683,7 @@ func (w *Wheel) closeLocked(reason string, cause error) {
 }
 
 func (w *Wheel) startWriterLocked() {
+	w.held = false
 	if !w.writing {
 		w.writing = true
 		go w.writeLoop()
