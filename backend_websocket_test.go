@@ -5,8 +5,12 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -313,4 +317,73 @@ func TestWebSocketLikeTCP(t *testing.T) {
 			t.Errorf("input %s %q, want PING secure", m.Command, m.Params)
 		}
 	})
+}
+
+func TestWebSocketUpgradeLimits(t *testing.T) {
+	cases := []struct {
+		name   string
+		send   string
+		want   error
+		inText string // in the error's text
+		reply  string // start of the HTTP reply, "" for none
+	}{
+		{name: "silent client", want: os.ErrDeadlineExceeded},
+		{name: "request over MaxRequest", send: "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + strings.Repeat("a", 20000) + "\r\n\r\n", want: sock.ErrWebSocketRequest, inText: "MaxRequest"},
+		{name: "plain HTTP, no upgrade", send: "GET / HTTP/1.1\r\nHost: x\r\n\r\n", want: sock.ErrWebSocketRequest, reply: "HTTP/1.1 426 "},
+		{name: "not HTTP", send: "NICK alice\r\nUSER a 0 * :A\r\n\r\n", want: sock.ErrWebSocketRequest, reply: ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, ircsock.Config{HandshakeTimeout: 200 * time.Millisecond})
+			l := h.listen(ircsock.ListenerConfig{Idle: -1, WebSocket: &ircsock.WebSocketConfig{MaxRequest: 4096}})
+			c := dialRaw(t, h, listenAddr(l))
+			if tc.send != "" {
+				_, _ = io.WriteString(c, tc.send) // a refusal may come before all is written
+			}
+			ev := waitEvent(h, "ListenerFailure websocket", func(e ircsock.ListenerFailure) bool { return e.Op == sock.OpWebSocket })
+			if !errors.Is(ev.Err, tc.want) || !strings.Contains(ev.Err.Error(), tc.inText) {
+				t.Errorf("ListenerFailure.Err = %v, want %v mentioning %q", ev.Err, tc.want, tc.inText)
+			}
+			reply, _ := io.ReadAll(c.r) // the listener closed the connection
+			if !strings.HasPrefix(string(reply), tc.reply) {
+				t.Errorf("reply %q, want it to start with %q", reply, tc.reply)
+			}
+			if len(eventsOf(h, func(ircsock.ListenerOpen) bool { return true })) != 0 {
+				t.Errorf("a refused upgrade was opened as a connection")
+			}
+		})
+	}
+}
+
+func TestWebSocketSendQ(t *testing.T) {
+	h := newHarness(t, ircsock.Config{MaxSendQ: 64 << 10})
+	l := h.listen(ircsock.ListenerConfig{Idle: -1, WebSocket: &ircsock.WebSocketConfig{}})
+	// A client that reads nothing through a small receive buffer.
+	d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+		var serr error
+		err := rc.Control(func(fd uintptr) {
+			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096)
+		})
+		return errors.Join(err, serr)
+	}}
+	client := &http.Client{Transport: &http.Transport{DialContext: d.DialContext}}
+	t.Cleanup(client.CloseIdleConnections)
+	if _, _, err := wsDial(t, wsURL(l, "ws", "/"), &websocket.DialOptions{HTTPClient: client, Subprotocols: []string{ircsock.SubprotocolBinary}}); err != nil {
+		t.Fatal(err)
+	}
+	conn := waitEvent(h, "ListenerOpen", func(ircsock.ListenerOpen) bool { return true }).Conn
+	line := msg("PRIVMSG", "x", strings.Repeat("y", 400))
+	// 64k sends of 400 bytes bound the loop; the kernel's buffers and 64 KiB of queue
+	// are full long before.
+	var err error
+	for i := 0; i < 64<<10 && err == nil; i++ {
+		err = h.b.Send(line, conn.ID())
+	}
+	if !errors.Is(err, sock.ErrSendQExceeded) {
+		t.Errorf("Send = %v, want %v in the end", err, sock.ErrSendQExceeded)
+	}
+	ev := waitEvent(h, "Disconnect", forConn[ircsock.Disconnect](conn.ID()))
+	if ev.Reason != ircsock.ReasonSendQ || !errors.Is(ev.Err, sock.ErrSendQExceeded) {
+		t.Errorf("Disconnect = %q, %v, want %q, %v", ev.Reason, ev.Err, ircsock.ReasonSendQ, sock.ErrSendQExceeded)
+	}
 }
