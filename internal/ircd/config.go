@@ -136,9 +136,9 @@ type Config struct {
 	// IPv6Prefix is how many leading bits of an IPv6 address count as
 	// one client for MaxConnsPerIP and Throttle. Zero means 64.
 	IPv6Prefix int
-	// Throttle limits how fast one address may open connections: past
-	// Throttle.Conns within Throttle.Window it is refused for
-	// Throttle.Ban. The zero value is off.
+	// Throttle limits how fast one address may open connections to each
+	// listener: past Throttle.Conns within Throttle.Window it is refused
+	// for Throttle.Ban. The zero value is off.
 	Throttle ircsock.Throttle
 	// Exempt lists networks to which MaxConnsPerIP, Throttle and Flood
 	// do not apply.
