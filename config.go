@@ -1,26 +1,14 @@
 package ircsock
 
-// The configuration types and events of the Backend. The Backend, Conn,
-// Listener and Connector types live in backend.go and conn.go.
-
 import (
 	"crypto/tls"
 	"net"
 	"net/netip"
 	"time"
 
+	"github.com/ircsock/ircsock/filter"
 	"github.com/ircsock/ircsock/ircmsg"
 	"github.com/ircsock/ircsock/sock"
-)
-
-// ConnID identifies one connection for the life of its Backend (the
-// original's wheel ID). IDs are never reused.
-type ConnID uint64
-
-// ListenerID identifies one listener; ConnectorID one connector.
-type (
-	ListenerID  uint64
-	ConnectorID uint64
 )
 
 // Config configures a Backend (the original's spawn/new arguments). The
@@ -206,107 +194,14 @@ type ConnectorConfig struct {
 	CompressInputAfter func(*ircmsg.Message) bool
 }
 
-// Event is one of the event types below.
-type Event interface{ event() }
-
-type (
-	// Registered is the first event of every Backend (ircsock_registered).
-	Registered struct{ Backend *Backend }
-	// ListenerCreated reports a bound listener, with its real port; it
-	// precedes the listener's ListenerOpen events and never a failure.
-	ListenerCreated struct{ Listener *Listener }
-	// ListenerOpen reports an accepted connection (after TLS, if any).
-	ListenerOpen struct {
-		Conn     *Conn
-		Listener *Listener
-	}
-	// ListenerFailure reports a failed bind (the listener does not exist)
-	// or an accept, TLS, limit, PROXY or WebSocket upgrade failure (the
-	// listener goes on).
-	ListenerFailure struct {
-		Listener *Listener
-		Op       sock.Op // sock.OpResolve, OpBind, OpAccept, OpTLS, OpLimit, OpProxy or OpWebSocket
-		Errno    int     // the errno, or 0
-		Err      error
-	}
-	// ListenerRemoved reports a closed listener.
-	ListenerRemoved struct{ Listener *Listener }
-	// ConnectorOpen reports an outgoing connection ready (after TLS).
-	ConnectorOpen struct {
-		Conn      *Conn
-		Connector *Connector
-	}
-	// ConnectorFailure reports a dial that failed; Connector is gone.
-	ConnectorFailure struct {
-		Connector *Connector
-		Op        sock.Op // sock.OpResolve, OpDial or OpTLS
-		Errno     int
-		Err       error
-	}
-	// Input is one parsed line from a connection: ev.Conn() and ev.Msg();
-	// the Message belongs to the controller. Input is one pointer wide, so
-	// delivering it as an Event costs no allocation of its own (the Backend
-	// allocates what it points to together with the Message). The zero
-	// Input has a nil Conn and Msg.
-	Input struct{ line *inputLine }
-	// InputError reports a bad input line; the connection goes on.
-	InputError struct {
-		Conn *Conn
-		Err  error
-	}
-	// Disconnect is the last event of a connection.
-	Disconnect struct {
-		Conn   *Conn
-		Reason string
-		// Err is the cause, nil for a requested or clean close; a
-		// graceful close cut by DrainTimeout or by Shutdown's context
-		// gives a *DrainError.
-		Err error
-		// Undelivered is how many bytes queued for the peer were lost:
-		// zero after a complete graceful close; after a cut drain, those
-		// the peer had not acknowledged (see DrainError); after
-		// DisconnectNow, Close, a send-queue overflow or a write error,
-		// those never written.
-		Undelivered int64
-	}
-	// ConnectionIdle reports no input for the connection's idle time;
-	// it repeats every idle period while the peer stays silent.
-	ConnectionIdle struct{ Conn *Conn }
-	// Compressed reports that a connection's output is now compressed.
-	Compressed struct{ Conn *Conn }
+// Defaults of the zero Config and ListenerConfig fields.
+const (
+	DefaultMaxLine          = filter.DefaultLineMax
+	DefaultMaxSendQ         = sock.DefaultMaxSendQ
+	DefaultEvents           = 1024
+	DefaultConnectTimeout   = sock.DefaultConnectTimeout
+	DefaultHandshakeTimeout = sock.DefaultHandshakeTimeout
+	DefaultDrainTimeout     = sock.DefaultDrainTimeout
+	DefaultIdle             = sock.DefaultIdle
+	DefaultEarlyInput       = 4096
 )
-
-func (Registered) event()       {}
-func (ListenerCreated) event()  {}
-func (ListenerOpen) event()     {}
-func (ListenerFailure) event()  {}
-func (ListenerRemoved) event()  {}
-func (ConnectorOpen) event()    {}
-func (ConnectorFailure) event() {}
-func (Input) event()            {}
-
-// inputLine holds the fields of an Input.
-type inputLine struct {
-	conn *Conn
-	msg  *ircmsg.Message
-}
-
-// Conn returns the connection the line came from (nil for the zero Input).
-func (in Input) Conn() *Conn {
-	if in.line == nil {
-		return nil
-	}
-	return in.line.conn
-}
-
-// Msg returns the parsed line (nil for the zero Input).
-func (in Input) Msg() *ircmsg.Message {
-	if in.line == nil {
-		return nil
-	}
-	return in.line.msg
-}
-func (InputError) event()     {}
-func (Disconnect) event()     {}
-func (ConnectionIdle) event() {}
-func (Compressed) event()     {}

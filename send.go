@@ -1,0 +1,121 @@
+package ircsock
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/ircsock/ircsock/ircmsg"
+	"github.com/ircsock/ircsock/sock"
+)
+
+// Send formats m once (with Config.Format) and queues the line to each
+// connection in ids, in the order given. Targets that are unknown, gone or
+// disconnecting are skipped and listed in a *SendError (errors.Is(err,
+// ErrUnknownConn), ErrDisconnecting, ...); the others still get the
+// message. A message that cannot be formatted is an error and nothing is
+// sent.
+func (b *Backend) Send(m *ircmsg.Message, ids ...ConnID) error {
+	if b.closing.Load() {
+		return ErrClosed
+	}
+	if m == nil {
+		return errors.New("ircsock: send: nil message")
+	}
+	bp := b.scratch.Swap(nil)
+	if bp == nil {
+		bp = new([]byte)
+	}
+	line, err := b.cfg.Format.Append((*bp)[:0], m)
+	if err != nil {
+		b.scratch.Store(bp)
+		return fmt.Errorf("ircsock: send %s: %w", m.Command, err)
+	}
+	var se *SendError
+	// One read lock for the whole call, not one per id: for a message to
+	// a thousand connections the lock word's cache line would otherwise
+	// bounce between this goroutine and every reader registering or
+	// forgetting a connection. Wheel.Write never waits on b.mu.
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	// More events waiting for the controller: queue now, write with the
+	// rest of the burst (coalesce.go).
+	deferred := len(b.events) > 0
+	if deferred {
+		b.dmu.Lock()
+	}
+	for _, id := range ids {
+		c := b.conns[id]
+		var werr error
+		switch {
+		case c == nil:
+			werr = ErrUnknownConn
+		case deferred:
+			werr = b.queueDeferred(c, line)
+		default:
+			werr = c.w.Write(line)
+		}
+		if errors.Is(werr, sock.ErrClosing) {
+			werr = ErrDisconnecting
+		}
+		if werr != nil {
+			if se == nil {
+				se = &SendError{}
+			}
+			se.IDs = append(se.IDs, id)
+			se.Errs = append(se.Errs, werr)
+		}
+	}
+	if deferred {
+		b.armFlushLocked()
+		b.dmu.Unlock()
+	} else if b.hasDirty.Load() {
+		b.flushDirty()
+	}
+	if cap(line) <= 64<<10 {
+		*bp = line[:0]
+		b.scratch.Store(bp)
+	}
+	if se != nil {
+		return se
+	}
+	return nil
+}
+
+// Disconnect closes id gracefully, the way a lingering close in a web
+// server does: everything queued before it is written, the write side is
+// shut (for TLS a close_notify, then the TCP FIN), and the connection is
+// read until the peer closes its side, so that a peer still talking while
+// it reads its last replies gets every byte instead of a reset. Input read
+// meanwhile is still delivered. Config.DrainTimeout bounds it all; past it
+// the connection is closed and the Disconnect event's Err is a *DrainError
+// and its Undelivered the bytes the peer had not acknowledged. An empty
+// reason means ReasonClientDisconnect. A second call returns
+// ErrDisconnecting.
+func (b *Backend) Disconnect(id ConnID, reason string) error {
+	c, err := b.lookup(id)
+	if err != nil {
+		return err
+	}
+	if reason == "" {
+		reason = ReasonClientDisconnect
+	}
+	if !c.w.Disconnect(reason) {
+		return ErrDisconnecting
+	}
+	return nil
+}
+
+// DisconnectNow closes id at once, dropping its queue. Its Disconnect event
+// carries reason unless a Disconnect was already under way (the first
+// reason wins).
+func (b *Backend) DisconnectNow(id ConnID, reason string) error {
+	c, err := b.lookup(id)
+	if err != nil {
+		return err
+	}
+	if reason == "" {
+		reason = ReasonClientDisconnect
+	}
+	c.w.Close(reason, nil)
+	return nil
+}
