@@ -108,7 +108,8 @@ type WebSocketConn struct {
 	utf     utf8Stream
 
 	// write side
-	part []byte // a line begun by a Write without its LF
+	part  []byte // a line begun by a Write without its LF
+	batch *batchWriter
 
 	closeWait time.Duration
 	closeMu   sync.Mutex
@@ -220,8 +221,20 @@ func (c *WebSocketConn) readError(err error) error {
 	return fmt.Errorf("sock: websocket closed by the peer: %w", err)
 }
 
-// Write sends every complete line of b as one message.
+// Write sends every complete line of b as one message. The frames of
+// one Write leave in one write to the connection under it, as the lines
+// of one batch do on a raw connection.
 func (c *WebSocketConn) Write(b []byte) (int, error) {
+	c.batch.begin()
+	n, err := c.writeLines(b)
+	if ferr := c.batch.end(); err == nil && ferr != nil {
+		// Nothing of the batch reached the peer for certain.
+		return 0, fmt.Errorf("sock: websocket write: %w", ferr)
+	}
+	return n, err
+}
+
+func (c *WebSocketConn) writeLines(b []byte) (int, error) {
 	n := 0
 	for len(b) > 0 {
 		i := bytes.IndexByte(b, '\n')
@@ -300,6 +313,59 @@ func (c *WebSocketConn) Close() error {
 		err = nil // the handshake closed it
 	}
 	return err
+}
+
+// batchWriter is what the WebSocket library writes its frames to. During
+// a [WebSocketConn.Write] it collects them, to write them at once at the
+// end; otherwise (a pong, a close frame) it writes through. The library
+// writes one frame at a time, under its own lock, and a control frame is
+// small enough to reach here whole, so frames never interleave.
+type batchWriter struct {
+	mu       sync.Mutex
+	raw      net.Conn
+	batching bool
+	buf      []byte
+	err      error // sticky: the connection is broken
+}
+
+func (w *batchWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.err != nil {
+		return 0, w.err
+	}
+	if w.batching {
+		w.buf = append(w.buf, p...)
+		return len(p), nil
+	}
+	n, err := w.raw.Write(p)
+	if err != nil {
+		w.err = err
+	}
+	return n, err
+}
+
+func (w *batchWriter) begin() {
+	w.mu.Lock()
+	w.batching = true
+	w.mu.Unlock()
+}
+
+// end writes what the batch collected.
+func (w *batchWriter) end() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.batching = false
+	if len(w.buf) > 0 && w.err == nil {
+		if _, err := w.raw.Write(w.buf); err != nil {
+			w.err = err
+		}
+	}
+	w.buf = w.buf[:0]
+	if cap(w.buf) > maxKeep {
+		w.buf = nil // one burst does not pin its buffer for the connection's life
+	}
+	return w.err
 }
 
 // utf8Stream checks that a message arriving in pieces is valid UTF-8,
@@ -430,7 +496,7 @@ func upgrade(c net.Conn, cfg *WebSocketConfig) (*WebSocketConn, error) {
 	if wait <= 0 {
 		wait = DefaultWebSocketCloseWait
 	}
-	return &WebSocketConn{ws: ws, raw: c, subproto: subproto, binary: binary, origin: origin, closeWait: wait}, nil
+	return &WebSocketConn{ws: ws, raw: c, subproto: subproto, binary: binary, origin: origin, closeWait: wait, batch: w.batch}, nil
 }
 
 // chooseSubprotocol picks the first subprotocol the client offers that
@@ -486,6 +552,7 @@ type upgradeWriter struct {
 	bw    *bufio.Writer
 	h     http.Header
 	wrote bool
+	batch *batchWriter // what the connection writes frames to after Hijack
 }
 
 func (w *upgradeWriter) Header() http.Header { return w.h }
@@ -514,5 +581,6 @@ func (w *upgradeWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if err := w.bw.Flush(); err != nil {
 		return nil, nil, err
 	}
-	return w.c, bufio.NewReadWriter(w.br, w.bw), nil
+	w.batch = &batchWriter{raw: w.c}
+	return w.c, bufio.NewReadWriter(w.br, bufio.NewWriterSize(w.batch, 4096)), nil
 }
