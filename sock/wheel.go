@@ -115,8 +115,11 @@ type WheelConfig struct {
 // record through out at once, under the wheel's write lock, into a pending
 // buffer; a writer goroutine, started when the buffer becomes non-empty and
 // gone when it is drained, writes the whole buffer as one batch after one
-// Flush of out. Write-side changes ([Wheel.WriteOp]) happen at that point in
-// the byte stream.
+// Flush of out. [Wheel.Queue] encodes and queues the same way but leaves
+// the writer asleep until [Wheel.Flush] (or the next Write), so that a
+// caller writing a burst to many wheels gets one system call per wheel.
+// Write-side changes ([Wheel.WriteOp]) happen at that point in the byte
+// stream.
 type Wheel struct {
 	conn net.Conn
 	raw  syscall.RawConn // nil unless reading through the fd directly
