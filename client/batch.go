@@ -53,14 +53,14 @@ func (s *session) handleBatch(m *ircmsg.Message) {
 		}
 		delete(s.batches, ref)
 		c := s.c
-		if label, ok := tagValue(b.Tags, "label"); ok && b.Type == "labeled-response" {
-			c.finishLabel(label, b.Messages)
-		}
 		c.hmu.RLock()
 		hs := append(append([]func(*Client, *Batch){}, c.batchHs[b.Type]...), c.batchHs["*"]...)
 		c.hmu.RUnlock()
 		for _, f := range hs {
 			f(c, b)
+		}
+		if label, ok := tagValue(b.Tags, "label"); ok && b.Type == "labeled-response" {
+			c.finishLabel(label, b.Messages)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -184,6 +185,12 @@ func (tc *tclient) waitMsg(what string, match func(m *ircmsg.Message) bool) *irc
 		return false
 	})
 	return got
+}
+
+func (tc *tclient) hasMatch(match func(*ircmsg.Message) bool) bool {
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	return slices.ContainsFunc(tc.msgs, match)
 }
 
 func (tc *tclient) hasCommand(cmd string) bool {

@@ -16,6 +16,7 @@ func TestInspIRCd(t *testing.T) {
 		{"Tracking", tracking},
 		{"LongMessage", longMessage},
 		{"FloodControl", floodControl},
+		{"IRCv3", ircv3Features},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
