@@ -126,7 +126,9 @@ func parseCaps(list string) map[string]string {
 	caps := make(map[string]string)
 	for f := range strings.FieldsSeq(list) {
 		name, val, _ := strings.Cut(f, "=")
-		caps[name] = val
+		if name != "" {
+			caps[name] = val
+		}
 	}
 	return caps
 }
