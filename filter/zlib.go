@@ -261,7 +261,7 @@ func (z *Zlib) Pending() []byte {
 }
 
 // Synced reports whether the decoder stands where the peer's compressed
-// data may stop: before any input, right after a sync or full flush
+// data may stop: before any input was fed, right after a sync or full flush
 // marker, or after the end of the stream (its Adler-32 read and checked).
 // It is false everywhere else: inside a block, after a Z_PARTIAL_FLUSH
 // (which leaves a partial byte), inside the final block (the empty stored
@@ -281,7 +281,7 @@ func (z *Zlib) Synced() bool {
 		var b [5]byte
 		return z.finishAhead(f.peek(b[:0])) < 0 || f.buffered() == 0
 	}
-	return f.state == stDone || (f.state == stHeader && f.consumed() == 0)
+	return f.state == stDone || (f.state == stHeader && f.consumed() == 0 && f.buffered() == 0)
 }
 
 // finishAhead implements finishProber: right after a flush marker, does
