@@ -30,7 +30,8 @@ type Backend struct {
 	events   chan Event
 	quit     chan struct{} // closed by Close: blocked sends give up
 	maxLine  int
-	earlyMax int // Config.EarlyInput with its default; negative: none
+	earlyMax int           // Config.EarlyInput with its default; negative: none
+	drain    time.Duration // Config.DrainTimeout with its default; zero: none
 	closing  atomic.Bool
 	quitOnce sync.Once
 	endOnce  sync.Once
@@ -101,6 +102,10 @@ func New(cfg Config) *Backend {
 	b.earlyMax = cfg.EarlyInput
 	if b.earlyMax == 0 {
 		b.earlyMax = DefaultEarlyInput
+	}
+	b.drain = max(cfg.DrainTimeout, 0)
+	if cfg.DrainTimeout == 0 {
+		b.drain = DefaultDrainTimeout
 	}
 	b.events <- Registered{Backend: b}
 	return b
@@ -209,11 +214,14 @@ func (b *Backend) lookup(id ConnID) (*Conn, error) {
 }
 
 // Shutdown stops listeners and connectors and closes every connection
-// gracefully as Disconnect does (with ReasonShutdown, within
-// Config.DrainTimeout): each queue is written, the write side shut, and
-// the peer's close awaited. Shutdown then delivers the last events and
-// closes the events channel; the controller must keep reading Events
-// meanwhile.
+// gracefully as Disconnect does (with ReasonShutdown): each queue is
+// written, however long that takes until ctx ends, then the write side is
+// shut and the peer's close awaited for at most Config.DrainTimeout
+// without progress (while the peer goes on acknowledging the bytes the
+// kernel still holds, the wait goes on; see sock.Wheel.DisconnectLinger). A
+// connection already disconnecting keeps its own limit. Shutdown then
+// delivers the last events and closes the events channel; the controller
+// must keep reading Events meanwhile.
 //
 // It returns nil only if no drain was cut with bytes undelivered (a drain
 // that ran out of DrainTimeout after the peer had acknowledged everything
@@ -232,7 +240,7 @@ func (b *Backend) Shutdown(ctx context.Context) error {
 	b.flushDirty()
 	b.mu.RLock()
 	for _, c := range b.conns {
-		c.w.Disconnect(ReasonShutdown)
+		c.w.DisconnectLinger(ReasonShutdown, b.drain)
 	}
 	b.mu.RUnlock()
 	done := make(chan struct{})

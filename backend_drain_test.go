@@ -280,9 +280,23 @@ func (l smallSendBufListener) Accept() (net.Conn, error) {
 
 // TestBackendShutdownDeepQueues: 100 connections, each with 300 replies of
 // about 410 bytes queued in the Backend, readers stalled for 3 s after
-// Shutdown is called (longer than any fixed linger). Shutdown with a 30 s
-// deadline must return nil only after every client has every reply.
+// Shutdown is called (longer than any fixed linger, and in the second case
+// longer than DrainTimeout, which bounds only the wait for the peer's
+// close once its queue is written). Shutdown with a 30 s deadline must
+// return nil only after every client has every reply.
 func TestBackendShutdownDeepQueues(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  ircsock.Config
+	}{
+		{"default drain", ircsock.Config{MaxSendQ: 8 << 20}},
+		{"stall past DrainTimeout", ircsock.Config{MaxSendQ: 8 << 20, DrainTimeout: time.Second}},
+	} {
+		t.Run(tc.name, func(t *testing.T) { shutdownDeepQueues(t, tc.cfg) })
+	}
+}
+
+func shutdownDeepQueues(t *testing.T, cfg ircsock.Config) {
 	const conns, replies = 100, 300
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -291,7 +305,7 @@ func TestBackendShutdownDeepQueues(t *testing.T) {
 		t.Fatal(err)
 	}
 	queued := make(chan ircsock.ConnID, conns)
-	s := startEdgeServer(t, ircsock.Config{MaxSendQ: 8 << 20}, ircsock.ListenerConfig{Listener: smallSendBufListener{ln, 8 << 10}},
+	s := startEdgeServer(t, cfg, ircsock.ListenerConfig{Listener: smallSendBufListener{ln, 8 << 10}},
 		func(b *ircsock.Backend, in ircsock.Input) {
 			id := in.Conn().ID()
 			for i := range replies {

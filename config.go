@@ -48,7 +48,9 @@ type Config struct {
 	// is closed and its Disconnect event carries a *DrainError
 	// (errors.Is(err, ErrDrainTimeout)) and the bytes not delivered. Zero
 	// means DefaultDrainTimeout (10 s); negative means no limit. Shutdown
-	// is bounded by its context instead.
+	// writes each queue for as long as its context allows, and applies
+	// DrainTimeout to the wait for the peer's close that follows, counted
+	// afresh while the peer goes on acknowledging what the kernel holds.
 	DrainTimeout time.Duration
 }
 

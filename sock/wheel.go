@@ -129,6 +129,7 @@ type Wheel struct {
 	maxSendQ int32
 	idle     time.Duration
 	drain    time.Duration // zero: no limit
+	linger   time.Duration // DisconnectLinger's limit once the write side is shut
 	lastSeen atomic.Int64
 	dead     atomic.Bool // hard close requested: stop delivering records
 
@@ -571,6 +572,52 @@ func (w *Wheel) DisconnectWithin(reason string, limit time.Duration) bool {
 	return true
 }
 
+// DisconnectLinger is a graceful close whose writing has no limit of its
+// own (the owner ends it with [Wheel.Cut], as a Backend's Shutdown does
+// when its context ends) and whose wait for the peer's close, once the
+// queue is written and the write side shut, is bounded by linger (zero or
+// less: no limit) for as long as the peer makes no progress: while the
+// bytes the kernel holds unacknowledged (Linux) keep going down, each
+// linger period starts again. A peer that never reads holds it until the
+// cut; a peer that has everything but never closes, only for linger.
+func (w *Wheel) DisconnectLinger(reason string, linger time.Duration) bool {
+	w.wmu.Lock()
+	defer w.wmu.Unlock()
+	if w.closing || w.closed {
+		return false
+	}
+	w.closing = true
+	w.linger = linger
+	w.setReasonLocked(reason, nil)
+	w.startWriterLocked()
+	return true
+}
+
+// armLingerLocked bounds the wait after a DisconnectLinger's write-side
+// shutdown by linger periods without progress.
+func (w *Wheel) armLingerLocked() {
+	if w.linger <= 0 || w.drainT != nil {
+		return
+	}
+	last := int64(-1) // only the timer's function touches it, one run at a time
+	w.drainT = time.AfterFunc(w.linger, func() {
+		q := kernelUnacked(w.conn, true)
+		w.wmu.Lock()
+		if w.closed || w.cutting {
+			w.wmu.Unlock()
+			return
+		}
+		if q > 0 && (last < 0 || q < last) {
+			last = q
+			w.drainT.Reset(w.linger)
+			w.wmu.Unlock()
+			return
+		}
+		w.wmu.Unlock()
+		w.cut(w.linger, ErrDrainTimeout)
+	})
+}
+
 func (w *Wheel) armDrainLocked(limit time.Duration) {
 	if limit > 0 && w.drainT == nil {
 		w.drainT = time.AfterFunc(limit, func() { w.cut(limit, ErrDrainTimeout) })
@@ -830,6 +877,9 @@ func (w *Wheel) shutdownWrite() {
 	err := shutWrite(w.conn)
 	w.wmu.Lock()
 	w.shut = err == nil
+	if w.shut && !w.closed {
+		w.armLingerLocked()
+	}
 	peerDone := w.peerEOF
 	reason := w.reason
 	w.wmu.Unlock()

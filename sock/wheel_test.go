@@ -612,3 +612,52 @@ func TestWheelReadOpWakesReader(t *testing.T) {
 		t.Fatal("no record after the wake-up")
 	}
 }
+
+// TestWheelDisconnectLinger: the writing of a DisconnectLinger has no
+// limit (a paced reader takes far longer than the linger to get it all),
+// and the wait for a peer that never closes is bounded by the linger.
+func TestWheelDisconnectLinger(t *testing.T) {
+	s, c := tcpPair(t)
+	defer c.Close()
+	r := newRecorder()
+	w, stop := startWheel(t, s, r, WheelConfig{MaxSendQ: 8 << 20, DrainTimeout: -1})
+	defer stop()
+	const n = 10000
+	line := []byte(strings.Repeat("l", 399))
+	for range n {
+		if err := w.Write(line); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const linger = time.Second
+	w.DisconnectLinger("bye", linger)
+	c.SetReadDeadline(time.Now().Add(20 * time.Second))
+	tk := time.NewTicker(4 * time.Millisecond)
+	defer tk.Stop()
+	start := time.Now()
+	got, err := io.Copy(io.Discard, &tickReader{c, tk.C, 16 << 10})
+	took := time.Since(start)
+	if err != nil || got != n*400 {
+		t.Fatalf("client read %d bytes, %v; want %d, then EOF", got, err, n*400)
+	}
+	// The client stays: the linger ends the wait, with nothing lost.
+	ci := waitClosed(t, r)
+	var de *DrainError
+	if !errors.As(ci.err, &de) || de.Limit != linger || de.Undelivered != 0 {
+		t.Fatalf("Closed(%q, %v), want a *DrainError with limit %v and 0 undelivered", ci.reason, ci.err, linger)
+	}
+	t.Logf("writing took %v with a linger of %v", took, linger)
+}
+
+// tickReader reads at most n bytes per tick: a slow reader whose pace is
+// the load, not a synchronisation.
+type tickReader struct {
+	r    io.Reader
+	tick <-chan time.Time
+	n    int
+}
+
+func (p *tickReader) Read(b []byte) (int, error) {
+	<-p.tick
+	return p.r.Read(b[:min(len(b), p.n)])
+}
