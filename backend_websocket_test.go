@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"strings"
 	"syscall"
@@ -385,5 +386,39 @@ func TestWebSocketSendQ(t *testing.T) {
 	ev := waitEvent(h, "Disconnect", forConn[ircsock.Disconnect](conn.ID()))
 	if ev.Reason != ircsock.ReasonSendQ || !errors.Is(ev.Err, sock.ErrSendQExceeded) {
 		t.Errorf("Disconnect = %q, %v, want %q, %v", ev.Reason, ev.Err, ircsock.ReasonSendQ, sock.ErrSendQExceeded)
+	}
+}
+
+// TestWebSocketBehindProxy checks that a WebSocket connection through a
+// trusted PROXY protocol proxy has the client's address from the header.
+func TestWebSocketBehindProxy(t *testing.T) {
+	h := newHarness(t, ircsock.Config{})
+	l := h.listen(ircsock.ListenerConfig{Idle: -1, WebSocket: &ircsock.WebSocketConfig{},
+		ProxyFrom: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
+	var d net.Dialer
+	client := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := d.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		// What HAProxy's send-proxy puts first on its connection.
+		if _, err := io.WriteString(c, "PROXY TCP6 2001:db8::7 2001:db8::1 40000 443\r\n"); err != nil {
+			c.Close()
+			return nil, err
+		}
+		return c, nil
+	}}}
+	t.Cleanup(client.CloseIdleConnections)
+	ws, _, err := wsDial(t, wsURL(l, "ws", "/"), &websocket.DialOptions{HTTPClient: client, Subprotocols: []string{ircsock.SubprotocolText}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := waitEvent(h, "ListenerOpen", func(ircsock.ListenerOpen) bool { return true }).Conn
+	if got, want := conn.Peer(), netip.MustParseAddrPort("[2001:db8::7]:40000"); got != want {
+		t.Errorf("Conn.Peer() = %v, want %v from the PROXY header", got, want)
+	}
+	ws.send(websocket.MessageText, "PING proxied")
+	if m := h.inputs(conn.ID(), 1)[0]; m.Command != "PING" {
+		t.Errorf("input %s, want PING", m.Command)
 	}
 }

@@ -1,7 +1,11 @@
 package sock
 
 import (
+	"bytes"
+	"errors"
+	"net"
 	"testing"
+	"time"
 	"unicode/utf8"
 )
 
@@ -68,3 +72,40 @@ func FuzzUTF8Stream(f *testing.F) {
 		}
 	})
 }
+
+// FuzzWebSocketUpgrade feeds arbitrary bytes to the upgrade handling as a
+// client's request: it must end, with a connection or an error, without
+// panicking, and a refusal must be one of the documented errors.
+func FuzzWebSocketUpgrade(f *testing.F) {
+	f.Add([]byte("GET /irc HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Protocol: binary.ircv3.net, text.ircv3.net\r\nOrigin: https://good.example\r\n\r\n"))
+	f.Add([]byte("GET /irc HTTP/1.1\r\nHost: a\r\nOrigin: ::bad\r\n\r\n"))
+	f.Add([]byte("GET / HTTP/1.1\r\nHost: a\r\n\r\n"))
+	f.Add([]byte("NICK a\r\n"))
+	cfg := &WebSocketConfig{Path: "/irc", Origins: []string{"*.good.example", "https://[::1"},
+		TextSubprotocols: []string{"text.ircv3.net"}, BinarySubprotocols: []string{"binary.ircv3.net"}, MaxRequest: 2048}
+	f.Fuzz(func(t *testing.T, req []byte) {
+		wc, err := upgradeWebSocket(nil, &scriptConn{r: bytes.NewReader(req)}, cfg, time.Second)
+		if err != nil {
+			if !errors.Is(err, ErrWebSocketRequest) && !errors.Is(err, ErrWebSocketPath) && !errors.Is(err, ErrWebSocketOrigin) {
+				t.Fatalf("upgrade error %v is none of the documented ones", err)
+			}
+			return
+		}
+		_ = wc.Close()
+	})
+}
+
+// scriptConn is the fuzz target's client: it reads a fixed request, then
+// end of stream, and discards what it is sent.
+type scriptConn struct{ r *bytes.Reader }
+
+func (c *scriptConn) Read(p []byte) (int, error)  { return c.r.Read(p) }
+func (c *scriptConn) Write(p []byte) (int, error) { return len(p), nil }
+func (c *scriptConn) Close() error                { return nil }
+func (c *scriptConn) LocalAddr() net.Addr         { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 80} }
+func (c *scriptConn) RemoteAddr() net.Addr {
+	return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2), Port: 1234}
+}
+func (c *scriptConn) SetDeadline(t time.Time) error      { return nil }
+func (c *scriptConn) SetReadDeadline(t time.Time) error  { return nil }
+func (c *scriptConn) SetWriteDeadline(t time.Time) error { return nil }
