@@ -12,7 +12,7 @@ const perfLine = ":nick!user@host.example.net PRIVMSG #bench :The quick brown fo
 // BenchmarkEchoFloor measures, without sockets, goroutines or channels,
 // the work per message that the Backend cannot skip in BenchmarkEcho and
 // that a bufio echo never does: parsing the line into a fresh Message the
-// controller may keep (as connHandler.Record does) and formatting it back
+// controller may keep (as connHandler.record does) and formatting it back
 // (as Send does). Compared with BenchmarkEcho/ratio's bufio-cpu-ns/msg, it
 // bounds the Backend's share of the bufio rate from above.
 func BenchmarkEchoFloor(b *testing.B) {

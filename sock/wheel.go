@@ -48,7 +48,7 @@ var (
 	ErrPartialRecord = errors.New("sock: input ended inside a record")
 )
 
-// A DrainError is the cause reported to [Handler.Closed] when a graceful
+// A DrainError is the cause an [EventClosed] reports when a graceful
 // close ([Wheel.Disconnect], or the flush after the peer ended its stream)
 // was cut before the peer closed: by [WheelConfig.DrainTimeout] (Err is
 // [ErrDrainTimeout]) or by [Wheel.Cut] (Err is the error given to it,
@@ -96,7 +96,7 @@ type WheelConfig struct {
 	// from [Wheel.Disconnect] (or from the end of the peer's stream) to
 	// the close, spent writing the queue, shutting the write side and
 	// reading until the peer closes. Past it the connection is closed and
-	// [Handler.Closed] gets a [*DrainError] with the bytes undelivered.
+	// its [EventClosed] carries a [*DrainError] with the bytes undelivered.
 	// Zero means [DefaultDrainTimeout]; negative means no limit (the owner
 	// ends the drain with [Wheel.Cut]).
 	DrainTimeout time.Duration
@@ -548,7 +548,7 @@ func (w *Wheel) AfterFlush(fn func()) {
 // then is the connection closed, so a peer still talking while it reads
 // its last replies gets every byte instead of a reset. All of this is
 // bounded by [WheelConfig.DrainTimeout]; past it the connection is closed
-// and [Handler.Closed] gets a [*DrainError] saying how many bytes were not
+// and its [EventClosed] carries a [*DrainError] saying how many bytes were not
 // delivered. Later writes fail with [ErrClosing]. It reports false if the
 // wheel was already disconnecting or closed.
 func (w *Wheel) Disconnect(reason string) bool {
@@ -626,7 +626,7 @@ func (w *Wheel) armDrainLocked(limit time.Duration) {
 
 // Cut ends a graceful close now: the writer is stopped where it stands,
 // the bytes the peer has not acknowledged are counted, and the connection
-// is closed. [Handler.Closed] gets a [*DrainError] wrapping err with that
+// is closed. Its [EventClosed] carries a [*DrainError] wrapping err with that
 // count. On a wheel that is not disconnecting, Cut closes it the same way.
 // It does nothing once the wheel is closed.
 func (w *Wheel) Cut(err error) { w.cut(0, err) }
@@ -675,7 +675,7 @@ func (w *Wheel) cut(limit time.Duration, err error) {
 // wheel closed: for a cut drain, the count of its [DrainError]; after
 // [Wheel.Close], a send-queue overflow or a write error, the bytes never
 // written. It is zero after a complete graceful close, and meaningful once
-// [Handler.Closed] is called.
+// the [EventClosed] is handed over.
 func (w *Wheel) Undelivered() int64 {
 	w.wmu.Lock()
 	defer w.wmu.Unlock()
