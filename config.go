@@ -38,8 +38,12 @@ type Config struct {
 	// keeps, until an input switch is armed, so that a CompressInputAfter
 	// called after the reader has decoded some lines can tell whether it
 	// came too late (see Backend.CompressInputAfter). Zero means
-	// DefaultEarlyInput (4096); negative keeps none, so that any such call
-	// after the first line is refused with ErrArmedLate.
+	// DefaultEarlyInput (1024: a server link's PASS, CAPAB and SERVER fit
+	// several times over); negative keeps none, so that any such call
+	// after the first line is refused with ErrArmedLate. The copy is what
+	// a connection that never arms a switch keeps of its first lines, for
+	// its whole life: a registered client's NICK, USER and CAP lines, a
+	// few hundred bytes.
 	EarlyInput int
 	// DrainTimeout is the one limit of a graceful close (Disconnect, and
 	// the flush of a connection whose peer ended its stream): the most time
@@ -205,5 +209,5 @@ const (
 	DefaultHandshakeTimeout = sock.DefaultHandshakeTimeout
 	DefaultDrainTimeout     = sock.DefaultDrainTimeout
 	DefaultIdle             = sock.DefaultIdle
-	DefaultEarlyInput       = 4096
+	DefaultEarlyInput       = 1024
 )
