@@ -113,7 +113,9 @@ var ErrNoLabeledResponse = errors.New("client: labeled-response not enabled")
 // Request sends m with an IRCv3 label and waits for the server's
 // response: the messages of its labeled-response batch, the one labeled
 // reply, or none (an ACK). It fails when ctx ends, the link is lost
-// first, or labeled-response is not enabled.
+// first, or labeled-response is not enabled. It waits for the reading
+// goroutine, so a handler must not call it (it would wait for itself);
+// call it from another goroutine.
 func (c *Client) Request(ctx context.Context, m *ircmsg.Message) ([]*ircmsg.Message, error) {
 	if !c.HasCap("labeled-response") {
 		return nil, ErrNoLabeledResponse

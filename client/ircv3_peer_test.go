@@ -85,6 +85,15 @@ func ircv3Features(t *testing.T, n *network) {
 	}
 	b.waitPoll("v3a's new real name", func() bool { u, _ := b.User("v3a"); return u.RealName == "New Name" })
 
+	// TOPIC, as the others see it.
+	if err := a.Topic("#v3", "a topic: with spaces"); err != nil {
+		t.Fatal(err)
+	}
+	b.waitPoll("the new topic", func() bool {
+		ch, _ := b.Channel("#v3")
+		return ch.Topic == "a topic: with spaces" && strings.HasPrefix(ch.TopicSetBy, "v3a!") && !ch.TopicSetAt.IsZero()
+	})
+
 	// CTCP: automatic replies, and one turned off.
 	ctcpReply := func(from, cmd string) func(m *ircmsg.Message) bool {
 		return func(m *ircmsg.Message) bool {
