@@ -34,6 +34,14 @@
 // [Backend.Shutdown] drains and [Backend.Close] stops at once; neither
 // leaves a goroutine behind.
 //
+// A listener may serve browsers over WebSocket ([ListenerConfig.WebSocket],
+// the IRCv3 subprotocols [SubprotocolText] and [SubprotocolBinary]) and
+// take client addresses from the PROXY protocol headers of trusted proxies
+// ([ListenerConfig.ProxyFrom]); such connections go through the same send
+// queue, limits, idle events and drain, and a controller tells them apart
+// only by asking ([Conn.WebSocket], [Conn.Peer] for the client's address,
+// [Conn.CertFP] for a TLS client certificate's fingerprint).
+//
 // # Performance
 //
 // The hot path is built so that one message costs two allocations and no
