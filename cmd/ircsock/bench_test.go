@@ -415,3 +415,28 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// TestProgressBar checks that the bar is drawn only to a terminal: a pipe
+// and a buffer get none, and a bar given a writer draws its counts.
+func TestProgressBar(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	if isTerminal(w) || isTerminal(&bytes.Buffer{}) {
+		t.Error("isTerminal is true for a pipe or a buffer")
+	}
+	var out bytes.Buffer
+	bar := newProgressBar(&out, 200)
+	bar.draw(50, time.Second)
+	if got := out.String(); !strings.Contains(got, " 25% 50/200 deliveries") || !strings.HasPrefix(got, "\r[") {
+		t.Errorf("bar drew %q, want a carriage return, the bar and 25%% 50/200 deliveries", got)
+	}
+	out.Reset()
+	newProgressBar(nil, 200).draw(50, time.Second)
+	if out.Len() != 0 {
+		t.Errorf("a bar without a writer drew %q", out.String())
+	}
+}
