@@ -176,7 +176,13 @@ func TestBackendDisconnectSlowTalkingReader(t *testing.T) {
 				lcfg.TLS = &tls.Config{Certificates: []tls.Certificate{pki().server}}
 			}
 			sendErrs := make(chan error, 1)
-			s := startEdgeServer(t, ircsock.Config{DrainTimeout: 50 * time.Second}, lcfg, func(b *ircsock.Backend, in ircsock.Input) {
+			// The default DrainTimeout, as a server would run; TLS under
+			// the race detector reads so much slower that it gets room.
+			cfg := ircsock.Config{}
+			if useTLS {
+				cfg.DrainTimeout = 30 * time.Second
+			}
+			s := startEdgeServer(t, cfg, lcfg, func(b *ircsock.Backend, in ircsock.Input) {
 				id := in.Conn().ID()
 				i := counts[id]
 				counts[id] = i + 1
