@@ -239,9 +239,11 @@ func TestBackendDisconnectSlowTalkingReader(t *testing.T) {
 					}
 				}
 			})
-			rt := time.NewTicker(4 * time.Millisecond)
+			rt := time.NewTicker(6 * time.Millisecond)
 			defer rt.Stop()
-			// 4 KiB per 4 ms, about 1 MB/s: slower than the replies come.
+			// 4 KiB per 6 ms, about 680 KB/s where the replies come at
+			// about 1 MB/s: more than a megabyte is still on its way when
+			// the Disconnect is queued.
 			got, err := countReplies(&pacedReader{r: c, tick: rt.C, n: 4096})
 			close(readDone)
 			if err != io.EOF {
