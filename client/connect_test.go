@@ -180,7 +180,7 @@ func TestStateFromServer(t *testing.T) {
 	p.send(":srv CAP me ACK :chghost batch account-notify")
 	p.expect("CAP END")
 	p.send(":srv 001 me :Welcome",
-		":srv 005 me CASEMAPPING=ascii PREFIX=(ov)@+ :are supported",
+		`:srv 005 me CASEMAPPING=ascii PREFIX=(qov)~@+ NETWORK=Test\x20Net :are supported`,
 		":me!u@h JOIN #c",
 		":srv 353 me = #c :@me a!ua@ha b!ub@hb",
 		":a!ua@ha CHGHOST newuser new.host",
@@ -213,4 +213,15 @@ func TestStateFromServer(t *testing.T) {
 	if c.Casemap().String() != "ascii" {
 		t.Errorf("Casemap() = %v, want ascii from 005", c.Casemap())
 	}
+	is := c.ISupport()
+	if is.Network() != "Test Net" || is.Prefix().Symbols != "~@+" {
+		t.Errorf("ISupport(): NETWORK %q, PREFIX %+v; want \"Test Net\", ~@+", is.Network(), is.Prefix())
+	}
+	if caps := c.Caps(); len(caps) != 3 {
+		t.Errorf("Caps() = %v, want the three acknowledged", caps)
+	}
+	if err := c.Notice("#c", "notice text"); err != nil {
+		t.Fatal(err)
+	}
+	p.expect("NOTICE #c :notice text")
 }

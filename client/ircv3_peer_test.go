@@ -29,11 +29,13 @@ func ircv3Features(t *testing.T, n *network) {
 	})
 	b := newTClient(t, "v3b", client.Config{Addr: n.addr(), Nick: "v3b"}).start()
 	quiet := newTClient(t, "v3quiet", client.Config{Addr: n.addr(), Nick: "v3quiet", CTCP: client.CTCP{NoVersion: true}}).start()
+	// v3a joins first, so it is the channel operator (for TOPIC below).
 	for _, c := range []*tclient{a, b, quiet} {
 		c.waitEvent(client.EventRegistered)
 		if err := c.Join("#v3"); err != nil {
 			t.Fatal(err)
 		}
+		c.waitPoll("own JOIN of #v3", func() bool { _, ok := c.Channel("#v3"); return ok })
 	}
 	b.waitPoll("all three in #v3", func() bool {
 		ch, ok := b.Channel("#v3")
