@@ -33,6 +33,7 @@ func init() {
 		return
 	}
 	addr, n, _ := strings.Cut(spec, ",")
+	n, upgrade, _ := strings.Cut(n, ",")
 	count, _ := strconv.Atoi(n)
 	conns := make([]net.Conn, 0, count)
 	for range count {
@@ -40,6 +41,14 @@ func init() {
 		if err != nil {
 			fmt.Println("dial:", err)
 			os.Exit(1)
+		}
+		if upgrade == "ws" {
+			// A WebSocket upgrade request; the 101 answer waits unread
+			// in the socket, as the holder reads nothing.
+			if _, err := io.WriteString(c, wsUpgradeRequest); err != nil {
+				fmt.Println("upgrade:", err)
+				os.Exit(1)
+			}
 		}
 		conns = append(conns, c)
 	}
@@ -77,7 +86,31 @@ func BenchmarkIdleConnMemory(b *testing.B) {
 	}
 }
 
-func idleConnMemory(b *testing.B, n int) (heap, stack float64) {
+// wsUpgradeRequest is a WebSocket client's handshake (RFC 6455's sample
+// key) with the IRCv3 text subprotocol.
+const wsUpgradeRequest = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+	"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: text.ircv3.net\r\n\r\n"
+
+// BenchmarkIdleWebSocketMemory is BenchmarkIdleConnMemory for idle
+// WebSocket connections (upgraded, text subprotocol), at 2,000
+// connections (IRCSOCK_IDLE_CONNS overrides the count).
+func BenchmarkIdleWebSocketMemory(b *testing.B) {
+	n := 2000
+	if s := os.Getenv("IRCSOCK_IDLE_CONNS"); s != "" {
+		n, _ = strconv.Atoi(s)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		heap, stack := idleMemory(b, n, true)
+		b.ReportMetric(heap+stack, "B/conn")
+		b.ReportMetric(heap, "heapB/conn")
+		b.ReportMetric(stack, "stackB/conn")
+	}
+}
+
+func idleConnMemory(b *testing.B, n int) (heap, stack float64) { return idleMemory(b, n, false) }
+
+func idleMemory(b *testing.B, n int, ws bool) (heap, stack float64) {
 	be := ircsock.New(ircsock.Config{Events: 64})
 	opened := make(chan struct{}, n)
 	done := make(chan struct{})
@@ -89,13 +122,19 @@ func idleConnMemory(b *testing.B, n int) (heap, stack float64) {
 			}
 		}
 	}()
-	l, err := be.CreateListener(ircsock.ListenerConfig{Addr: "127.0.0.1:0"})
+	lc := ircsock.ListenerConfig{Addr: "127.0.0.1:0"}
+	upgrade := ""
+	if ws {
+		lc.WebSocket = &ircsock.WebSocketConfig{}
+		upgrade = "ws"
+	}
+	l, err := be.CreateListener(lc)
 	if err != nil {
 		b.Fatal(err)
 	}
 	h0, s0 := memInUse()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=127.0.0.1:%d,%d", holderEnv, l.Port(), n))
+	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=127.0.0.1:%d,%d,%s", holderEnv, l.Port(), n, upgrade))
 	stdin, _ := cmd.StdinPipe()
 	out, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {

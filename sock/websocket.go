@@ -19,6 +19,12 @@ import (
 	"github.com/coder/websocket"
 )
 
+// Buffer sizes of a WebSocket connection, kept for its life.
+const (
+	wsReadBuffer  = 1024
+	wsWriteBuffer = 512
+)
+
 // DefaultWebSocketCloseWait is [WebSocketConfig.CloseWait] when zero.
 const DefaultWebSocketCloseWait = time.Second
 
@@ -157,13 +163,8 @@ func (c *WebSocketConn) Read(p []byte) (int, error) {
 		return 1, nil
 	}
 	for {
-		if c.msg == nil {
-			typ, r, err := c.ws.Reader(context.Background())
-			if err != nil {
-				return 0, c.readError(err)
-			}
-			c.msg, c.msgText, c.last = r, typ == websocket.MessageText, 0
-			c.utf = utf8Stream{}
+		if err := c.WaitRead(); err != nil {
+			return 0, err
 		}
 		n, err := c.msg.Read(p)
 		if n > 0 {
@@ -198,6 +199,23 @@ func (c *WebSocketConn) Read(p []byte) (int, error) {
 		}
 	}
 }
+
+// WaitRead waits for the next message, if none is being read, without a
+// buffer of the caller's (see [ReadWaiter]).
+func (c *WebSocketConn) WaitRead() error {
+	if c.needLF || c.msg != nil {
+		return nil
+	}
+	typ, r, err := c.ws.Reader(context.Background())
+	if err != nil {
+		return c.readError(err)
+	}
+	c.msg, c.msgText, c.last = r, typ == websocket.MessageText, 0
+	c.utf = utf8Stream{}
+	return nil
+}
+
+var _ ReadWaiter = (*WebSocketConn)(nil)
 
 func (c *WebSocketConn) failUTF8() error {
 	c.startClose(websocket.StatusInvalidFramePayloadData, "invalid UTF-8 in a text message")
@@ -446,7 +464,10 @@ func upgrade(c net.Conn, cfg *WebSocketConfig) (*WebSocketConn, error) {
 		max = DefaultWebSocketMaxRequest
 	}
 	lr := &io.LimitedReader{R: c, N: int64(max)}
-	br := bufio.NewReaderSize(lr, 4096)
+	// Small buffers: each idle connection keeps them (the library reads
+	// frames through br and writes them through a writer on batch), and
+	// bufio passes reads and writes larger than its buffer straight on.
+	br := bufio.NewReaderSize(lr, wsReadBuffer)
 	req, err := http.ReadRequest(br)
 	if err != nil {
 		if lr.N <= 0 {
@@ -582,5 +603,5 @@ func (w *upgradeWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		return nil, nil, err
 	}
 	w.batch = &batchWriter{raw: w.c}
-	return w.c, bufio.NewReadWriter(w.br, bufio.NewWriterSize(w.batch, 4096)), nil
+	return w.c, bufio.NewReadWriter(w.br, bufio.NewWriterSize(w.batch, wsWriteBuffer)), nil
 }

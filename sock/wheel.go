@@ -123,6 +123,7 @@ type WheelConfig struct {
 type Wheel struct {
 	conn net.Conn
 	raw  syscall.RawConn // nil unless reading through the fd directly
+	wait ReadWaiter      // nil unless conn can wait for input bufferless
 	h    Handler
 	in   filter.Filter
 
@@ -197,6 +198,7 @@ func NewWheel(conn net.Conn, in, out filter.Filter, h Handler, cfg WheelConfig) 
 	}
 	// A *net.TCPConn, or a wrapper that holds no bytes of its own and
 	// hands out the socket (the one a PROXY header came on).
+	w.wait, _ = conn.(ReadWaiter)
 	if sc, ok := conn.(syscall.Conn); ok && rawReads {
 		if rc, err := sc.SyscallConn(); err == nil {
 			w.raw = rc
@@ -402,9 +404,24 @@ func (w *Wheel) read() (bp *[]byte, n int, err error) {
 		w.rerr = nil
 		return bp, n, err
 	}
+	if w.wait != nil {
+		if err := w.wait.WaitRead(); err != nil {
+			return nil, 0, err
+		}
+	}
 	bp = getBuf()
 	n, err = w.conn.Read((*bp)[:cap(*bp)])
 	return bp, n, err
+}
+
+// ReadWaiter is implemented by a connection that can wait for input
+// without being handed a buffer, as [WebSocketConn] does. A [Wheel]
+// calls WaitRead before it takes a pooled buffer for Read, so that a
+// connection waiting for input holds none. WaitRead returns nil when input
+// is there (a Read will not wait for the peer for long), or the error the
+// Read would return.
+type ReadWaiter interface {
+	WaitRead() error
 }
 
 func (w *Wheel) idleFire() {
