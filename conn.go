@@ -300,6 +300,43 @@ type inputBlock struct {
 	params [4]string
 }
 
+// The sized blocks add room for the line itself: a line that fits is
+// copied into its block and parsed there in place (ParseOwnedInto), so the
+// Message's strings share the block and a line costs one allocation, not
+// a block and a copy. Most lines fit the first two; a longer line gets a
+// plain block and a copy of its own.
+type (
+	inputBlock128 struct {
+		inputBlock
+		buf [128]byte
+	}
+	inputBlock256 struct {
+		inputBlock
+		buf [256]byte
+	}
+	inputBlock512 struct {
+		inputBlock
+		buf [512]byte
+	}
+)
+
+// newInputBlock returns a block for rec and rec's bytes copied where the
+// block's Message may own them.
+func newInputBlock(rec []byte) (*inputBlock, []byte) {
+	switch n := len(rec); {
+	case n <= 128:
+		b := new(inputBlock128)
+		return &b.inputBlock, append(b.buf[:0], rec...)
+	case n <= 256:
+		b := new(inputBlock256)
+		return &b.inputBlock, append(b.buf[:0], rec...)
+	case n <= 512:
+		b := new(inputBlock512)
+		return &b.inputBlock, append(b.buf[:0], rec...)
+	}
+	return new(inputBlock), append([]byte(nil), rec...)
+}
+
 // connHandler adapts a Conn to sock.Handler; its methods run on the
 // connection's reading goroutine (Idle on a timer).
 type connHandler struct{ c *Conn }
@@ -324,13 +361,13 @@ func (h connHandler) Handle(w *sock.Wheel, ev sock.Event) {
 
 func (h connHandler) record(w *sock.Wheel, rec []byte) {
 	c := h.c
-	blk := new(inputBlock)
+	blk, line := newInputBlock(rec)
 	m := &blk.m
 	m.Params = blk.params[:0]
 	if c.watching.Load() {
 		c.watch(rec)
 	}
-	if err := c.b.cfg.Format.Limits.ParseInto(m, rec); err != nil {
+	if err := c.b.cfg.Format.Limits.ParseOwnedInto(m, line); err != nil {
 		c.deliver(InputError{Conn: c, Err: &filter.RecordError{Err: err}})
 		return
 	}
