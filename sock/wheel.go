@@ -166,16 +166,10 @@ type Wheel struct {
 	cutting    bool // a cut is stopping the writer to count what is lost
 	reason     string
 	cause      error
-	notify     []flushNote
 	writerDone chan struct{} // closed when the writer goroutine stops
 	cutDone    chan struct{} // closed when a cut has closed the connection
 	drainT     *time.Timer
 	undeliv    int64 // bytes lost at the close, see Undelivered
-}
-
-type flushNote struct {
-	at uint64
-	fn func()
 }
 
 // NewWheel wraps conn. in decodes what is read, out encodes what is
@@ -540,24 +534,6 @@ func (w *Wheel) WriteOp(fn func(out filter.Filter, dst []byte) (filter.Filter, [
 	return err
 }
 
-// AfterFlush calls fn, on the writer goroutine or at once on the caller's,
-// when every byte queued before the call has been written. If the wheel
-// closes first, fn is never called.
-func (w *Wheel) AfterFlush(fn func()) {
-	w.wmu.Lock()
-	if w.closed {
-		w.wmu.Unlock()
-		return
-	}
-	if w.written >= w.queued {
-		w.wmu.Unlock()
-		fn()
-		return
-	}
-	w.notify = append(w.notify, flushNote{at: w.queued, fn: fn})
-	w.wmu.Unlock()
-}
-
 // Disconnect closes the wheel gracefully, the way a lingering close in a
 // web server does: everything queued before it is written, then the write
 // side is shut (a TLS close_notify, then a TCP FIN), and the wheel goes on
@@ -740,7 +716,6 @@ func (w *Wheel) closeLocked(reason string, cause error) {
 		return
 	}
 	w.closed = true
-	w.notify = nil
 	if w.drainT != nil {
 		w.drainT.Stop()
 	}
@@ -772,7 +747,6 @@ func (w *Wheel) releaseLocked() {
 
 func (w *Wheel) writeLoop() {
 	w.wmu.Lock()
-	var notes []flushNote
 	for !w.closed && !w.cutting {
 		var err error
 		if w.pend != nil {
@@ -835,21 +809,6 @@ func (w *Wheel) writeLoop() {
 			_ = w.conn.Close()
 			w.wmu.Lock()
 			break
-		}
-		notes = notes[:0]
-		for len(w.notify) > 0 && w.notify[0].at <= w.written {
-			notes = append(notes, w.notify[0])
-			w.notify = w.notify[1:]
-		}
-		if len(w.notify) == 0 {
-			w.notify = nil
-		}
-		if len(notes) > 0 {
-			w.wmu.Unlock()
-			for _, n := range notes {
-				n.fn()
-			}
-			w.wmu.Lock()
 		}
 	}
 	w.writing = false
