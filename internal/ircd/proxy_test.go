@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"os"
@@ -61,9 +62,14 @@ func haproxyBin(t *testing.T) string {
 	return bin
 }
 
+// errHAProxyExited means haproxy stopped before its frontends were up,
+// most likely because a port picked by freePort was taken meanwhile.
+var errHAProxyExited = errors.New("haproxy exited before its frontends were up")
+
 // startHAProxy checks and runs config in the foreground and stops it by
-// its pid when the test ends. ready lists frontends to wait for.
-func startHAProxy(t *testing.T, config string, ready ...string) {
+// its pid when the test ends. ready lists frontends to wait for. It
+// returns errHAProxyExited (with haproxy's log) if haproxy stopped first.
+func startHAProxy(t *testing.T, config string, ready ...string) error {
 	t.Helper()
 	bin := haproxyBin(t)
 	dir := t.TempDir()
@@ -100,7 +106,8 @@ func startHAProxy(t *testing.T, config string, ready ...string) {
 		for {
 			select {
 			case err := <-exited:
-				t.Fatalf("haproxy exited: %v\n%s", err, log.String())
+				exited <- err // for the cleanup
+				return fmt.Errorf("%w: %v\n%s", errHAProxyExited, err, log.String())
 			default:
 			}
 			c, err := net.DialTimeout("tcp", addr, time.Second)
@@ -116,6 +123,7 @@ func startHAProxy(t *testing.T, config string, ready ...string) {
 			time.Sleep(20 * time.Millisecond) // polling a port, bounded by deadline
 		}
 	}
+	return nil
 }
 
 // dialFrom connects to addr from the local address from.
@@ -148,6 +156,20 @@ func (c *tclient) waitClosed() {
 	}
 }
 
+// haproxyGlobal opens the test's HAProxy configuration: the log on
+// stderr, no SO_REUSEPORT (a port in use fails the start instead of being
+// shared), plain TCP proxying.
+const haproxyGlobal = `global
+    log stderr format raw local0
+    noreuseport
+defaults
+    mode tcp
+    log global
+    timeout connect 5s
+    timeout client 60s
+    timeout server 60s
+`
+
 // TestServeBehindHAProxy runs serve behind Debian's HAProxy with
 // send-proxy and send-proxy-v2 frontends, IPv4 and IPv6: the client's own
 // address, not HAProxy's, is the one serve shows and limits.
@@ -159,35 +181,39 @@ func TestServeBehindHAProxy(t *testing.T) {
 	limited := startServer(t, Config{ProxyFrom: trusted, MaxConnsPerIP: 1})
 	open := startServer(t, Config{ProxyFrom: trusted})
 
-	fe := map[string]string{
-		"v1_4": net.JoinHostPort("127.0.0.1", fmt.Sprint(freePort(t, "127.0.0.1"))),
-		"v2_4": net.JoinHostPort("127.0.0.1", fmt.Sprint(freePort(t, "127.0.0.1"))),
-		"v1_6": net.JoinHostPort("::1", fmt.Sprint(freePort(t, "::1"))),
-		"v2_6": net.JoinHostPort("::1", fmt.Sprint(freePort(t, "::1"))),
+	// Ports are picked free, then bound by haproxy: another process may
+	// take one in between, so a start that fails is retried with new ones.
+	var fe map[string]string
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		fe = map[string]string{
+			"v1_4": net.JoinHostPort("127.0.0.1", fmt.Sprint(freePort(t, "127.0.0.1"))),
+			"v2_4": net.JoinHostPort("127.0.0.1", fmt.Sprint(freePort(t, "127.0.0.1"))),
+			"v1_6": net.JoinHostPort("::1", fmt.Sprint(freePort(t, "::1"))),
+			"v2_6": net.JoinHostPort("::1", fmt.Sprint(freePort(t, "::1"))),
+		}
+		var cfg strings.Builder
+		cfg.WriteString(haproxyGlobal)
+		for _, f := range []struct{ name, send, server string }{
+			{"v1_4", "send-proxy", limited.Addr().String()},
+			{"v2_4", "send-proxy-v2", limited.Addr().String()},
+			{"v1_6", "send-proxy", open.Addr().String()},
+			{"v2_6", "send-proxy-v2", open.Addr().String()},
+		} {
+			// No "check" on the server line: health checks would open
+			// connections of their own.
+			fmt.Fprintf(&cfg, "frontend fe_%s\n    bind %s\n    default_backend be_%s\nbackend be_%s\n    server s %s %s\n",
+				f.name, fe[f.name], f.name, f.name, f.server, f.send)
+		}
+		err = startHAProxy(t, cfg.String(), fe["v1_4"], fe["v2_4"], fe["v1_6"], fe["v2_6"])
+		if !errors.Is(err, errHAProxyExited) {
+			break
+		}
+		t.Logf("attempt %d: %v", attempt+1, err)
 	}
-	var cfg strings.Builder
-	cfg.WriteString(`global
-    log stderr format raw local0
-    noreuseport
-defaults
-    mode tcp
-    log global
-    timeout connect 5s
-    timeout client 60s
-    timeout server 60s
-`)
-	for _, f := range []struct{ name, send, server string }{
-		{"v1_4", "send-proxy", limited.Addr().String()},
-		{"v2_4", "send-proxy-v2", limited.Addr().String()},
-		{"v1_6", "send-proxy", open.Addr().String()},
-		{"v2_6", "send-proxy-v2", open.Addr().String()},
-	} {
-		// No "check" on the server line: health checks would open
-		// connections of their own.
-		fmt.Fprintf(&cfg, "frontend fe_%s\n    bind %s\n    default_backend be_%s\nbackend be_%s\n    server s %s %s\n",
-			f.name, fe[f.name], f.name, f.name, f.server, f.send)
+	if err != nil {
+		t.Fatal(err)
 	}
-	startHAProxy(t, cfg.String(), fe["v1_4"], fe["v2_4"], fe["v1_6"], fe["v2_6"])
 
 	// IPv4 through send-proxy: serve sees 127.0.0.2.
 	a := dialFrom(t, "127.0.0.2", fe["v1_4"], "a")
@@ -198,7 +224,7 @@ defaults
 	// A second client from 127.0.0.2, through send-proxy-v2 this time,
 	// is over the per-address limit of 1.
 	b := dialFrom(t, "127.0.0.2", fe["v2_4"], "b")
-	b.send("NICK bob", "USER bob 0 * :Bob")
+	_, _ = io.WriteString(b.conn, "NICK bob\r\nUSER bob 0 * :Bob\r\n") // may race the refusal
 	b.waitClosed()
 
 	// 127.0.0.3 is another address: admitted, though HAProxy's own
@@ -223,10 +249,12 @@ defaults
 	// Straight to serve, not through HAProxy: a trusted address without a
 	// header is refused, and so is an untrusted address with one.
 	direct := dialFrom(t, "127.0.0.1", limited.Addr().String(), "direct")
-	direct.send("NICK dave", "USER dave 0 * :Dave")
+	// One write, its error ignored: the refusal may reset the connection
+	// before a second one.
+	_, _ = io.WriteString(direct.conn, "NICK dave\r\nUSER dave 0 * :Dave\r\n")
 	direct.waitClosed()
 	forged := dialFrom(t, "127.0.0.4", limited.Addr().String(), "forged")
-	forged.send("PROXY TCP4 192.0.2.1 127.0.0.1 1234 6667", "NICK eve", "USER eve 0 * :Eve")
+	_, _ = io.WriteString(forged.conn, "PROXY TCP4 192.0.2.1 127.0.0.1 1234 6667\r\nNICK eve\r\nUSER eve 0 * :Eve\r\n")
 	forged.waitClosed()
 }
 
