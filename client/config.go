@@ -171,7 +171,9 @@ type Reconnect struct {
 	MaxDelay time.Duration
 }
 
-// CTCP configures the automatic replies to CTCP requests.
+// CTCP configures the automatic replies to CTCP requests. Replies are
+// queued like any message, and skipped while the send queue is more than
+// half full, so a CTCP flood cannot crowd out the user's own messages.
 type CTCP struct {
 	// Version is the VERSION reply. Zero means [DefaultVersion].
 	Version string

@@ -11,7 +11,8 @@ import (
 // autoCTCP answers CTCP VERSION, PING, TIME and CLIENTINFO requests sent
 // in a PRIVMSG, with a NOTICE to the sender, unless turned off in
 // [Config.CTCP]. Requests from the client itself (echo-message) are not
-// answered.
+// answered, nor any while the send queue is more than half full: a flood
+// of CTCP requests must not crowd out the user's own messages.
 func (c *Client) autoCTCP(m *ircmsg.Message) {
 	q, isReply, ok := irc.ExtractCTCP(m)
 	if !ok || isReply {
@@ -26,6 +27,9 @@ func (c *Client) autoCTCP(m *ircmsg.Message) {
 	me := c.st.isMe(nick)
 	c.mu.Unlock()
 	if me {
+		return
+	}
+	if c.Queued() > orInt(c.cfg.Flood.MaxQueue, DefaultMaxQueue)/2 {
 		return
 	}
 	cfg := c.cfg.CTCP

@@ -389,6 +389,30 @@ func TestPingAnsweredDuringFlood(t *testing.T) {
 	}
 }
 
+// CTCP requests get no reply while the send queue is more than half
+// full.
+func TestCTCPNotAnsweredWhenQueueFills(t *testing.T) {
+	p := listenPeer(t)
+	c := newTClient(t, "ctcpfull", client.Config{Addr: p.addr(), Nick: "cf",
+		Flood: client.Flood{Burst: 5, Interval: time.Hour, MaxQueue: 4}}).start()
+	p.open()
+	p.send(":srv CAP * LS :")
+	p.expect("CAP END")
+	p.welcome("cf")
+	c.waitEvent(client.EventRegistered)
+	for i := range 4 {
+		if err := c.Privmsg("#x", fmt.Sprint("held ", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.expect("PRIVMSG #x :held 0") // the last token; three stay queued
+	p.send(":peer!u@h PRIVMSG cf :\x01VERSION\x01", "PING :sync")
+	p.expect("PONG sync") // the reader has handled the VERSION request
+	if n := c.Queued(); n != 3 {
+		t.Errorf("Queued() = %d, want 3: no CTCP reply queued behind a queue over half full", n)
+	}
+}
+
 // A server that stops answering is found dead by the client's own PING.
 func TestPingTimeout(t *testing.T) {
 	p := listenPeer(t)
