@@ -115,6 +115,18 @@ type ListenerConfig struct {
 	// Exempt lists networks to which MaxConnsPerIP, Throttle and Flood do
 	// not apply (MaxConns does).
 	Exempt []netip.Prefix
+	// RefuseLinger is how long a connection refused by MaxConns,
+	// MaxConnsPerIP or Throttle is kept after its ERROR line, its input
+	// read and dropped, so that the line is not lost to a reset; on a TLS
+	// listener it also bounds the handshake the line needs. Zero means
+	// sock.DefaultRefuseLinger (2 s); negative means no lingering (a TLS
+	// client then gets no line). See sock.ListenConfig.RefuseLinger.
+	RefuseLinger time.Duration
+	// MaxRefusing is the most refused connections lingering at once; past
+	// it a refusal is closed at once and its ListenerFailure also carries
+	// sock.ErrMaxRefusing. Zero means sock.DefaultMaxRefusing (256);
+	// negative means none lingers.
+	MaxRefusing int
 	// Flood slows down connections that send commands too fast and
 	// disconnects those that keep on; the zero value is off.
 	Flood FloodControl

@@ -72,10 +72,11 @@ func (l *Listener) Args() any {
 // ListenerCreated is delivered before any ListenerOpen of the listener,
 // and never for a listener that failed. Refused and failed connections
 // are reported as ListenerFailure with Op "accept" (the listener backs
-// off and goes on), "tls" (a failed handshake), "limit" (MaxConns or
-// MaxConnsPerIP), "proxy" (a PROXY protocol header missing, malformed,
-// late or from an untrusted address) or "websocket" (a refused upgrade
-// request).
+// off and goes on), "tls" (a failed handshake), "limit" (MaxConns,
+// MaxConnsPerIP or Throttle, with sock.ErrMaxRefusing joined when
+// MaxRefusing refusals were lingering already), "proxy" (a PROXY
+// protocol header missing, malformed, late or from an untrusted address)
+// or "websocket" (a refused upgrade request).
 func (b *Backend) CreateListener(cfg ListenerConfig) (*Listener, error) {
 	if b.closing.Load() {
 		return nil, ErrClosed
@@ -101,7 +102,8 @@ func (b *Backend) CreateListener(cfg ListenerConfig) (*Listener, error) {
 		ProxyFrom: cfg.ProxyFrom, ProxyOptional: cfg.ProxyOptional,
 		ProxyTimeout: cfg.ProxyTimeout, ProxyMaxHeader: cfg.ProxyMaxHeader,
 		IPv6Prefix: cfg.IPv6Prefix, Throttle: cfg.Throttle, Exempt: cfg.Exempt,
-		Refusal:   refusalLine,
+		Refusal:      refusalLine,
+		RefuseLinger: cfg.RefuseLinger, MaxRefusing: cfg.MaxRefusing,
 		WebSocket: wsConfig(cfg.WebSocket),
 	}, listenHandler{b, l})
 	if err != nil {

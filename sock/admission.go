@@ -15,18 +15,23 @@ import (
 // addresses would let one client use billions of them.
 const DefaultIPv6Prefix = 64
 
-// Refusal bounds: a refused connection is sent its refusal line (on a
+// Refusal defaults: a refused connection is sent its refusal line (on a
 // TLS listener after a handshake), its write side is shut, and what the
-// peer sent is read and thrown away until RefuseLinger after the refusal
-// before the socket closes, so that the line is not lost to a reset
-// (closing a socket with unread input sends an RST, which can overtake
-// the line). At most MaxRefusing refused connections linger at once;
-// past that a plain connection is closed right after its line is
-// written, a TLS one without a line.
+// peer sent is read and thrown away until [ListenConfig.RefuseLinger]
+// after the refusal before the socket closes, so that the line is not
+// lost to a reset (closing a socket with unread input sends an RST,
+// which can overtake the line). At most [ListenConfig.MaxRefusing]
+// refused connections linger at once, each on a goroutine of its own.
 const (
-	RefuseLinger = 2 * time.Second
-	MaxRefusing  = 256
+	DefaultRefuseLinger = 2 * time.Second
+	DefaultMaxRefusing  = 256
 )
+
+// ErrMaxRefusing is joined to the cause of an [OpLimit] failure when
+// [ListenConfig.MaxRefusing] refused connections were lingering already:
+// this one was closed at once, so a plain peer may lose its refusal line
+// to a reset and a TLS peer, which needs a handshake first, gets none.
+var ErrMaxRefusing = errors.New("sock: too many refused connections lingering (MaxRefusing)")
 
 // ErrThrottled is reported through [ListenHandler.Failed] with op
 // "limit" when one address opened more than [Throttle].Conns connections
@@ -167,34 +172,55 @@ func (l *Listener) throttleLocked(key, ip netip.Addr, now time.Time) error {
 }
 
 // refuse tells a refused connection why, when the listener has a
-// Refusal, then closes it (see [RefuseLinger]). On a plain listener the
-// line is written at once, in one short write; on a TLS listener it
-// needs a handshake first, which runs on a lingering slot's goroutine
-// (at most [MaxRefusing] at once, past which the connection is closed
-// without a word), so the accept loop never waits for it.
-func (l *Listener) refuse(c net.Conn, err error) {
+// Refusal, then closes it (see [ListenConfig.RefuseLinger]). On a plain
+// listener the line is written at once, in one short write; on a TLS
+// listener it needs a handshake first, which runs on a lingering slot's
+// goroutine (at most [ListenConfig.MaxRefusing] at once), so the accept
+// loop never waits for it. The error, joined to the refusal's cause in
+// its event, says when the line could not be sent or the connection
+// could not linger.
+func (l *Listener) refuse(c net.Conn, err error) error {
 	if l.cfg.Refusal == nil || l.cfg.WebSocket != nil {
 		// A WebSocket client cannot read a line before its upgrade.
 		_ = c.Close()
-		return
+		return nil
 	}
 	msg := l.cfg.Refusal(err)
+	linger := l.cfg.RefuseLinger
+	if linger == 0 {
+		linger = DefaultRefuseLinger
+	}
 	if l.cfg.TLS == nil {
 		_ = c.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
-		if _, werr := c.Write(msg); werr != nil || closeWrite(c) != nil {
+		if _, werr := c.Write(msg); werr != nil {
 			_ = c.Close()
-			return
+			return fmt.Errorf("refusal line not sent: %w", werr)
 		}
-	}
-	if !l.claimLinger() {
+		if closeWrite(c) != nil || linger < 0 {
+			_ = c.Close()
+			return nil
+		}
+	} else if linger < 0 {
 		_ = c.Close()
-		return
+		return errors.New("refusal line not sent: TLS needs a handshake, and RefuseLinger is negative")
+	}
+	switch ok, max := l.claimLinger(); {
+	case !ok && max:
+		_ = c.Close()
+		what := "closed at once, its refusal line may be lost"
+		if l.cfg.TLS != nil {
+			what = "closed without its refusal line"
+		}
+		return fmt.Errorf("%s: %w (MaxRefusing=%d)", what, ErrMaxRefusing, l.maxRefusing())
+	case !ok:
+		_ = c.Close() // the listener is closing
+		return nil
 	}
 	go func() {
 		defer l.releaseLinger()
 		// One deadline for all of it (handshake, line, drain), set
 		// before the watcher that may move it to the past.
-		_ = c.SetDeadline(time.Now().Add(RefuseLinger))
+		_ = c.SetDeadline(time.Now().Add(linger))
 		stop := l.onQuit(c)
 		defer stop()
 		if l.cfg.TLS != nil {
@@ -218,19 +244,31 @@ func (l *Listener) refuse(c net.Conn, err error) {
 		}
 		_ = c.Close()
 	}()
+	return nil
+}
+
+// maxRefusing is the MaxRefusing in force.
+func (l *Listener) maxRefusing() int {
+	if l.cfg.MaxRefusing == 0 {
+		return DefaultMaxRefusing
+	}
+	return l.cfg.MaxRefusing
 }
 
 // claimLinger takes one of the MaxRefusing lingering slots, if the
-// listener is open and one is free.
-func (l *Listener) claimLinger() bool {
+// listener is open and one is free; max reports that none was free.
+func (l *Listener) claimLinger() (ok, max bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.done || l.refusing >= MaxRefusing {
-		return false
+	if l.done {
+		return false, false
+	}
+	if l.refusing >= l.maxRefusing() {
+		return false, true
 	}
 	l.refusing++
 	l.lingerWG.Add(1)
-	return true
+	return true, false
 }
 
 func (l *Listener) releaseLinger() {

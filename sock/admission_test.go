@@ -10,9 +10,11 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
+	"io"
 	"math/big"
 	"net"
 	"net/netip"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -221,4 +223,169 @@ func selfSignedCert(t *testing.T) tls.Certificate {
 		t.Fatal(err)
 	}
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+}
+
+// TestListenMaxRefusing: with MaxRefusing 1 and a refused client that
+// stays silent holding the one lingering slot, the next refusal is still
+// reported, naming MaxRefusing, and a plain client still gets its line.
+func TestListenMaxRefusing(t *testing.T) {
+	l, h := proxyListener(t, ListenConfig{MaxConns: 1, Refusal: refusalLine,
+		RefuseLinger: time.Hour, MaxRefusing: 1})
+	dialFrom(t, l, "127.0.0.2")
+	waitConn(t, h)
+
+	silent := dialFrom(t, l, "127.0.0.3")
+	if err := waitFail(t, h, ErrMaxConns); errors.Is(err, ErrMaxRefusing) {
+		t.Errorf("first refusal Failed(%v), want no %v: no other refusal was lingering", err, ErrMaxRefusing)
+	}
+	if got := readLine(t, silent); !strings.Contains(got, "(MaxConns=1)") {
+		t.Errorf("first refusal line %q, want it to name MaxConns=1", got)
+	}
+
+	c := dialFrom(t, l, "127.0.0.4")
+	err := waitFail(t, h, ErrMaxRefusing)
+	if !strings.Contains(err.Error(), "MaxRefusing=1") {
+		t.Errorf("Failed(%v), want it to name MaxRefusing=1", err)
+	}
+	var le *LimitError
+	if !errors.As(err, &le) || le.Err != ErrMaxConns || le.Addr != netip.MustParseAddr("127.0.0.4") {
+		t.Errorf("Failed(%v), want it to keep the LimitError for MaxConns and 127.0.0.4", err)
+	}
+	if got := readRefusal(t, c); !strings.Contains(got, "(MaxConns=1)") {
+		t.Errorf("second refusal line %q, want it to name MaxConns=1", got)
+	}
+}
+
+// TestListenMaxRefusingTLS: past MaxRefusing a TLS client cannot be sent
+// its line (that needs a handshake), and the event says so.
+func TestListenMaxRefusingTLS(t *testing.T) {
+	cert := selfSignedCert(t)
+	l, h := proxyListener(t, ListenConfig{MaxConns: 1, Refusal: refusalLine,
+		RefuseLinger: time.Hour, MaxRefusing: 1,
+		TLS: &tls.Config{Certificates: []tls.Certificate{cert}}})
+	dialFrom(t, l, "127.0.0.2") // admitted; its handshake never completes, so it is not served
+	// The TLS handshake of an admitted connection runs before it is
+	// handed over; this one stays in it, counted against MaxConns.
+	dialFrom(t, l, "127.0.0.3") // refused, lingers waiting for a handshake
+	if err := waitFail(t, h, ErrMaxConns); errors.Is(err, ErrMaxRefusing) {
+		t.Errorf("first refusal Failed(%v), want no %v", err, ErrMaxRefusing)
+	}
+	dialFrom(t, l, "127.0.0.4")
+	err := waitFail(t, h, ErrMaxRefusing)
+	if !strings.Contains(err.Error(), "without its refusal line") || !strings.Contains(err.Error(), "MaxRefusing=1") {
+		t.Errorf("Failed(%v), want it to say the line was not sent and name MaxRefusing=1", err)
+	}
+}
+
+// TestListenRefuseLinger: a short RefuseLinger closes a silent refused
+// client soon after its line, well before DefaultRefuseLinger would; a
+// negative one closes it right after the line (plain) or at once,
+// reporting that no line was sent (TLS).
+func TestListenRefuseLinger(t *testing.T) {
+	cert := selfSignedCert(t)
+	for _, tc := range []struct {
+		name   string
+		linger time.Duration
+		tls    bool
+	}{
+		{"short", 10 * time.Millisecond, false},
+		{"negative", -1, false},
+		{"short TLS", 10 * time.Millisecond, true},
+		{"negative TLS", -1, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := ListenConfig{MaxConns: 1, Refusal: refusalLine, RefuseLinger: tc.linger}
+			if tc.tls {
+				// The handshake must fit in the short linger too: a
+				// loaded machine may take longer, so give it the time
+				// a handshake needs and still stay under the default.
+				cfg.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+				if tc.linger > 0 {
+					cfg.RefuseLinger = DefaultRefuseLinger / 4
+				}
+			}
+			l, h := proxyListener(t, cfg)
+			dialFrom(t, l, "127.0.0.2")
+			if !tc.tls {
+				waitConn(t, h)
+			}
+			start := time.Now()
+			var c net.Conn
+			if tc.tls && tc.linger < 0 {
+				c = dialFrom(t, l, "127.0.0.3")
+				err := waitFail(t, h, ErrMaxConns)
+				if !strings.Contains(err.Error(), "RefuseLinger is negative") {
+					t.Errorf("Failed(%v), want it to say no line was sent because RefuseLinger is negative", err)
+				}
+				_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+				if n, err := c.Read(make([]byte, 64)); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+					t.Errorf("refused TLS connection: read %d bytes, %v; want it closed", n, err)
+				}
+				return
+			}
+			if tc.tls {
+				d := tls.Dialer{NetDialer: &net.Dialer{Timeout: 10 * time.Second, LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.3")}},
+					Config: &tls.Config{InsecureSkipVerify: true}}
+				tc, err := d.Dial("tcp", l.Addr().String())
+				if err != nil {
+					t.Fatalf("TLS dial: %v", err)
+				}
+				t.Cleanup(func() { tc.Close() })
+				c = tc
+			} else {
+				c = dialFrom(t, l, "127.0.0.3")
+			}
+			if err := waitFail(t, h, ErrMaxConns); errors.Is(err, ErrMaxRefusing) {
+				t.Errorf("Failed(%v), want no %v", err, ErrMaxRefusing)
+			}
+			if got := readLine(t, c); !strings.Contains(got, "(MaxConns=1)") {
+				t.Errorf("refusal line %q, want it to name MaxConns=1", got)
+			}
+			// The server shut its write side after the line, so the
+			// client reads EOF at once; the linger keeps the read side
+			// open, taking and dropping what the client sends, and
+			// only its end makes the client's writes fail. Wait for
+			// that no longer than the default linger, so that a
+			// RefuseLinger that is ignored fails.
+			var buf [1]byte
+			if n, err := c.Read(buf[:]); err != io.EOF {
+				t.Errorf("after the line: read %d bytes, %v; want EOF", n, err)
+			}
+			if err := waitReset(c, start.Add(DefaultRefuseLinger*3/4)); err != nil {
+				t.Errorf("RefuseLinger %v: %v", cfg.RefuseLinger, err)
+			}
+		})
+	}
+}
+
+// waitReset writes to c, whose peer shut its write side, until a write
+// fails because the peer closed the socket, or deadline passes.
+func waitReset(c net.Conn, deadline time.Time) error {
+	if tc, ok := c.(*tls.Conn); ok {
+		c = tc.NetConn() // raw bytes: the peer only drops them
+	}
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for time.Now().Before(deadline) {
+		_ = c.SetWriteDeadline(deadline)
+		if _, err := c.Write([]byte("PING x\r\n")); err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				break
+			}
+			return nil
+		}
+		<-tick.C
+	}
+	return errors.New("the peer still took input at the deadline, want the socket closed")
+}
+
+// readLine reads one line from c, within 10 s.
+func readLine(t *testing.T, c net.Conn) string {
+	t.Helper()
+	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil {
+		t.Fatalf("read %q: %v", line, err)
+	}
+	return line
 }

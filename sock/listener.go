@@ -100,10 +100,25 @@ type ListenConfig struct {
 	// a limit (MaxConns, MaxConnsPerIP, Throttle) before it is closed,
 	// from the [*LimitError] that refused it: a protocol's way of saying
 	// why. On a TLS listener it is sent after a handshake, within
-	// [RefuseLinger]; it is not used on WebSocket listeners. Nil means the
+	// RefuseLinger; it is not used on WebSocket listeners. Nil means the
 	// connection is closed without a word; the refusal is reported
 	// either way.
 	Refusal func(err error) []byte
+	// RefuseLinger is how long a refused connection that was sent a
+	// Refusal line is kept, its input read and thrown away, before it is
+	// closed, so that the line is not lost to the reset that closing a
+	// socket with unread input sends; on a TLS listener it bounds the
+	// handshake and the line too. Zero means [DefaultRefuseLinger] (2 s).
+	// Negative means no lingering: a plain connection is closed right
+	// after its line is written, a TLS one at once, without a line (the
+	// failure event says so).
+	RefuseLinger time.Duration
+	// MaxRefusing is the most refused connections lingering at once (one
+	// goroutine each). Past it a refused connection is closed at once,
+	// after its line on a plain listener, without one on a TLS listener,
+	// and its failure event also carries [ErrMaxRefusing]. Zero means
+	// [DefaultMaxRefusing] (256); negative means none lingers.
+	MaxRefusing int
 }
 
 // A Listener accepts connections and hands each one to its
@@ -256,7 +271,9 @@ func (l *Listener) acceptLoop() {
 		trusted := l.trusted(ip)
 		counted, err := l.admit(ip, !trusted)
 		if err != nil {
-			l.refuse(c, err)
+			if rerr := l.refuse(c, err); rerr != nil {
+				err = fmt.Errorf("%w; %w", err, rerr)
+			}
 			l.h.HandleListen(ListenEvent{Err: &OpError{Op: OpLimit, Addr: ip.String(), Err: err}})
 			continue
 		}
@@ -360,8 +377,12 @@ func (l *Listener) serve(c net.Conn, ip netip.Addr, trusted, counted bool) {
 		}
 		ok, err := l.admitIP(src)
 		if err != nil {
-			l.refuse(pc, err)
-			l.h.HandleListen(ListenEvent{Err: &OpError{Op: OpLimit, Addr: src.String(), Err: fmt.Errorf("%w (through proxy %s)", err, ip)}})
+			rerr := l.refuse(pc, err)
+			err = fmt.Errorf("%w (through proxy %s)", err, ip)
+			if rerr != nil {
+				err = fmt.Errorf("%w; %w", err, rerr)
+			}
+			l.h.HandleListen(ListenEvent{Err: &OpError{Op: OpLimit, Addr: src.String(), Err: err}})
 			release()
 			return
 		}

@@ -172,7 +172,7 @@ func storm(srv *Server, addr string, n, par int, res *stormResult) {
 // ERROR at once, while an admitted one hears nothing until it speaks, so
 // the client first listens briefly and sends its PING only if nothing
 // came: a refused client that never writes cannot be reset by a PING
-// arriving after the server has stopped lingering (sock.RefuseLinger),
+// arriving after the server has stopped lingering (sock.ListenConfig.RefuseLinger),
 // which a loaded machine can delay that long. Which one it was is read
 // from the line, not from the timing.
 func stormOnce(srv *Server, addr string, i int) (string, error) {

@@ -1,0 +1,90 @@
+package ircsock_test
+
+// The settings of a refused connection's last moments: RefuseLinger and
+// MaxRefusing, through the Backend.
+
+import (
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ircsock/ircsock"
+	"github.com/ircsock/ircsock/sock"
+)
+
+// TestBackendMaxRefusing: with MaxRefusing 1 and one refused client
+// lingering (RefuseLinger an hour), a second refusal is still a
+// ListenerFailure, naming MaxRefusing, and its client still reads the
+// ERROR line. The first client talks before it reads: the linger is what
+// keeps its line from being lost to a reset.
+func TestBackendMaxRefusing(t *testing.T) {
+	h := newHarness(t, ircsock.Config{})
+	l := h.listen(ircsock.ListenerConfig{Idle: -1, MaxConns: 1, RefuseLinger: time.Hour, MaxRefusing: 1})
+	h.accepted(dialRaw(t, h, listenAddr(l)))
+	// The n-th refusal (from 1) reported.
+	limitFailure := func(what string, n int) ircsock.ListenerFailure {
+		evs, _ := waitN(h, what, n, func(e ircsock.ListenerFailure) bool { return e.Op == sock.OpLimit })
+		return evs[n-1]
+	}
+
+	talker := dialRaw(t, h, listenAddr(l))
+	talker.writeLines(t, "NICK talker", "USER t 0 * :talks before it reads")
+	if ev := limitFailure("first refusal", 1); errors.Is(ev.Err, sock.ErrMaxRefusing) {
+		t.Errorf("first refusal: ListenerFailure %v, want no %v (nothing else was lingering)", ev.Err, sock.ErrMaxRefusing)
+	}
+	talker.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if line, err := talker.readLine(); err != nil || line != "ERROR :Closing Link: 127.0.0.1 (Server full: MaxConns=1)" {
+		t.Errorf("first refused client read %q, %v; want the ERROR line naming MaxConns=1", line, err)
+	}
+
+	second := dialRaw(t, h, listenAddr(l))
+	ev := limitFailure("second refusal", 2)
+	if !errors.Is(ev.Err, sock.ErrMaxRefusing) || !errors.Is(ev.Err, sock.ErrMaxConns) || !strings.Contains(ev.Err.Error(), "MaxRefusing=1") {
+		t.Errorf("second refusal: ListenerFailure %v, want it to name MaxConns and MaxRefusing=1", ev.Err)
+	}
+	second.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if line, err := second.readLine(); err != nil || line != "ERROR :Closing Link: 127.0.0.1 (Server full: MaxConns=1)" {
+		t.Errorf("second refused client read %q, %v; want the ERROR line naming MaxConns=1", line, err)
+	}
+	second.readEOF(t, 10*time.Second)
+	// Shutdown ends the hour-long linger of the first.
+	h.shutdown()
+}
+
+// TestBackendRefuseLinger: a refused client that stays silent gets its
+// ERROR line and EOF at once (the Backend shuts its write side), and the
+// socket is closed when RefuseLinger ends: from then on the client's
+// writes fail. The wait is bounded well below sock.DefaultRefuseLinger,
+// so a RefuseLinger that is not passed on fails.
+func TestBackendRefuseLinger(t *testing.T) {
+	h := newHarness(t, ircsock.Config{})
+	l := h.listen(ircsock.ListenerConfig{Idle: -1, MaxConns: 1, RefuseLinger: 10 * time.Millisecond})
+	h.accepted(dialRaw(t, h, listenAddr(l)))
+	start := time.Now()
+	silent := dialRaw(t, h, listenAddr(l))
+	waitEvent(h, "refusal", func(e ircsock.ListenerFailure) bool { return e.Op == sock.OpLimit })
+	silent.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if line, err := silent.readLine(); err != nil || !strings.HasPrefix(line, "ERROR :Closing Link: ") {
+		t.Errorf("refused client read %q, %v; want the ERROR line", line, err)
+	}
+	if line, err := silent.readLine(); !isClosedErr(err) {
+		t.Errorf("after the ERROR line: read %q, %v; want EOF", line, err)
+	}
+	deadline := start.Add(sock.DefaultRefuseLinger * 3 / 4)
+	silent.SetWriteDeadline(deadline)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		_, err := silent.Write([]byte("PING :still there?\r\n"))
+		if errors.Is(err, os.ErrDeadlineExceeded) || (err == nil && time.Now().After(deadline)) {
+			t.Fatalf("the refused socket still took input %v after the refusal, want it closed after RefuseLinger 10ms", time.Since(start))
+		}
+		if err != nil {
+			break
+		}
+		<-tick.C
+	}
+	h.shutdown()
+}
