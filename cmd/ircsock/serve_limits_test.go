@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"net"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -68,4 +69,23 @@ func TestServeSTSFlags(t *testing.T) {
 	if line := c.waitFor(" CAP "); !strings.Contains(line, "sts=port=6697") {
 		t.Errorf("CAP LS 302 = %q, want sts=port=6697", line)
 	}
+}
+
+// TestServeRefusalFlags checks -refuse-linger and -max-refusing: with one
+// refused client lingering for an hour and -max-refusing 1, the next
+// refused client still gets its ERROR line and the log names the limit.
+func TestServeRefusalFlags(t *testing.T) {
+	logw, deadline := startServe(t, "-listen", "127.0.0.1:0", "-log-level", "debug",
+		"-max-conns", "1", "-refuse-linger", "1h", "-max-refusing", "1")
+	addr := logw.waitLine(t, listeningRE, deadline)[1]
+	in := dialFrom(t, addr, "127.0.0.2")
+	in.send("PING :in")
+	in.waitFor("PONG")
+	for i, from := range []string{"127.0.0.3", "127.0.0.4"} {
+		c := dialFrom(t, addr, from)
+		if line := c.waitFor("ERROR"); !strings.Contains(line, "MaxConns=1") {
+			t.Errorf("refused client %d got %q, want an ERROR naming MaxConns=1", i+1, line)
+		}
+	}
+	logw.waitLine(t, regexp.MustCompile(`listener failure.*refused 127\.0\.0\.4 .*MaxRefusing=1`), deadline)
 }

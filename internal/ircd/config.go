@@ -143,6 +143,17 @@ type Config struct {
 	// Exempt lists networks to which MaxConnsPerIP, Throttle and Flood
 	// do not apply.
 	Exempt []netip.Prefix
+	// RefuseLinger is how long a client refused by MaxConns,
+	// MaxConnsPerIP or Throttle is kept after its ERROR line, its input
+	// read and dropped, so that a reset does not destroy the line. Zero
+	// means 2 s (sock.DefaultRefuseLinger); negative means none (a TLS
+	// client then gets no line).
+	RefuseLinger time.Duration
+	// MaxRefusing is the most refused clients lingering at once per
+	// listener; past it a refused client is closed at once and the log
+	// line of its refusal names MaxRefusing. Zero means 256
+	// (sock.DefaultMaxRefusing); negative means none lingers.
+	MaxRefusing int
 	// Flood is the input flood control ("fake lag"): Flood.Burst
 	// commands at once, then one per Flood.Interval, held back in order;
 	// past Flood.MaxQueued held commands the client is closed with

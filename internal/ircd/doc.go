@@ -47,7 +47,9 @@
 // a [Config] field and a serve flag: MaxConnsPerIP and Throttle (a
 // connection rate per address, then a ban), with IPv6 counted per
 // [Config.IPv6Prefix] and [Config.Exempt] networks left out; a refused
-// client is sent one ERROR line naming the limit. [Config.Flood] turns on
+// client is sent one ERROR line naming the limit, and its socket lingers
+// for [Config.RefuseLinger] (at most [Config.MaxRefusing] at once) so
+// that the line is not lost to a reset. [Config.Flood] turns on
 // input flood control: past a burst, commands are delayed in order, and a
 // client that keeps on is closed with ERROR :Excess Flood.
 //

@@ -105,6 +105,8 @@ func (s *Server) listen(hostport string, withTLS, ws bool) (netip.AddrPort, erro
 		IPv6Prefix:    s.cfg.IPv6Prefix,
 		Throttle:      s.cfg.Throttle,
 		Exempt:        s.cfg.Exempt,
+		RefuseLinger:  s.cfg.RefuseLinger,
+		MaxRefusing:   s.cfg.MaxRefusing,
 		Flood:         s.cfg.Flood,
 		ProxyFrom:     s.cfg.ProxyFrom,
 	}
