@@ -226,8 +226,11 @@ func TestSlowlorisServe(t *testing.T) {
 	good.send("NICK good\r\nUSER good 0 * :Good\r\n")
 	waitPrefix(t, good, ":ircsock.localhost 001 good ")
 
-	bad := dial(t, ctx, "slowloris", addr)
+	// The server starts the registration clock when it accepts, which is
+	// after the dial begins: the drop cannot come sooner than regTimeout
+	// after this instant, however the scheduler delays either side.
 	start := time.Now()
+	bad := dial(t, ctx, "slowloris", addr)
 	tk := time.NewTicker(100 * time.Millisecond)
 	defer tk.Stop()
 	stop, wdone := make(chan struct{}), make(chan struct{})
@@ -258,9 +261,15 @@ func TestSlowlorisServe(t *testing.T) {
 	if len(got) == 0 || !strings.HasPrefix(got[len(got)-1], "ERROR :") || !strings.Contains(got[len(got)-1], "Registration timeout") {
 		t.Errorf("slowloris read %q, want a last line ERROR naming \"Registration timeout\"", got)
 	}
-	if took < regTimeout || took > regTimeout+5*time.Second {
-		t.Errorf("slowloris dropped after %v, want about the %v registration timeout", took, regTimeout)
+	// The deadline is a promise not to drop a client early; how late the
+	// drop comes on a loaded machine is not asserted (readLine's deadline
+	// bounds the wait). The 32 bytes at 100 ms apart take over 3 s, so
+	// the drop did come from the deadline, not from a finished
+	// registration.
+	if took < regTimeout {
+		t.Errorf("slowloris dropped %v after the dial began, before its %v registration timeout", took, regTimeout)
 	}
+	t.Logf("slowloris dropped %v after the dial began (RegisterTimeout %v)", took, regTimeout)
 	good.send("PING :still-here\r\n")
 	waitPrefix(t, good, ":ircsock.localhost PONG ")
 }
