@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/netip"
 	"os"
@@ -146,7 +145,7 @@ func (c *tclient) waitClosed() {
 		if err != nil {
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() {
-				c.t.Fatalf("%s: still open after %v, want it refused", c.name, testTimeout)
+				c.t.Fatalf("%s: still open after %v without a line, want it refused", c.name, c.timeout)
 			}
 			return
 		}
@@ -224,7 +223,7 @@ func TestServeBehindHAProxy(t *testing.T) {
 	// A second client from 127.0.0.2, through send-proxy-v2 this time,
 	// is over the per-address limit of 1.
 	b := dialFrom(t, "127.0.0.2", fe["v2_4"], "b")
-	_, _ = io.WriteString(b.conn, "NICK bob\r\nUSER bob 0 * :Bob\r\n") // may race the refusal
+	_ = b.write("NICK bob\r\nUSER bob 0 * :Bob\r\n") // may race the refusal
 	b.waitClosed()
 
 	// 127.0.0.3 is another address: admitted, though HAProxy's own
@@ -251,10 +250,10 @@ func TestServeBehindHAProxy(t *testing.T) {
 	direct := dialFrom(t, "127.0.0.1", limited.Addr().String(), "direct")
 	// One write, its error ignored: the refusal may reset the connection
 	// before a second one.
-	_, _ = io.WriteString(direct.conn, "NICK dave\r\nUSER dave 0 * :Dave\r\n")
+	_ = direct.write("NICK dave\r\nUSER dave 0 * :Dave\r\n")
 	direct.waitClosed()
 	forged := dialFrom(t, "127.0.0.4", limited.Addr().String(), "forged")
-	_, _ = io.WriteString(forged.conn, "PROXY TCP4 192.0.2.1 127.0.0.1 1234 6667\r\nNICK eve\r\nUSER eve 0 * :Eve\r\n")
+	_ = forged.write("PROXY TCP4 192.0.2.1 127.0.0.1 1234 6667\r\nNICK eve\r\nUSER eve 0 * :Eve\r\n")
 	forged.waitClosed()
 }
 

@@ -51,12 +51,17 @@ func startServer(t *testing.T, cfg Config) *Server {
 	return srv
 }
 
-// tclient is a raw IRC client on a real socket.
+// tclient is a raw IRC client on a real socket. Each read and each write
+// has its own bound, so a long test is not cut short by a deadline set when
+// the connection opened.
 type tclient struct {
 	t    *testing.T
 	name string
 	conn net.Conn
 	r    *bufio.Reader
+	// timeout bounds one line read or one write; newTClient sets
+	// testTimeout.
+	timeout time.Duration
 }
 
 func dialPlain(t *testing.T, srv *Server, name string) *tclient {
@@ -70,23 +75,34 @@ func dialPlain(t *testing.T, srv *Server, name string) *tclient {
 
 func newTClient(t *testing.T, conn net.Conn, name string) *tclient {
 	t.Cleanup(func() { conn.Close() })
-	if err := conn.SetDeadline(time.Now().Add(testTimeout)); err != nil {
-		t.Fatalf("%s: deadline: %v", name, err)
-	}
-	return &tclient{t: t, name: name, conn: conn, r: bufio.NewReader(conn)}
+	return &tclient{t: t, name: name, conn: conn, r: bufio.NewReader(conn), timeout: testTimeout}
 }
 
 func (c *tclient) send(lines ...string) {
 	c.t.Helper()
 	for _, l := range lines {
-		if _, err := io.WriteString(c.conn, l+"\r\n"); err != nil {
+		if err := c.write(l + "\r\n"); err != nil {
 			c.t.Fatalf("%s: write %q: %v", c.name, l, err)
 		}
 	}
 }
 
-// next reads one line and parses it.
+// write writes p whole within c.timeout and returns the error, for writes
+// that may fail by design (a connection being refused) or run on another
+// goroutine.
+func (c *tclient) write(p string) error {
+	if err := c.conn.SetWriteDeadline(time.Now().Add(c.timeout)); err != nil {
+		return err
+	}
+	_, err := io.WriteString(c.conn, p)
+	return err
+}
+
+// next reads one line within c.timeout and parses it.
 func (c *tclient) next() (*ircmsg.Message, string, error) {
+	if err := c.conn.SetReadDeadline(time.Now().Add(c.timeout)); err != nil {
+		return nil, "", err
+	}
 	line, err := c.r.ReadString('\n')
 	if err != nil {
 		return nil, line, err
@@ -510,7 +526,7 @@ func TestServeSendQ(t *testing.T) {
 				return
 			default:
 			}
-			if _, err := io.WriteString(talker.conn, batch); err != nil {
+			if err := talker.write(batch); err != nil {
 				return
 			}
 		}
