@@ -60,7 +60,9 @@ type Config struct {
 	// [DefaultConnectTimeout].
 	ConnectTimeout time.Duration
 	// Password is the server password sent with PASS; empty sends none.
-	// It never appears in a trace or an error.
+	// It never appears in a trace or an error, and a Config printed with
+	// fmt (any verb), slog or encoding/json shows "***" in its place
+	// (see [Config.Format]).
 	Password string
 
 	// Nick is the wanted nickname; required.
@@ -130,7 +132,8 @@ type SASL struct {
 	// Username is the account name; zero means the client's Nick.
 	Username string
 	// Password is the account password, for PLAIN and SCRAM. It never
-	// appears in a trace or an error.
+	// appears in a trace or an error, nor in fmt, slog or encoding/json
+	// output of the SASL or its Config ("***" instead).
 	Password string
 	// Required refuses to finish registration without a login: when the
 	// server offers no SASL or every mechanism fails, the client quits
