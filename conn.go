@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"sync"
@@ -412,6 +413,15 @@ func (h connHandler) closed(w *sock.Wheel, reason string, err error) {
 	b := c.b
 	if c.lag != nil {
 		c.lag.closing() // held-back input first, then the Disconnect
+		// The wheel saw a requested close: name the limit that asked
+		// for it, before a drain error that may have cut it.
+		if cause := c.lag.floodCause(); cause != nil && reason == ReasonExcessFlood {
+			if err == nil {
+				err = cause
+			} else {
+				err = fmt.Errorf("%w; %w", cause, err)
+			}
+		}
 	}
 	b.mu.Lock()
 	delete(b.conns, c.id)

@@ -41,6 +41,11 @@ var (
 	// ErrPartialRecord is the error of an InputError for input that ended
 	// without a line end: the peer's last bytes, never silently dropped.
 	ErrPartialRecord = sock.ErrPartialRecord
+	// ErrExcessFlood is the cause, in the Err of a Disconnect with
+	// ReasonExcessFlood, of a connection that had more commands held back
+	// than its listener's FloodControl.MaxQueued; the error names the
+	// value, as in "MaxQueued=64".
+	ErrExcessFlood = errors.New("ircsock: too many commands held back by flood control (FloodControl.MaxQueued)")
 )
 
 // DrainError is the Err of a Disconnect event whose graceful close was cut

@@ -59,7 +59,8 @@ type (
 		Reason string
 		// Err is the cause, nil for a requested or clean close; a
 		// graceful close cut by DrainTimeout or by Shutdown's context
-		// gives a *DrainError.
+		// gives a *DrainError, a close by flood control (Reason
+		// ReasonExcessFlood) an error wrapping ErrExcessFlood.
 		Err error
 		// Undelivered is how many bytes queued for the peer were lost:
 		// zero after a complete graceful close; after a cut drain, those

@@ -1,6 +1,7 @@
 package ircsock
 
 import (
+	"fmt"
 	"sync"
 	"time"
 
@@ -24,8 +25,8 @@ const ReasonExcessFlood = "Excess Flood"
 // Interval. Commands beyond that are held back and delivered later, in
 // order, never dropped; the connection's reading goes on meanwhile, so
 // when more than MaxQueued commands are held back the connection is sent
-// "ERROR :Excess Flood" and disconnected with [ReasonExcessFlood] (what
-// it sends after that is not delivered).
+// "ERROR :Excess Flood" and disconnected with [ReasonExcessFlood] and
+// [ErrExcessFlood] (what it sends after that is not delivered).
 //
 // The waiting happens on a goroutine of the connection's own, started
 // only while commands are held back: it never holds up other
@@ -61,6 +62,7 @@ type lagGate struct {
 	active bool          // a drain goroutine owns the queue
 	off    bool          // exempted: deliver at once
 	dead   bool          // disconnected for Excess Flood: deliver nothing more
+	cause  error         // why dead: ErrExcessFlood naming MaxQueued
 	idle   chan struct{} // closed by the drain goroutine when it ends
 	wake   chan struct{} // cap 1: off or closing changed
 }
@@ -92,6 +94,7 @@ func (g *lagGate) push(c *Conn, ev Event) {
 		return
 	case len(g.q)+g.held >= g.max:
 		g.dead = true
+		g.cause = fmt.Errorf("%w: MaxQueued=%d", ErrExcessFlood, g.max)
 		g.q = nil
 		g.mu.Unlock()
 		c.excessFlood()
@@ -177,6 +180,13 @@ func (g *lagGate) closing() {
 	if active {
 		<-idle
 	}
+}
+
+// floodCause returns the error of an Excess Flood disconnect, or nil.
+func (g *lagGate) floodCause() error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.cause
 }
 
 // excessFlood sends the ERROR line and disconnects c.

@@ -1,7 +1,9 @@
 package ircsock_test
 
 import (
+	"errors"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -90,6 +92,9 @@ func TestExcessFlood(t *testing.T) {
 	ev := waitEvent(h, "Disconnect", forConn[ircsock.Disconnect](conn.ID()))
 	if ev.Reason != ircsock.ReasonExcessFlood {
 		t.Errorf("Disconnect reason %q, want %q", ev.Reason, ircsock.ReasonExcessFlood)
+	}
+	if !errors.Is(ev.Err, ircsock.ErrExcessFlood) || !strings.Contains(ev.Err.Error(), "MaxQueued=3") {
+		t.Errorf("Disconnect Err %v, want %v naming MaxQueued=3", ev.Err, ircsock.ErrExcessFlood)
 	}
 	c.SetReadDeadline(time.Now().Add(5 * time.Second))
 	if line, err := c.readLine(); err != nil || line != "ERROR :Excess Flood" {
