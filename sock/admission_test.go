@@ -389,3 +389,41 @@ func readLine(t *testing.T, c net.Conn) string {
 	}
 	return line
 }
+
+// TestListenCloseCutsHandshake: Close ends a TLS handshake in progress
+// (here a client that connected and never said a word) instead of
+// leaving Wait to wait for HandshakeTimeout.
+func TestListenCloseCutsHandshake(t *testing.T) {
+	cert := selfSignedCert(t)
+	h := newChanHandler()
+	l, err := Listen(ListenConfig{Addr: "127.0.0.1:0", MaxConns: 1, HandshakeTimeout: time.Hour,
+		TLS: &tls.Config{Certificates: []tls.Certificate{cert}}}, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Start()
+	dialFrom(t, l, "127.0.0.2")
+	// The refusal of a second connection shows that the first was
+	// accepted: it is in its handshake.
+	dialFrom(t, l, "127.0.0.3")
+	waitFail(t, h, ErrMaxConns)
+	done := make(chan struct{})
+	go func() {
+		l.Close()
+		l.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close and Wait still waiting after 10 s for a handshake bounded by an hour")
+	}
+	select {
+	case err := <-h.fails:
+		if !errors.Is(err, net.ErrClosed) && !errors.Is(err, context.Canceled) {
+			t.Errorf("the cut handshake failed with %v, want it to say the listener closed", err)
+		}
+	default:
+		t.Error("the cut handshake was not reported")
+	}
+}

@@ -130,6 +130,8 @@ type Listener struct {
 	addr netip.AddrPort
 
 	quit    chan struct{}
+	ctx     context.Context // cancelled by Close: ends TLS handshakes in progress
+	cancel  context.CancelFunc
 	once    sync.Once
 	loop    sync.WaitGroup
 	conns   sync.WaitGroup
@@ -151,6 +153,7 @@ type Listener struct {
 // [OpResolve] or [OpBind].
 func Listen(cfg ListenConfig, h ListenHandler) (*Listener, error) {
 	l := &Listener{cfg: cfg, h: h, quit: make(chan struct{})}
+	l.ctx, l.cancel = context.WithCancel(context.Background())
 	if cfg.MaxConnsPerIP > 0 {
 		l.perAddr = make(map[netip.Addr]int)
 	}
@@ -163,6 +166,7 @@ func Listen(cfg ListenConfig, h ListenHandler) (*Listener, error) {
 		var err error
 		ln, err = (&net.ListenConfig{}).Listen(context.Background(), "tcp", addr)
 		if err != nil {
+			l.cancel()
 			op := OpBind
 			var dnsErr *net.DNSError
 			var addrErr *net.AddrError
@@ -203,7 +207,10 @@ func (l *Listener) Start() {
 }
 
 // Close stops accepting and waits for the accept loop; the connections
-// already accepted go on (see [Listener.Wait]).
+// already handed to the handler go on (see [Listener.Wait]). What has not
+// reached the handler yet is cut short and reported as a failure: a PROXY
+// header still being read, a TLS handshake or WebSocket upgrade in
+// progress, and the linger of a refused connection.
 func (l *Listener) Close() error {
 	l.mu.Lock()
 	l.stopped = true
@@ -211,6 +218,7 @@ func (l *Listener) Close() error {
 	var err error
 	l.once.Do(func() {
 		close(l.quit)
+		l.cancel()
 		err = l.ln.Close()
 	})
 	l.loop.Wait()
@@ -393,7 +401,7 @@ func (l *Listener) serve(c net.Conn, ip netip.Addr, trusted, counted bool) {
 		}}
 	}
 	if l.cfg.TLS != nil {
-		tc, err := serverHandshake(c, l.cfg.TLS, l.cfg.HandshakeTimeout)
+		tc, err := serverHandshake(l.ctx, c, l.cfg.TLS, l.cfg.HandshakeTimeout)
 		if err != nil {
 			l.h.HandleListen(ListenEvent{Err: err})
 			release()
@@ -457,14 +465,15 @@ func (l *Listener) readProxy(c net.Conn, peer netip.Addr) (net.Conn, netip.Addr,
 }
 
 // serverHandshake runs a TLS server handshake on c bounded by timeout
-// (zero means [DefaultHandshakeTimeout]). On failure c is closed and the
-// error is an *OpError with OpTLS.
-func serverHandshake(c net.Conn, cfg *tls.Config, timeout time.Duration) (*tls.Conn, error) {
+// (zero means [DefaultHandshakeTimeout]) and by ctx (the listener's, so
+// that Close cuts it short). On failure c is closed and the error is an
+// *OpError with OpTLS.
+func serverHandshake(ctx context.Context, c net.Conn, cfg *tls.Config, timeout time.Duration) (*tls.Conn, error) {
 	if timeout <= 0 {
 		timeout = DefaultHandshakeTimeout
 	}
 	tc := tls.Server(c, cfg)
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	if err := tc.HandshakeContext(ctx); err != nil {
 		_ = c.Close()
