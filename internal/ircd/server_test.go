@@ -300,14 +300,18 @@ func TestServePingTimeout(t *testing.T) {
 }
 
 func TestServeRegistrationTimeout(t *testing.T) {
-	srv := startServer(t, Config{RegisterTimeout: 200 * time.Millisecond})
+	const timeout = 200 * time.Millisecond
+	srv := startServer(t, Config{RegisterTimeout: timeout})
+	// The server starts the clock when it accepts, after the dial begins:
+	// measured from here, an early close is a broken promise whatever the
+	// scheduler does. How late it comes is not asserted.
+	start := time.Now()
 	slow := dialPlain(t, srv, "slow")
 	slow.send("NICK slow") // but never USER
-	start := time.Now()
 	slow.waitFor("ERROR", "Closing Link: 127.0.0.1 (Registration timeout)")
 	slow.waitEOF()
-	if el := time.Since(start); el < 100*time.Millisecond {
-		t.Errorf("closed after %v, before the 200ms registration timeout", el)
+	if el := time.Since(start); el < timeout {
+		t.Errorf("closed %v after the dial began, before the %v registration timeout", el, timeout)
 	}
 	fast := dialPlain(t, srv, "fast")
 	fast.register("slow") // the nick was freed
