@@ -134,8 +134,11 @@ func TestTLSListener(t *testing.T) {
 				t.Errorf("ListenerFailure = Op %q, Err %v; want Op \"tls\" and an error", fail.Op, fail.Err)
 			}
 			if tc.stall {
-				if took < hsTimeout || took > hsTimeout+5*time.Second {
-					t.Errorf("stalled handshake dropped after %v, want about the %v handshake timeout", took, hsTimeout)
+				// Not early: the clock starts at accept, after the dial
+				// began. How late is not asserted (expectEOF's deadline
+				// bounds the wait); the timeout error below says why.
+				if took < hsTimeout {
+					t.Errorf("stalled handshake dropped %v after the dial began, before the %v handshake timeout", took, hsTimeout)
 				}
 				var ne net.Error
 				if !errors.Is(fail.Err, context.DeadlineExceeded) && !(errors.As(fail.Err, &ne) && ne.Timeout()) {
