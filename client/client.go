@@ -52,6 +52,10 @@ type Client struct {
 	quitCh   chan struct{}
 	labels   map[string]*pending
 	labelSeq uint64
+	// what the last session's end did with the messages its wheel had
+	// not written, for its EventDisconnected
+	lastResent int
+	lastLost   []string
 }
 
 // New checks cfg and returns a client; nothing connects until Run.
@@ -204,7 +208,14 @@ func (c *Client) Run(ctx context.Context) (err error) {
 	for attempt := 1; ; attempt++ {
 		c.event(Event{Kind: EventConnecting, Attempt: attempt})
 		registered, final, cause := c.runSession(ctx, attempt)
-		c.event(Event{Kind: EventDisconnected, Attempt: attempt, Err: cause})
+		c.qmu.Lock()
+		resent, lost := c.lastResent, c.lastLost
+		c.lastResent, c.lastLost = 0, nil
+		c.qmu.Unlock()
+		if len(lost) > 0 {
+			cause = fmt.Errorf("%w: %d messages: %w", ErrMaybeLost, len(lost), errOrClosed(cause))
+		}
+		c.event(Event{Kind: EventDisconnected, Attempt: attempt, Err: cause, Requeued: resent, MaybeLost: lost})
 		if c.isQuitting() {
 			return nil
 		}
@@ -237,6 +248,17 @@ func (c *Client) Run(ctx context.Context) (err error) {
 		case <-t.C:
 		}
 	}
+}
+
+func lostLines(recs [][]byte) []string {
+	if len(recs) == 0 {
+		return nil
+	}
+	out := make([]string, len(recs))
+	for i, r := range recs {
+		out[i] = string(r)
+	}
+	return out
 }
 
 func errOrClosed(err error) error {
@@ -367,8 +389,13 @@ func (c *Client) runSession(ctx context.Context, attempt int) (registered, final
 	s.stop()
 	s.wg.Wait()
 
+	resend, lost := s.unwritten()
 	c.qmu.Lock()
 	c.cur = nil
+	c.lastResent, c.lastLost = len(resend), lostLines(lost)
+	if len(resend) > 0 {
+		c.normal = append(resend, c.normal...)
+	}
 	for _, p := range c.labels {
 		p.fail(fmt.Errorf("client: link lost before the labeled response: %w", errOrClosed(s.cause())))
 	}

@@ -62,7 +62,9 @@
 // and PLAIN. Mechanisms are tried in order among those the server lists;
 // a failure (904, or 908 naming the server's mechanisms) moves to the
 // next. AUTHENTICATE payloads go in 400-byte chunks both ways. Passwords
-// never appear in [Config.Trace] or in errors.
+// never appear in [Config.Trace] or in errors, and [Config], [SASL] and
+// [Client] print (fmt, any verb), log (slog) and marshal (JSON) with
+// "***" in their place.
 //
 // # Flood control and keepalive
 //
@@ -79,7 +81,11 @@
 // to [Reconnect.MaxDelay], less a random jitter of up to half, then
 // connects again, logs in again and rejoins the channels it was in (with
 // the keys given to [Client.JoinKey]). Messages queued while the link is
-// down are sent after the next 001.
+// down are sent after the next 001. So are those the dead connection had
+// accepted but not yet written to its socket (the server never saw them;
+// [Event.Requeued] counts them); a message cut in the middle of its
+// write may or may not have arrived, so it is not sent again but listed
+// in [Event.MaybeLost], with [ErrMaybeLost] in the event's Err.
 //
 // # Concurrency
 //

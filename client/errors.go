@@ -46,8 +46,15 @@ var (
 	// DefaultMaxSASLResponse bytes.
 	ErrSASLTooLong = errors.New("client: SASL challenge too long")
 	// ErrUnsent is wrapped by Run's result when messages were still
-	// queued as the client quit.
+	// queued as the client quit (including those handed to the
+	// connection but never written to it).
 	ErrUnsent = errors.New("client: messages left unsent")
+	// ErrMaybeLost is wrapped by the Err of an [EventDisconnected] (and
+	// by Run's result when that loss ends Run) when messages of the
+	// client's queue were being written as the link died and the client
+	// cannot tell whether the server got them; [Event.MaybeLost] lists
+	// them. They are not sent again, so nothing is duplicated.
+	ErrMaybeLost = errors.New("client: messages maybe lost with the link")
 )
 
 // A ServerError is an ERROR message from the server, the usual cause of a

@@ -64,10 +64,29 @@ type Event struct {
 	Mechanism string        // EventLoggedIn, EventSASLFailed
 	Delay     time.Duration // EventReconnectWait
 	Err       error         // cause, for failures and losses
+
+	// Requeued (EventDisconnected) counts the messages the connection
+	// had accepted but not written to the socket when it closed: the
+	// server never saw them, so they went back to the head of the queue
+	// and go out, in order, after the next 001 (or count in Run's
+	// ErrUnsent when Run ends).
+	Requeued int
+	// MaybeLost (EventDisconnected) lists, as raw lines, the messages
+	// that were being written as the link died, so the client cannot
+	// tell whether the server got them; they are not sent again, and
+	// Err wraps [ErrMaybeLost]. Messages the kernel took before the link
+	// died count as written: TCP cannot tell whether the server read them.
+	MaybeLost []string
 }
 
 func (e Event) String() string {
 	s := fmt.Sprintf("%s attempt=%d", e.Kind, e.Attempt)
+	if e.Requeued > 0 {
+		s += fmt.Sprintf(" requeued=%d", e.Requeued)
+	}
+	if len(e.MaybeLost) > 0 {
+		s += fmt.Sprintf(" maybe-lost=%d", len(e.MaybeLost))
+	}
 	if e.Err != nil {
 		s += fmt.Sprintf(" err=%q", e.Err.Error())
 	}

@@ -43,6 +43,10 @@ type session struct {
 
 	final bool // set with fatalErr, read after done
 
+	// sendLoop only, then read by runSession once it has stopped
+	handed      []handedRec // written to the wheel, maybe not yet to the socket
+	handedBytes int64       // their bytes on the wire
+
 	// reading goroutine only
 	offered     map[string]string
 	lsDone      bool
@@ -194,6 +198,7 @@ func (s *session) sendLoop() {
 				<-s.stopCh
 				return
 			}
+			s.noteHanded(rec, normal)
 			if disconnect {
 				s.w.Disconnect("Quit")
 			}
@@ -215,6 +220,77 @@ func (s *session) sendLoop() {
 			}
 		}
 	}
+}
+
+// A handedRec is a record the wheel accepted; until the wheel has
+// written it to the socket it can still be lost with the link.
+type handedRec struct {
+	rec    []byte
+	normal bool // from the client's queue (not connection-bound)
+}
+
+// wireLen is what a record takes on the wire: the line and its CR LF.
+func wireLen(rec []byte) int64 { return int64(len(rec)) + 2 }
+
+// noteHanded remembers rec as handed to the wheel, and forgets the
+// oldest records the wheel has certainly written: those before the last
+// SendQ bytes (SendQ counts every byte not yet written, so it never
+// undercounts).
+func (s *session) noteHanded(rec []byte, normal bool) {
+	s.handed = append(s.handed, handedRec{rec: rec, normal: normal})
+	s.handedBytes += wireLen(rec)
+	sq := int64(s.w.SendQ())
+	drop := 0
+	for drop < len(s.handed) && s.handedBytes-wireLen(s.handed[drop].rec) >= sq {
+		s.handedBytes -= wireLen(s.handed[drop].rec)
+		drop++
+	}
+	if drop > 0 {
+		s.handed = append(s.handed[:0], s.handed[drop:]...)
+	}
+}
+
+// unwritten sorts out the client-queue records the wheel had accepted
+// but not written to the socket when it closed (its Undelivered bytes
+// are the last bytes handed to it). Records no byte of which was written
+// never reached the server: they are returned as resend, to go back to
+// the head of the queue. A record cut in the middle, or every one when
+// the count cannot be split from the kernel's (a drain cut also counts
+// bytes the kernel held), may or may not have reached the server: those
+// are returned as lost, reported and not sent again, so nothing is
+// duplicated.
+func (s *session) unwritten() (resend, lost [][]byte) {
+	u := s.w.Undelivered()
+	if u <= 0 {
+		return nil, nil
+	}
+	s.c.qmu.Lock()
+	closeErr := s.closeErr
+	s.c.qmu.Unlock()
+	var derr *sock.DrainError
+	exact := !errors.As(closeErr, &derr)
+	i := len(s.handed)
+	var acc int64
+	for i > 0 && acc+wireLen(s.handed[i-1].rec) <= u {
+		i--
+		acc += wireLen(s.handed[i].rec)
+	}
+	first := i
+	if acc < u && i > 0 {
+		first = i - 1 // partly written
+	}
+	for j := first; j < len(s.handed); j++ {
+		h := s.handed[j]
+		if !h.normal {
+			continue
+		}
+		if exact && j >= i {
+			resend = append(resend, h.rec)
+		} else {
+			lost = append(lost, h.rec)
+		}
+	}
+	return resend, lost
 }
 
 func (s *session) stop() {
