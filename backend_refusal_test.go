@@ -88,3 +88,17 @@ func TestBackendRefuseLinger(t *testing.T) {
 	}
 	h.shutdown()
 }
+
+// TestBackendBadIPv6Prefix: a prefix no IPv6 address has is refused by
+// CreateListener, naming the setting, not quietly replaced by /64.
+func TestBackendBadIPv6Prefix(t *testing.T) {
+	h := newHarness(t, ircsock.Config{})
+	if _, err := h.b.CreateListener(ircsock.ListenerConfig{Addr: "127.0.0.1:0", IPv6Prefix: 129}); !errors.Is(err, sock.ErrBadConfig) || !strings.Contains(err.Error(), "IPv6Prefix=129") {
+		t.Errorf("CreateListener with IPv6Prefix 129 = %v, want %v naming IPv6Prefix=129", err, sock.ErrBadConfig)
+	}
+	ev := waitEvent(h, "ListenerFailure", func(ircsock.ListenerFailure) bool { return true })
+	if ev.Op != sock.OpBind || !errors.Is(ev.Err, sock.ErrBadConfig) {
+		t.Errorf("ListenerFailure %s, want op bind with %v", fmtEvent(ev), sock.ErrBadConfig)
+	}
+	h.shutdown()
+}

@@ -79,8 +79,10 @@ type ListenerConfig struct {
 	// Listener, when set, is accepted from instead of binding Addr.
 	Listener net.Listener
 	// MaxConns is the most connections open at once from this listener;
-	// zero means no limit. MaxConnsPerIP the same per remote address
-	// (behind a trusted proxy, the client's address from its header).
+	// zero or negative means no limit. MaxConnsPerIP the same per remote
+	// address (behind a trusted proxy, the client's address from its
+	// header). A refused connection gets one ERROR line naming the limit
+	// and is reported as a ListenerFailure with Op "limit".
 	MaxConns, MaxConnsPerIP int
 
 	// ProxyFrom lists the networks of trusted proxies speaking the PROXY
@@ -107,6 +109,7 @@ type ListenerConfig struct {
 	// IPv6Prefix is how many leading bits of an IPv6 address the
 	// per-address limits (MaxConnsPerIP, Throttle) count as one client.
 	// Zero means 64 (sock.DefaultIPv6Prefix); 128 counts each address.
+	// Outside 0 to 128, CreateListener fails with sock.ErrBadConfig.
 	IPv6Prefix int
 	// Throttle limits how fast one address may open connections: more
 	// than Throttle.Conns within Throttle.Window and it is refused for

@@ -38,14 +38,14 @@ const ReasonExcessFlood = "Excess Flood"
 // are not slowed down. The zero value (Burst 0) is off.
 type FloodControl struct {
 	// Burst is how many commands pass at once before the lag starts;
-	// zero turns flood control off.
+	// zero or negative turns flood control off.
 	Burst int
 	// Interval is the steady rate after the burst: one command per
-	// Interval. Zero means DefaultFloodInterval (500 ms).
+	// Interval. Zero or negative means DefaultFloodInterval (500 ms).
 	Interval time.Duration
 	// MaxQueued is the most commands held back at once; one more
-	// disconnects the connection with ReasonExcessFlood. Zero means
-	// DefaultFloodQueue (64).
+	// disconnects the connection with ReasonExcessFlood. Zero or negative
+	// means DefaultFloodQueue (64).
 	MaxQueued int
 }
 

@@ -40,15 +40,19 @@ var ErrThrottled = errors.New("sock: too many connections from one address in a 
 
 // Throttle limits how fast one address (an IPv6 one grouped by
 // [ListenConfig.IPv6Prefix]) may open connections: more than Conns within
-// Window and the address is refused for Ban. The zero value is off.
+// Window and the address is refused for Ban. Attempts during a ban are
+// refused without extending it; after it the address starts a new
+// window. The zero value is off.
 type Throttle struct {
 	// Conns is the most connections accepted from one address per
-	// Window; zero turns the throttle off.
+	// Window; zero or negative turns the throttle off.
 	Conns int
-	// Window is the period Conns counts over. Zero means 10 s.
+	// Window is the period Conns counts over. Zero or negative means
+	// [DefaultThrottleWindow] (10 s).
 	Window time.Duration
 	// Ban is how long an address that went over the limit is refused,
-	// counted from the refused attempt. Zero means 60 s.
+	// counted from the refused attempt. Zero or negative means
+	// [DefaultThrottleBan] (60 s).
 	Ban time.Duration
 }
 

@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -425,5 +426,20 @@ func TestListenCloseCutsHandshake(t *testing.T) {
 		}
 	default:
 		t.Error("the cut handshake was not reported")
+	}
+}
+
+func TestListenBadIPv6Prefix(t *testing.T) {
+	for _, n := range []int{-1, 129} {
+		t.Run(strconv.Itoa(n), func(t *testing.T) {
+			l, err := Listen(ListenConfig{Addr: "127.0.0.1:0", IPv6Prefix: n}, ListenFuncs{})
+			if err == nil {
+				l.Close()
+				t.Fatalf("Listen with IPv6Prefix %d succeeded, want %v", n, ErrBadConfig)
+			}
+			if !errors.Is(err, ErrBadConfig) || !strings.Contains(err.Error(), "IPv6Prefix="+strconv.Itoa(n)) {
+				t.Errorf("Listen with IPv6Prefix %d = %v, want %v naming IPv6Prefix=%d", n, err, ErrBadConfig, n)
+			}
+		})
 	}
 }

@@ -28,6 +28,10 @@ const (
 	maxBackoff = time.Second
 )
 
+// ErrBadConfig is the cause of a [Listen] refused because a setting of
+// its [ListenConfig] is out of range; the error names the setting.
+var ErrBadConfig = errors.New("sock: listener setting out of range")
+
 // Causes of [OpLimit] failures (in a [ListenEvent]).
 var (
 	// ErrMaxConns means [ListenConfig.MaxConns] connections were open.
@@ -57,10 +61,11 @@ type ListenConfig struct {
 	// connections (after TLS, if any) and hand each to Serve as a
 	// *[WebSocketConn]. Nil means raw streams.
 	WebSocket *WebSocketConfig
-	// MaxConns is the most connections open at once; zero means no limit.
+	// MaxConns is the most connections open at once; zero or negative
+	// means no limit.
 	MaxConns int
-	// MaxConnsPerIP is the most open at once from one address; zero means
-	// no limit. Behind a trusted proxy the address is the one its PROXY
+	// MaxConnsPerIP is the most open at once from one address; zero or
+	// negative means no limit. Behind a trusted proxy the address is the one its PROXY
 	// header names, counted once the header is read.
 	MaxConnsPerIP int
 
@@ -89,6 +94,7 @@ type ListenConfig struct {
 	// IPv6Prefix is how many leading bits of an IPv6 address the
 	// per-address limits (MaxConnsPerIP, Throttle) count as one client.
 	// Zero means [DefaultIPv6Prefix] (64); 128 counts single addresses.
+	// Outside 0 to 128, Listen fails with [ErrBadConfig].
 	IPv6Prefix int
 	// Throttle limits the rate of new connections per address; the zero
 	// value is off.
@@ -150,8 +156,12 @@ type Listener struct {
 
 // Listen binds cfg.Addr (or takes cfg.Listener) without accepting yet;
 // call [Listener.Start] to accept. An error is an *[OpError] with
-// [OpResolve] or [OpBind].
+// [OpResolve] or [OpBind]; a setting out of its range is an OpBind error
+// wrapping [ErrBadConfig], and nothing is bound.
 func Listen(cfg ListenConfig, h ListenHandler) (*Listener, error) {
+	if cfg.IPv6Prefix < 0 || cfg.IPv6Prefix > 128 {
+		return nil, &OpError{Op: OpBind, Addr: cfg.Addr, Err: fmt.Errorf("%w: IPv6Prefix=%d, want 0 (the default) to 128", ErrBadConfig, cfg.IPv6Prefix)}
+	}
 	l := &Listener{cfg: cfg, h: h, quit: make(chan struct{})}
 	l.ctx, l.cancel = context.WithCancel(context.Background())
 	if cfg.MaxConnsPerIP > 0 {

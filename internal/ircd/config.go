@@ -134,7 +134,8 @@ type Config struct {
 	// address per listener. Zero means 128; negative means no limit.
 	MaxConnsPerIP int
 	// IPv6Prefix is how many leading bits of an IPv6 address count as
-	// one client for MaxConnsPerIP and Throttle. Zero means 64.
+	// one client for MaxConnsPerIP and Throttle. Zero means 64; outside
+	// 0 to 128 the listeners fail to start.
 	IPv6Prefix int
 	// Throttle limits how fast one address may open connections to each
 	// listener: past Throttle.Conns within Throttle.Window it is refused
