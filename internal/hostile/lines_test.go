@@ -264,10 +264,12 @@ func tinyTags(n int, prefix string, dup bool) string {
 }
 
 // TestLinesTinyTagFlood sends 100,000 tags in one line to a Backend whose
-// limits allow it, to show that parsing is not quadratic in the number of
-// tags (unique, duplicated and client-only keys). The bound is loose on
-// purpose: a linear parse takes milliseconds even under -race, a quadratic
-// one (10^10 key comparisons) takes minutes.
+// limits allow it (unique, duplicated and client-only keys): every tag is
+// parsed, the connection goes on and the heap stays bounded. That the
+// parse grows linearly with the number of tags is proven in ircmsg
+// (TestParseTagsScaleLinearly), by a ratio of two sizes within one run; a
+// time limit here would measure the machine's load, so the time from
+// write to Input is only logged.
 func TestLinesTinyTagFlood(t *testing.T) {
 	const n = 100_000
 	cfg := ircsock.Config{
@@ -283,7 +285,6 @@ func TestLinesTinyTagFlood(t *testing.T) {
 		{"one key repeated", tinyTags(n, "t", true), 1},
 		{"client-only keys", tinyTags(n, "+c", false), n},
 	}
-	const bound = 5 * time.Second
 	for _, tc := range rows {
 		t.Run(tc.name, func(t *testing.T) {
 			var took, start atomic.Int64 // nanoseconds; set and read on different goroutines
@@ -302,7 +303,7 @@ func TestLinesTinyTagFlood(t *testing.T) {
 					}
 				},
 			}
-			// Do not echo the flood: the time measured is the parse.
+			// Do not echo the flood: the time logged is the parse.
 			runLineRow(t, cfg, row, func(c *ircsock.Conn, m *ircmsg.Message) bool {
 				if len(m.Tags) > 0 {
 					took.Store(time.Now().UnixNano() - start.Load())
@@ -310,9 +311,7 @@ func TestLinesTinyTagFlood(t *testing.T) {
 				}
 				return true
 			})
-			if d := time.Duration(took.Load()); d > bound {
-				t.Errorf("%d tags took %v from write to Input, want under %v (quadratic?)", n, d, bound)
-			}
+			t.Logf("%d tags: %v from write to Input", n, time.Duration(took.Load()))
 		})
 	}
 }
