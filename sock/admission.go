@@ -27,6 +27,13 @@ const (
 	DefaultMaxRefusing  = 256
 )
 
+// refusalWriteTimeout bounds the one write of a plain refusal line on the
+// accept loop's goroutine. The line is short and the socket new, so the
+// kernel takes it at once; the bound only keeps a pathological socket
+// from stalling every accept. A write it cuts is reported ("refusal line
+// not sent") in the refusal's event.
+const refusalWriteTimeout = 100 * time.Millisecond
+
 // ErrMaxRefusing is joined to the cause of an [OpLimit] failure when
 // [ListenConfig.MaxRefusing] refused connections were lingering already:
 // this one was closed at once, so a plain peer may lose its refusal line
@@ -195,7 +202,7 @@ func (l *Listener) refuse(c net.Conn, err error) error {
 		linger = DefaultRefuseLinger
 	}
 	if l.cfg.TLS == nil {
-		_ = c.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
+		_ = c.SetWriteDeadline(time.Now().Add(refusalWriteTimeout))
 		if _, werr := c.Write(msg); werr != nil {
 			_ = c.Close()
 			return fmt.Errorf("refusal line not sent: %w", werr)
