@@ -504,7 +504,14 @@ func TestWheelCut(t *testing.T) {
 func TestWheelPeerHalfCloseFlushes(t *testing.T) {
 	s, c := tcpPair(t)
 	defer c.Close()
-	c.SetReadBuffer(4 << 10)
+	// A small send buffer on the Wheel's side keeps most of the queue in
+	// the Wheel, not the kernel, when the peer half-closes. (A small
+	// receive buffer on the client did the same, but its window stayed
+	// under one loopback segment and TCP then sent at the pace of its
+	// persist timer: 6 s for these 290 KB, near the old single deadline.)
+	if err := s.SetWriteBuffer(4 << 10); err != nil {
+		t.Fatal(err)
+	}
 	r := newRecorder()
 	w, stop := startWheel(t, s, r, WheelConfig{MaxSendQ: 8 << 20})
 	defer stop()
@@ -517,9 +524,17 @@ func TestWheelPeerHalfCloseFlushes(t *testing.T) {
 	if err := c.CloseWrite(); err != nil {
 		t.Fatal(err)
 	}
-	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	// The client has read nothing yet, so the kernel's buffers cannot
+	// hold the 290 KB: part of the queue must still wait in the Wheel,
+	// which is what this test is about.
+	if q := w.SendQ(); q == 0 {
+		t.Fatalf("SendQ() = 0 when the peer half-closed, want bytes still queued in the Wheel")
+	} else {
+		t.Logf("%d bytes still queued in the Wheel at the half-close", q)
+	}
 	br := bufio.NewReader(c)
 	for i := range n {
+		c.SetReadDeadline(time.Now().Add(10 * time.Second)) // per line: the whole read may take longer
 		l, err := br.ReadString('\n')
 		if want := fmt.Sprintf("queued %d\n", i); l != want || err != nil {
 			t.Fatalf("line %d = %q, %v; want %q", i, l, err, want)
