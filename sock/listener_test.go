@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"os"
 	"strconv"
 	"syscall"
 	"testing"
@@ -47,7 +48,8 @@ func TestListenEphemeralAndDial(t *testing.T) {
 			h := newChanHandler()
 			l, err := Listen(tc.cfg, h)
 			if err != nil {
-				if tc.name == "ipv6" {
+				// Under CI=true (.ci/run) a skip would hide the IPv6 path.
+				if tc.name == "ipv6" && os.Getenv("CI") != "true" {
 					t.Skipf("no IPv6 loopback here: %v", err)
 				}
 				t.Fatal(err)

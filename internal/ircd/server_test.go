@@ -545,11 +545,7 @@ func TestServeSendQ(t *testing.T) {
 }
 
 func TestServeIPv6(t *testing.T) {
-	if ln, err := net.Listen("tcp6", "[::1]:0"); err != nil {
-		t.Skipf("no IPv6 loopback here: %v", err)
-	} else {
-		ln.Close()
-	}
+	requireIPv6Loopback(t)
 	srv := startServer(t, Config{Listen: "[::1]:0"})
 	if got := srv.Addr().Addr().String(); got != "::1" {
 		t.Errorf("Addr() = %v, want [::1]:port", srv.Addr())
