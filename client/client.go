@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -73,7 +74,7 @@ func New(cfg Config) (*Client, error) {
 		quitCh:   make(chan struct{}),
 		labels:   make(map[string]*pending),
 	}
-	c.mechs = cfg.SASL.Mechanisms
+	c.mechs = slices.Clone(cfg.SASL.Mechanisms) // upper-cased below; the caller's stays
 	if len(c.mechs) == 0 {
 		if cfg.TLS != nil && (len(cfg.TLS.Certificates) > 0 || cfg.TLS.GetClientCertificate != nil) {
 			c.mechs = append(c.mechs, "EXTERNAL")
@@ -181,7 +182,10 @@ func isMechName(p string) bool {
 // [ErrGaveUp] and the last cause when tries ran out, the loss itself when
 // Reconnect.Disabled, or an error wrapping [ErrSASLFailed] when
 // SASL.Required and the login failed. When messages were still queued at
-// the end, the result also wraps [ErrUnsent]. Run may be called once.
+// the end, the result also wraps [ErrUnsent]; when messages were cut
+// off in the middle of being written as the last link closed (see
+// [Event.MaybeLost]), it wraps [ErrMaybeLost], even after Quit. Run may
+// be called once.
 func (c *Client) Run(ctx context.Context) (err error) {
 	c.qmu.Lock()
 	if c.running || c.closed {
@@ -216,11 +220,12 @@ func (c *Client) Run(ctx context.Context) (err error) {
 			cause = fmt.Errorf("%w: %d messages: %w", ErrMaybeLost, len(lost), errOrClosed(cause))
 		}
 		c.event(Event{Kind: EventDisconnected, Attempt: attempt, Err: cause, Requeued: resent, MaybeLost: lost})
-		if c.isQuitting() {
-			return nil
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
+		if c.isQuitting() || ctx.Err() != nil {
+			err := ctx.Err() // nil after Quit
+			if len(lost) > 0 {
+				err = fmt.Errorf("%w: %d messages: %w", ErrMaybeLost, len(lost), errOrClosed(err))
+			}
+			return err
 		}
 		if final {
 			return cause

@@ -100,3 +100,54 @@ func TestUnwrittenRequeuedAfterLoss(t *testing.T) {
 		t.Errorf("Queued = %d after the resend", q)
 	}
 }
+
+// A Quit while the server reads nothing ends in a drain cut: the
+// messages the connection still held cannot be told apart from those the
+// kernel held, so they are reported as maybe lost, by the event and by
+// Run, not dropped in silence.
+func TestUnwrittenReportedAtQuit(t *testing.T) {
+	p := listenPeer(t)
+	const n = 1500
+	c := newTClient(t, "unwritten-quit", client.Config{Addr: p.addr(), Nick: "uq",
+		Dial: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			conn, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+			if err == nil {
+				err = conn.(*net.TCPConn).SetWriteBuffer(4096)
+			}
+			return conn, err
+		},
+		Flood: client.Flood{Disabled: true, MaxQueue: n},
+	}).start()
+	p.open()
+	p.send(":srv CAP * LS :")
+	p.expect("CAP END")
+	p.welcome("uq")
+	c.waitEvent(client.EventRegistered)
+	pad := strings.Repeat("x", 300)
+	for i := range n {
+		if err := c.Privmsg("#t", fmt.Sprintf("m%d %s", i, pad)); err != nil {
+			t.Fatalf("Privmsg %d: %v", i, err)
+		}
+	}
+	deadline := time.Now().Add(step)
+	for c.Queued() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d messages still queued after %v", c.Queued(), step)
+		}
+		time.Sleep(5 * time.Millisecond) // polling, bounded above
+	}
+	if err := c.Quit("bye"); err != nil {
+		t.Fatal(err)
+	}
+	err := c.result()
+	if !errors.Is(err, client.ErrMaybeLost) {
+		t.Fatalf("Run = %v, want ErrMaybeLost", err)
+	}
+	ev := c.waitEvent(client.EventDisconnected)
+	if len(ev.MaybeLost) == 0 || ev.Requeued != 0 || !errors.Is(ev.Err, client.ErrMaybeLost) {
+		t.Fatalf("EventDisconnected %v: want messages maybe lost, none requeued", ev)
+	}
+	if last := ev.MaybeLost[len(ev.MaybeLost)-1]; !strings.Contains(last, fmt.Sprintf(":m%d ", n-1)) {
+		t.Errorf("last maybe-lost message %.40q, want m%d", last, n-1)
+	}
+}
