@@ -220,15 +220,17 @@ func dial(t *testing.T, addr string, tc *tls.Config) *rawClient {
 		t.Fatalf("dial %s: %v", addr, err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	if err := conn.SetDeadline(time.Now().Add(testTimeout)); err != nil {
-		t.Fatal(err)
-	}
 	return &rawClient{t: t, conn: conn, r: bufio.NewReader(conn)}
 }
 
+// send writes lines, each write bounded by testTimeout (not the client's
+// whole life, which a long test could outlast while still progressing).
 func (c *rawClient) send(lines ...string) {
 	c.t.Helper()
 	for _, l := range lines {
+		if err := c.conn.SetWriteDeadline(time.Now().Add(testTimeout)); err != nil {
+			c.t.Fatal(err)
+		}
 		if _, err := io.WriteString(c.conn, l+"\r\n"); err != nil {
 			c.t.Fatalf("write %q: %v", l, err)
 		}
@@ -239,6 +241,9 @@ func (c *rawClient) waitFor(sub string) string {
 	c.t.Helper()
 	var seen []string
 	for {
+		if err := c.conn.SetReadDeadline(time.Now().Add(testTimeout)); err != nil {
+			c.t.Fatal(err)
+		}
 		line, err := c.r.ReadString('\n')
 		if err != nil {
 			if errors.Is(err, io.EOF) {
