@@ -43,7 +43,7 @@ type Splitter struct {
 	// are reserved.
 	Source string
 	// LineLen is the longest line, CR LF included and tags excluded.
-	// Zero means 512 (RFC 1459; ISUPPORT LINELEN when a server
+	// Zero or negative means 512 (RFC 1459; ISUPPORT LINELEN when a server
 	// announces more, see [ISupport.LineLen]).
 	LineLen int
 }

@@ -19,7 +19,7 @@ const testSource = "gopher!~gopher@user/gopher/host.example.net"
 func checkPieces(t *testing.T, s Splitter, command, target, text string, pieces []string) {
 	t.Helper()
 	lineLen := s.LineLen
-	if lineLen == 0 {
+	if lineLen <= 0 { // as Splitter.room reads it
 		lineLen = 512
 	}
 	src := s.Source
