@@ -113,7 +113,10 @@ type ListenerConfig struct {
 	IPv6Prefix int
 	// Throttle limits how fast one address may open connections: more
 	// than Throttle.Conns within Throttle.Window and it is refused for
-	// Throttle.Ban. The zero value is off.
+	// Throttle.Ban. It follows at most Throttle.MaxAddrs addresses at
+	// once (65536 by default); while that many are live, a new address
+	// is refused with sock.ErrThrottleFull rather than one forgotten. The
+	// zero value is off.
 	Throttle Throttle
 	// Exempt lists networks to which MaxConnsPerIP, Throttle and Flood do
 	// not apply (MaxConns does).

@@ -73,7 +73,8 @@ func (l *Listener) Args() any {
 // and never for a listener that failed. Refused and failed connections
 // are reported as ListenerFailure with Op "accept" (the listener backs
 // off and goes on), "tls" (a failed handshake), "limit" (MaxConns,
-// MaxConnsPerIP or Throttle, with sock.ErrMaxRefusing joined when
+// MaxConnsPerIP or Throttle, the last with sock.ErrThrottled or
+// sock.ErrThrottleFull, with sock.ErrMaxRefusing joined when
 // MaxRefusing refusals were lingering already), "proxy" (a PROXY
 // protocol header missing, malformed, late or from an untrusted address)
 // or "websocket" (a refused upgrade request).
@@ -263,6 +264,8 @@ func refusalLine(err error) []byte {
 		switch {
 		case errors.Is(err, sock.ErrThrottled):
 			why = "Connecting too fast: " + le.Limit + "; try again in " + time.Until(le.Until).Round(time.Second).String()
+		case errors.Is(err, sock.ErrThrottleFull):
+			why = "Server busy, too many addresses connecting: " + le.Limit + "; try again in " + time.Until(le.Until).Round(time.Second).String()
 		case errors.Is(err, sock.ErrMaxConnsPerIP):
 			why = "Too many connections from your address: " + le.Limit
 		case errors.Is(err, sock.ErrMaxConns):

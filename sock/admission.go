@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"strconv"
 	"time"
 )
 
@@ -45,11 +46,28 @@ var ErrMaxRefusing = errors.New("sock: too many refused connections lingering (M
 // within [Throttle].Window, or is serving the ban that follows.
 var ErrThrottled = errors.New("sock: too many connections from one address in a short time (Throttle)")
 
+// ErrThrottleFull is reported through [ListenHandler.Failed] with op
+// "limit" when a connection comes from an address the throttle does not
+// know while it already follows [Throttle].MaxAddrs addresses, none of
+// them expired: the connection is refused. The [LimitError]'s Until is
+// when the first of those addresses expires and frees a place.
+var ErrThrottleFull = errors.New("sock: too many addresses connecting at once for the throttle to follow (Throttle.MaxAddrs)")
+
 // Throttle limits how fast one address (an IPv6 one grouped by
 // [ListenConfig.IPv6Prefix]) may open connections: more than Conns within
 // Window and the address is refused for Ban. Attempts during a ban are
 // refused without extending it; after it the address starts a new
 // window. The zero value is off.
+//
+// The throttle remembers each address from its first connection until
+// its window ends (or, banned, until its ban ends), and at most MaxAddrs
+// addresses at once. An address it does not know is refused with
+// [ErrThrottleFull] while it holds MaxAddrs live addresses; it never
+// forgets a live address to make room, because then a flood from enough
+// other addresses would erase the count, or the ban, of the one address
+// it wants to let through. Refusing the unknown fails closed: addresses
+// already known are judged as before, and the table frees itself as
+// windows and bans end (one Window, or one Ban, after the flood stops).
 type Throttle struct {
 	// Conns is the most connections accepted from one address per
 	// Window; zero or negative turns the throttle off.
@@ -61,12 +79,21 @@ type Throttle struct {
 	// counted from the refused attempt. Zero or negative means
 	// [DefaultThrottleBan] (60 s).
 	Ban time.Duration
+	// MaxAddrs is the most addresses the throttle follows at once (each
+	// costs about 150 bytes); past it new addresses are refused with
+	// [ErrThrottleFull]. Zero means [DefaultThrottleMaxAddrs] (65536);
+	// negative makes [Listen] fail with [ErrBadConfig].
+	MaxAddrs int
 }
 
 // Throttle defaults.
 const (
 	DefaultThrottleWindow = 10 * time.Second
 	DefaultThrottleBan    = 60 * time.Second
+	// DefaultThrottleMaxAddrs is 65536 addresses, about 10 MB: far more
+	// distinct addresses than a healthy server sees connect within one
+	// Window, and the number of /64 networks in a single /48.
+	DefaultThrottleMaxAddrs = 1 << 16
 )
 
 func (t Throttle) window() time.Duration {
@@ -83,23 +110,35 @@ func (t Throttle) ban() time.Duration {
 	return t.Ban
 }
 
+func (t Throttle) maxAddrs() int {
+	if t.MaxAddrs == 0 {
+		return DefaultThrottleMaxAddrs
+	}
+	return t.MaxAddrs
+}
+
 // LimitError is a refusal by one of a listener's limits: Err is
-// [ErrMaxConns], [ErrMaxConnsPerIP] or [ErrThrottled], Addr the client's
-// address (behind a trusted proxy, the one its header named) and Limit
-// the setting with its value, as in "MaxConnsPerIP=3".
+// [ErrMaxConns], [ErrMaxConnsPerIP], [ErrThrottled] or [ErrThrottleFull],
+// Addr the client's address (behind a trusted proxy, the one its header
+// named) and Limit the setting with its value, as in "MaxConnsPerIP=3".
 type LimitError struct {
 	Err   error
 	Addr  netip.Addr
 	Limit string
-	// Until is when a throttled address is admitted again (zero for the
-	// other limits).
+	// Until is when a throttled address is admitted again, or, for
+	// [ErrThrottleFull], when the throttle has room for a new address
+	// again (zero for the other limits, which do not know).
 	Until time.Time
 }
 
 func (e *LimitError) Error() string {
 	s := fmt.Sprintf("%v: refused %s (%s)", e.Err, e.Addr, e.Limit)
 	if !e.Until.IsZero() {
-		s += fmt.Sprintf(", banned for %v", time.Until(e.Until).Round(time.Second))
+		what := "banned"
+		if errors.Is(e.Err, ErrThrottleFull) {
+			what = "full"
+		}
+		s += fmt.Sprintf(", %s for %v", what, time.Until(e.Until).Round(time.Second))
 	}
 	return s
 }
@@ -107,11 +146,45 @@ func (e *LimitError) Error() string {
 // Unwrap returns the sentinel.
 func (e *LimitError) Unwrap() error { return e.Err }
 
-// throttleEntry is one address's recent attempts.
+// throttleEntry is one address's recent attempts. It is on one of the
+// listener's two throttle lists: the window list while it counts, the ban
+// list while it is banned.
 type throttleEntry struct {
-	start  time.Time // the current window's start
-	count  int       // attempts in it
-	banned time.Time // refused until then
+	key        netip.Addr
+	start      time.Time // the window's start
+	count      int       // attempts in it
+	banned     time.Time // refused until then; zero if not banned
+	prev, next *throttleEntry
+}
+
+// throttleList is a list of entries in the order they expire: the window
+// list holds entries by start, the ban list by end of ban, and since
+// every entry of one list lives equally long (Window or Ban), appending
+// at the tail keeps each list sorted. The listener's mutex guards it.
+type throttleList struct{ head, tail *throttleEntry }
+
+func (q *throttleList) push(e *throttleEntry) {
+	e.prev, e.next = q.tail, nil
+	if q.tail != nil {
+		q.tail.next = e
+	} else {
+		q.head = e
+	}
+	q.tail = e
+}
+
+func (q *throttleList) remove(e *throttleEntry) {
+	if e.prev != nil {
+		e.prev.next = e.next
+	} else {
+		q.head = e.next
+	}
+	if e.next != nil {
+		e.next.prev = e.prev
+	} else {
+		q.tail = e.prev
+	}
+	e.prev, e.next = nil, nil
 }
 
 // addrKey is the address the per-address limits count: IPv4 as is, IPv6
@@ -141,8 +214,37 @@ func (l *Listener) exempt(ip netip.Addr) bool {
 	return false
 }
 
+// expireThrottleLocked forgets the addresses whose window or ban is over.
+// The lists are in expiry order, so this takes time in proportion to
+// what it forgets: each entry is forgotten once. l.mu is held.
+func (l *Listener) expireThrottleLocked(now time.Time) {
+	window := l.cfg.Throttle.window()
+	for e := l.thrWin.head; e != nil && now.Sub(e.start) > window; e = l.thrWin.head {
+		l.thrWin.remove(e)
+		delete(l.throttle, e.key)
+	}
+	for e := l.thrBan.head; e != nil && !now.Before(e.banned); e = l.thrBan.head {
+		l.thrBan.remove(e)
+		delete(l.throttle, e.key)
+	}
+}
+
+// throttleRoomLocked is when the first live address expires: the
+// earliest end of a window or a ban. l.mu is held.
+func (l *Listener) throttleRoomLocked() time.Time {
+	var t time.Time
+	if e := l.thrWin.head; e != nil {
+		t = e.start.Add(l.cfg.Throttle.window() + time.Nanosecond)
+	}
+	if e := l.thrBan.head; e != nil && (t.IsZero() || e.banned.Before(t)) {
+		t = e.banned
+	}
+	return t
+}
+
 // throttleLocked counts an attempt from key and refuses it when the
-// address is over its rate or banned. l.mu is held.
+// address is over its rate or banned, or unknown while the table is
+// full. l.mu is held.
 func (l *Listener) throttleLocked(key, ip netip.Addr, now time.Time) error {
 	t := l.cfg.Throttle
 	if t.Conns <= 0 {
@@ -151,32 +253,26 @@ func (l *Listener) throttleLocked(key, ip netip.Addr, now time.Time) error {
 	if l.throttle == nil {
 		l.throttle = make(map[netip.Addr]*throttleEntry)
 	}
-	// Forget addresses that are quiet and not banned, at most once a
-	// window, so the table stays as big as the recent attempts.
-	if now.Sub(l.swept) > t.window() {
-		for k, e := range l.throttle {
-			if now.Sub(e.start) > t.window() && now.After(e.banned) {
-				delete(l.throttle, k)
-			}
-		}
-		l.swept = now
-	}
+	l.expireThrottleLocked(now)
 	e := l.throttle[key]
 	if e == nil {
-		e = &throttleEntry{start: now}
+		if max := t.maxAddrs(); len(l.throttle) >= max {
+			return &LimitError{Err: ErrThrottleFull, Addr: ip, Limit: "Throttle.MaxAddrs=" + strconv.Itoa(max), Until: l.throttleRoomLocked()}
+		}
+		// A new address, or one whose window or ban is over: a new window.
+		e = &throttleEntry{key: key, start: now}
 		l.throttle[key] = e
+		l.thrWin.push(e)
 	}
 	limit := fmt.Sprintf("Throttle=%d per %v", t.Conns, t.window())
-	if now.Before(e.banned) {
+	if !e.banned.IsZero() {
 		return &LimitError{Err: ErrThrottled, Addr: ip, Limit: limit, Until: e.banned}
-	}
-	if now.Sub(e.start) > t.window() {
-		e.start, e.count = now, 0
 	}
 	e.count++
 	if e.count > t.Conns {
 		e.banned = now.Add(t.ban())
-		e.start, e.count = now, 0
+		l.thrWin.remove(e)
+		l.thrBan.push(e)
 		return &LimitError{Err: ErrThrottled, Addr: ip, Limit: limit, Until: e.banned}
 	}
 	return nil

@@ -149,7 +149,8 @@ type Listener struct {
 	perAddr map[netip.Addr]int // by addrKey
 
 	throttle map[netip.Addr]*throttleEntry // by addrKey
-	swept    time.Time                     // the throttle table's last sweep
+	thrWin   throttleList                  // throttle entries counting, by start
+	thrBan   throttleList                  // throttle entries banned, by end of ban
 	refusing int                           // refused connections lingering
 	lingerWG sync.WaitGroup
 }
@@ -161,6 +162,9 @@ type Listener struct {
 func Listen(cfg ListenConfig, h ListenHandler) (*Listener, error) {
 	if cfg.IPv6Prefix < 0 || cfg.IPv6Prefix > 128 {
 		return nil, &OpError{Op: OpBind, Addr: cfg.Addr, Err: fmt.Errorf("%w: IPv6Prefix=%d, want 0 (the default) to 128", ErrBadConfig, cfg.IPv6Prefix)}
+	}
+	if cfg.Throttle.MaxAddrs < 0 {
+		return nil, &OpError{Op: OpBind, Addr: cfg.Addr, Err: fmt.Errorf("%w: Throttle.MaxAddrs=%d, want 0 (the default, %d) or more", ErrBadConfig, cfg.Throttle.MaxAddrs, DefaultThrottleMaxAddrs)}
 	}
 	l := &Listener{cfg: cfg, h: h, quit: make(chan struct{})}
 	l.ctx, l.cancel = context.WithCancel(context.Background())

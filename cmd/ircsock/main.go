@@ -219,6 +219,7 @@ func serve(args []string, stderr io.Writer) int {
 	fs.IntVar(&cfg.Throttle.Conns, "throttle", 0, "most `connections` one address may open per -throttle-window; past it, refused for -throttle-ban (0: off)")
 	fs.DurationVar(&cfg.Throttle.Window, "throttle-window", sock.DefaultThrottleWindow, "`period` -throttle counts over")
 	fs.DurationVar(&cfg.Throttle.Ban, "throttle-ban", sock.DefaultThrottleBan, "how long an address over -throttle is refused")
+	fs.IntVar(&cfg.Throttle.MaxAddrs, "throttle-max-addrs", sock.DefaultThrottleMaxAddrs, "most `addresses` -throttle follows at once per listener; while that many are within their window or ban, new addresses are refused")
 	fs.DurationVar(&cfg.RefuseLinger, "refuse-linger", sock.DefaultRefuseLinger, "how long a refused connection is kept after its ERROR line, its input dropped, so a reset cannot destroy the line (negative: none)")
 	fs.IntVar(&cfg.MaxRefusing, "max-refusing", sock.DefaultMaxRefusing, "most refused `connections` lingering at once per listener; past it they are closed at once (negative: none lingers)")
 	fs.Func("exempt", "`CIDR` exempt from the per-address limits and flood control (repeatable)", func(v string) error {

@@ -54,6 +54,25 @@ func TestServeLimitFlags(t *testing.T) {
 	f.waitFor("ERROR :Excess Flood")
 }
 
+// TestServeThrottleMaxAddrsFlag checks -throttle-max-addrs: with room for
+// one address, a second address is refused with an ERROR naming the limit
+// while the first goes on connecting.
+func TestServeThrottleMaxAddrsFlag(t *testing.T) {
+	logw, deadline := startServe(t, "-listen", "127.0.0.1:0",
+		"-throttle", "5", "-throttle-window", "1h", "-throttle-max-addrs", "1")
+	addr := logw.waitLine(t, listeningRE, deadline)[1]
+	c := dialFrom(t, addr, "127.0.0.2")
+	c.send("PING :in")
+	c.waitFor("PONG")
+	r := dialFrom(t, addr, "127.0.0.3")
+	if line := r.waitFor("ERROR"); !strings.Contains(line, "Throttle.MaxAddrs=1") {
+		t.Errorf("a second address got %q, want an ERROR naming Throttle.MaxAddrs=1", line)
+	}
+	c = dialFrom(t, addr, "127.0.0.2")
+	c.send("PING :again")
+	c.waitFor("PONG")
+}
+
 // TestServeSTSFlags checks the STS policy serve advertises with a TLS
 // listener, and -sts-duration.
 func TestServeSTSFlags(t *testing.T) {

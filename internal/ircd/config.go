@@ -139,7 +139,10 @@ type Config struct {
 	IPv6Prefix int
 	// Throttle limits how fast one address may open connections to each
 	// listener: past Throttle.Conns within Throttle.Window it is refused
-	// for Throttle.Ban. The zero value is off.
+	// for Throttle.Ban. Each listener follows at most Throttle.MaxAddrs
+	// addresses at once (zero means sock.DefaultThrottleMaxAddrs, 65536);
+	// while that many are live, new addresses are refused
+	// (sock.ErrThrottleFull). The zero value is off.
 	Throttle ircsock.Throttle
 	// Exempt lists networks to which MaxConnsPerIP, Throttle and Flood
 	// do not apply.

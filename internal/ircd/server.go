@@ -233,7 +233,7 @@ func (s *Server) handle(ev ircsock.Event, now time.Time) {
 		// A connection storm or a TLS scanner makes one of these per
 		// connection: at Warn they would flood the log.
 		level := slog.LevelWarn
-		if ev.Op == "tls" || errors.Is(ev.Err, sock.ErrMaxConns) || errors.Is(ev.Err, sock.ErrMaxConnsPerIP) || errors.Is(ev.Err, sock.ErrThrottled) {
+		if ev.Op == "tls" || errors.Is(ev.Err, sock.ErrMaxConns) || errors.Is(ev.Err, sock.ErrMaxConnsPerIP) || errors.Is(ev.Err, sock.ErrThrottled) || errors.Is(ev.Err, sock.ErrThrottleFull) {
 			level = slog.LevelDebug
 		}
 		s.cfg.Logger.Log(context.Background(), level, "listener failure", "op", ev.Op, "err", ev.Err)
