@@ -123,6 +123,30 @@ func TestMsgSplit(t *testing.T) {
 				t.Fatalf("Parse(%q) error: %v", tc.Input, err)
 			}
 			checkAtoms(t, &reused, tc.Atoms)
+
+			// The parses that make no copy of their own: in the
+			// caller's buffer, and in a Parser's reused buffer (after
+			// a longer line, so the buffer and Message are reused).
+			var owned ircmsg.Message
+			if err := (ircmsg.Limits{}).ParseOwnedInto(&owned, []byte(tc.Input)); err != nil {
+				t.Fatalf("ParseOwnedInto(%q) error: %v", tc.Input, err)
+			}
+			checkAtoms(t, &owned, tc.Atoms)
+			var p ircmsg.Parser
+			if err := p.Parse(&reused, []byte("@junk=1;more=2 :old!u@h OLD a b c d e f g :h"+strings.Repeat("x", 600))); err == nil {
+				t.Fatal("Parser.Parse accepted a body over 512 bytes")
+			}
+			if err := p.Parse(&reused, []byte("@junk=1;more=2 :old!u@h OLD a b c d e f g :"+strings.Repeat("x", 300))); err != nil {
+				t.Fatal(err)
+			}
+			in := []byte(tc.Input)
+			if err := p.Parse(&reused, in); err != nil {
+				t.Fatalf("Parser.Parse(%q) error: %v", tc.Input, err)
+			}
+			checkAtoms(t, &reused, tc.Atoms)
+			if string(in) != tc.Input {
+				t.Errorf("Parser.Parse changed its line %q into %q", tc.Input, in)
+			}
 		})
 	}
 }

@@ -5,7 +5,12 @@
 // A [Message] holds [Tag]s in a deterministic order, a source, a command
 // and parameters. [Parse], [ParseString] and [Message.Parse] read one line
 // without its CR LF; [Limits.ParseInto] does the same under chosen
-// [Limits] and, with a reused Message, costs one allocation per line.
+// [Limits] and, with a reused Message, costs one allocation per line, a
+// copy of the line that no later parse touches. A [Parser] parses lines
+// from a reused buffer with no allocation at all: it copies each line into
+// a buffer of its own that it reuses, so the Message's strings are valid
+// only until its next parse ([Message.DeepClone] keeps one).
+// [Limits.ParseOwnedInto] parses in place a line the caller gives away.
 // [Format.Append] and [Message.AppendTo] write a Message into a caller's
 // buffer without allocating, refusing anything that would not read back as
 // the same message; [Format.Truncate] shortens the last parameter of one

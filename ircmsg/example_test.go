@@ -114,3 +114,30 @@ func ExampleFormat_Truncate() {
 	// ircmsg: message too long (message)
 	// "PRIVMSG #c :a rather long mess" 30
 }
+
+// A Parser decodes lines out of a buffer that is reused for every read,
+// with no allocation per line. The Message's strings live in the Parser's
+// buffer until the next Parse: DeepClone keeps one past that.
+func ExampleParser() {
+	var p ircmsg.Parser
+	var m ircmsg.Message
+	var kept []*ircmsg.Message
+	readBuf := make([]byte, 0, 512)
+	for _, wire := range []string{
+		`@msgid=1 :alice!a@host privmsg #chan :hi`,
+		`@msgid=2;+note=a\sb :bob!b@host PRIVMSG #chan :hello`,
+	} {
+		readBuf = append(readBuf[:0], wire...) // the same memory each time
+		if err := p.Parse(&m, readBuf); err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Println(m.Source, m.Command, m.Params)
+		kept = append(kept, m.DeepClone())
+	}
+	fmt.Println(kept[0].Source, kept[0].Tags[0].Value, "|", kept[1].Source, kept[1].Tags[1].Value)
+	// Output:
+	// alice!a@host PRIVMSG [#chan hi]
+	// bob!b@host PRIVMSG [#chan hello]
+	// alice!a@host 1 | bob!b@host a b
+}

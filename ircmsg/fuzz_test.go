@@ -204,3 +204,47 @@ func upperASCII(s string) string {
 	}
 	return string(b)
 }
+
+// FuzzParser parses two lines in turn with one Parser into one Message, as
+// a stream decoder does: each result must equal ParseString's, errors
+// included, the caller's line must not change, and a DeepClone of the
+// first result must survive the second parse.
+func FuzzParser(f *testing.F) {
+	seeds := fuzzSeeds(f)
+	for i, s := range seeds {
+		f.Add([]byte(seeds[(i+1)%len(seeds)]), []byte(s))
+	}
+	f.Fuzz(func(t *testing.T, first, second []byte) {
+		var p ircmsg.Parser
+		var m ircmsg.Message
+		var kept *ircmsg.Message
+		for _, line := range [][]byte{first, second} {
+			in := string(line)
+			err := p.Parse(&m, line)
+			if string(line) != in {
+				t.Fatalf("Parser.Parse wrote into its line: %q became %q", in, line)
+			}
+			want, werr := ircmsg.ParseString(in)
+			if (err == nil) != (werr == nil) || err != nil && err.Error() != werr.Error() {
+				t.Fatalf("Parser.Parse and ParseString disagree on %q: %v / %v", in, err, werr)
+			}
+			if err != nil {
+				if d := cmp.Diff(&ircmsg.Message{}, &m, msgOpts); d != "" {
+					t.Fatalf("Parser.Parse(%q) failed but left (-want +got):\n%s", in, d)
+				}
+				kept = nil
+				continue
+			}
+			if d := cmp.Diff(want, &m, msgOpts); d != "" {
+				t.Fatalf("Parser.Parse(%q) (-ParseString +Parser):\n%s", in, d)
+			}
+			if kept != nil {
+				back, _ := ircmsg.ParseString(string(first))
+				if d := cmp.Diff(back, kept, msgOpts); d != "" {
+					t.Fatalf("DeepClone of %q changed by parsing %q (-want +got):\n%s", first, in, d)
+				}
+			}
+			kept = m.DeepClone()
+		}
+	})
+}

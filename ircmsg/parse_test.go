@@ -142,6 +142,16 @@ func TestParse(t *testing.T) {
 			if d := cmp.Diff(&tc.want, &owned, msgOpts); d != "" {
 				t.Errorf("ParseOwnedInto(%q) mismatch (-want +got):\n%s", tc.in, d)
 			}
+			var p ircmsg.Parser
+			var reused ircmsg.Message
+			for range 2 { // the second time into the grown buffer and Message
+				if err := p.Parse(&reused, []byte(tc.in)); err != nil {
+					t.Fatalf("Parser.Parse(%q) error: %v", tc.in, err)
+				}
+				if d := cmp.Diff(&tc.want, &reused, msgOpts); d != "" {
+					t.Errorf("Parser.Parse(%q) mismatch (-want +got):\n%s", tc.in, d)
+				}
+			}
 		})
 	}
 }
@@ -301,6 +311,12 @@ func TestParseErrors(t *testing.T) {
 				t.Errorf("message not emptied after error (-want +got):\n%s", d)
 			}
 			check("ParseStringInto", tc.lim.ParseStringInto(&m, tc.in))
+			m = ircmsg.Message{Command: "OLD", Source: "old", Params: []string{"p"}, Tags: []ircmsg.Tag{{Key: "k"}}}
+			p := ircmsg.Parser{Limits: tc.lim}
+			check("Parser.Parse", p.Parse(&m, []byte(tc.in)))
+			if d := cmp.Diff(&ircmsg.Message{}, &m, msgOpts); d != "" {
+				t.Errorf("Parser.Parse: message not emptied after error (-want +got):\n%s", d)
+			}
 			if tc.lim == (ircmsg.Limits{}) {
 				got, err := ircmsg.ParseString(tc.in)
 				if got != nil {
