@@ -36,7 +36,9 @@
 //     the split, and whose Close ends every layer (a [Finisher], such as
 //     Zlib, writes its final block and checksum). Next and WriteRecord go
 //     one record per call. [MessageReader] and [MessageWriter] add the
-//     IRCv3 codec on top.
+//     IRCv3 codec on top; [MessageReader.ReadInto] reads into a reused
+//     Message with no allocation per line, its strings valid until the
+//     next call.
 //
 // # Why IRCv3 is a codec, not a layer
 //

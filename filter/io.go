@@ -477,14 +477,15 @@ func (w *Writer) writeOut() error {
 // A MessageReader reads IRC messages: records of a [Stack] (normally ending
 // in a [Line]) decoded with an [IRCv3] codec.
 type MessageReader struct {
-	r     *Reader
-	codec IRCv3
+	r      *Reader
+	codec  IRCv3
+	parser ircmsg.Parser // ReadInto's, with codec's limits
 }
 
 // NewMessageReader returns a MessageReader over r that splits records with
 // s and decodes them with codec.
 func NewMessageReader(r io.Reader, s *Stack, codec IRCv3) *MessageReader {
-	return &MessageReader{r: NewReader(r, s), codec: codec}
+	return &MessageReader{r: NewReader(r, s), codec: codec, parser: ircmsg.Parser{Limits: codec.Format.Limits}}
 }
 
 // Reader returns the underlying record Reader (for its ReadSize and Stack).
@@ -505,6 +506,32 @@ func (m *MessageReader) ReadMessage() (*ircmsg.Message, error) {
 			continue
 		}
 		return m.codec.Decode(rec)
+	}
+}
+
+// ReadInto reads the next message into m, reusing m's slices, and skips
+// empty lines and reports errors as [MessageReader.ReadMessage] does; on
+// error m is left empty. It allocates nothing per message once its buffer
+// has grown to the longest line (see [ircmsg.Parser], which it uses): m's
+// strings share that buffer and are valid only until the next call to
+// ReadInto. To keep a message or a string of it past that call, copy it
+// ([ircmsg.Message.DeepClone], [strings.Clone]); ReadMessage returns
+// messages that need no copy, for one allocation each.
+func (m *MessageReader) ReadInto(msg *ircmsg.Message) error {
+	for {
+		rec, err := m.r.Next()
+		if err != nil {
+			msg.Tags, msg.Params = msg.Tags[:0], msg.Params[:0]
+			msg.Source, msg.Command = "", ""
+			return err
+		}
+		if len(rec) == 0 {
+			continue
+		}
+		if err := m.parser.Parse(msg, rec); err != nil {
+			return &RecordError{Err: err}
+		}
+		return nil
 	}
 }
 

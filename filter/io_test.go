@@ -282,4 +282,59 @@ func TestMessageRoundTrip(t *testing.T) {
 			t.Errorf("message %d = %v, want %v", i, got[i], msgs[i])
 		}
 	}
+
+	// ReadInto gives the same messages into one reused Message, the same
+	// per-record error, and leaves the Message empty at the end.
+	mr = NewMessageReader(strings.NewReader(in), NewStack(&Line{}), codec)
+	var m ircmsg.Message
+	var into []string
+	nbad = 0
+	for {
+		err := mr.ReadInto(&m)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			if !IsRecordError(err) || !errors.Is(err, ircmsg.ErrNoCommand) {
+				t.Fatalf("ReadInto() error %v, want a per-record ErrNoCommand", err)
+			}
+			nbad++
+			continue
+		}
+		into = append(into, m.String())
+	}
+	if nbad != 1 || len(into) != len(msgs) {
+		t.Fatalf("ReadInto read %q and %d bad lines, want %d messages and 1", into, nbad, len(msgs))
+	}
+	for i := range msgs {
+		if into[i] != msgs[i].String() {
+			t.Errorf("ReadInto message %d = %s, want %v", i, into[i], msgs[i])
+		}
+	}
+	if m.Command != "" || len(m.Params) != 0 {
+		t.Errorf("ReadInto left %v at the end, want an empty message", &m)
+	}
+}
+
+// TestReadIntoAllocs checks ReadInto's claim: once warmed up over a stream
+// of the benchmark corpus, reading a message into a reused Message
+// allocates nothing.
+func TestReadIntoAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates on its own")
+	}
+	_, wire := benchWire()
+	mr := NewMessageReader(bytes.NewReader(wire), NewStack(&Line{}), IRCv3{})
+	var m ircmsg.Message
+	read := func() {
+		if err := mr.ReadInto(&m); err != nil {
+			t.Fatalf("ReadInto: %v", err)
+		}
+	}
+	for range 2000 {
+		read()
+	}
+	if n := testing.AllocsPerRun(5000, read); n != 0 {
+		t.Errorf("ReadInto allocated %v times per message, want 0", n)
+	}
 }

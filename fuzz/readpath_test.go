@@ -153,6 +153,32 @@ func FuzzReadPath(f *testing.F) {
 		if len(got) != len(want) {
 			t.Fatalf("MessageReader gave %d results, Stack path %d:\n%q\n%q", len(got), len(want), got, want)
 		}
+
+		// ReadInto, into one reused Message through the reader's one
+		// reused line buffer, gives exactly what ReadMessage gave.
+		mr = filter.NewMessageReader(bytes.NewReader(data), filter.NewStack(&filter.Line{Max: max}), filter.IRCv3{})
+		mr.Reader().ReadSize = 1 + int(seed>>8%64)
+		var into []string
+		var m ircmsg.Message
+		for {
+			err := mr.ReadInto(&m)
+			if err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) {
+				break
+			}
+			switch {
+			case err == nil:
+				into = append(into, fmt.Sprintf("%q %q %q %q", m.Tags, m.Source, m.Command, m.Params))
+			case !filter.IsRecordError(err):
+				t.Fatalf("ReadInto: fatal %v", err)
+			case errors.Is(err, filter.ErrLineTooLong):
+				into = append(into, "too long")
+			default:
+				into = append(into, "error: "+err.Error())
+			}
+		}
+		if !slices.Equal(into, got) {
+			t.Fatalf("ReadInto and ReadMessage disagree:\n%q\n%q", into, got)
+		}
 		for i := range got {
 			// Error texts may differ by wrapping; compare kinds and messages.
 			if strings.HasPrefix(got[i], "error: ") != strings.HasPrefix(want[i], "error: ") ||
