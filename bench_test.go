@@ -236,8 +236,15 @@ type echoServer struct {
 }
 
 // startBackendEcho runs a Backend whose controller, one goroutine ranging
-// over Events, sends every Input back to its connection.
-func startBackendEcho(b *testing.B) echoServer {
+// over Events, sends every Input back to its connection and keeps the
+// Message (drops it for the collector).
+func startBackendEcho(b *testing.B) echoServer { return startEcho(b, false) }
+
+// startReleasingEcho is startBackendEcho with a controller that hands
+// every Input back with Release once it is sent.
+func startReleasingEcho(b *testing.B) echoServer { return startEcho(b, true) }
+
+func startEcho(b *testing.B, release bool) echoServer {
 	be := ircsock.New(ircsock.Config{})
 	done := make(chan struct{})
 	go func() {
@@ -245,6 +252,9 @@ func startBackendEcho(b *testing.B) echoServer {
 		for ev := range be.Events() {
 			if in, ok := ev.(ircsock.Input); ok {
 				be.Send(in.Msg(), in.Conn().ID())
+				if release {
+					in.Release()
+				}
 			}
 		}
 	}()
@@ -316,14 +326,17 @@ func mallocs() uint64 {
 // CPU time (user and system, clients included) per message of each, which
 // a busy machine disturbs less than the rates, and the read and write
 // system calls per round (clients included: 8 writes and at least 8 reads
-// of theirs), which show how well each server batches. The
-// "backend" and "bufio" cases run one server alone, for profiling.
+// of theirs), which show how well each server batches. Its controller
+// keeps every Message (the default ownership); "ratio-release" is the
+// same with a controller that hands every Input back with Release. The
+// "backend", "backend-release" and "bufio" cases run one server alone,
+// for profiling.
 func BenchmarkEcho(b *testing.B) {
 	const perRound = echoClients * echoBatch
 	for _, tc := range []struct {
 		name  string
 		start func(*testing.B) echoServer
-	}{{"backend", startBackendEcho}, {"bufio", startBufioEcho}} {
+	}{{"backend", startBackendEcho}, {"backend-release", startReleasingEcho}, {"bufio", startBufioEcho}} {
 		b.Run(tc.name, func(b *testing.B) {
 			s := tc.start(b)
 			defer s.stop()
@@ -338,56 +351,63 @@ func BenchmarkEcho(b *testing.B) {
 			b.ReportMetric(float64(b.N*perRound)/busy.Seconds(), "msgs/s")
 		})
 	}
-	b.Run("ratio", func(b *testing.B) {
-		sb, sf := startBackendEcho(b), startBufioEcho(b)
-		defer sf.stop()
-		defer sb.stop()
-		eb, ef := newEchoLoad(b, sb.addr), newEchoLoad(b, sf.addr)
-		defer ef.close()
-		defer eb.close()
-		var tb, tf, cb, cf time.Duration
-		var allocs, rb0, wb0, rf0, wf0 uint64
-		backend := func() {
-			m, c := mallocs(), cpuTime()
-			r, w := syscalls()
-			tb += eb.round(b)
-			cb += cpuTime() - c
-			r2, w2 := syscalls()
-			allocs += mallocs() - m
-			rb0, wb0 = rb0+r2-r, wb0+w2-w
+	b.Run("ratio", func(b *testing.B) { echoRatio(b, startBackendEcho) })
+	b.Run("ratio-release", func(b *testing.B) { echoRatio(b, startReleasingEcho) })
+}
+
+// echoRatio runs the Backend that start starts and the bufio echo side
+// by side, one round each per iteration (see BenchmarkEcho).
+func echoRatio(b *testing.B, start func(*testing.B) echoServer) {
+	const perRound = echoClients * echoBatch
+	sb, sf := start(b), startBufioEcho(b)
+	defer sf.stop()
+	defer sb.stop()
+	eb, ef := newEchoLoad(b, sb.addr), newEchoLoad(b, sf.addr)
+	defer ef.close()
+	defer eb.close()
+	var tb, tf, cb, cf time.Duration
+	var allocs, rb0, wb0, rf0, wf0 uint64
+	backend := func() {
+		m, c := mallocs(), cpuTime()
+		r, w := syscalls()
+		tb += eb.round(b)
+		cb += cpuTime() - c
+		r2, w2 := syscalls()
+		allocs += mallocs() - m
+		rb0, wb0 = rb0+r2-r, wb0+w2-w
+	}
+	bufio := func() {
+		c := cpuTime()
+		r, w := syscalls()
+		tf += ef.round(b)
+		cf += cpuTime() - c
+		r2, w2 := syscalls()
+		rf0, wf0 = rf0+r2-r, wf0+w2-w
+	}
+	i := 0
+	for b.Loop() {
+		if i%2 == 0 {
+			backend()
+			bufio()
+		} else {
+			bufio()
+			backend()
 		}
-		bufio := func() {
-			c := cpuTime()
-			r, w := syscalls()
-			tf += ef.round(b)
-			cf += cpuTime() - c
-			r2, w2 := syscalls()
-			rf0, wf0 = rf0+r2-r, wf0+w2-w
-		}
-		i := 0
-		for b.Loop() {
-			if i%2 == 0 {
-				backend()
-				bufio()
-			} else {
-				bufio()
-				backend()
-			}
-			i++
-		}
-		rb := float64(b.N*perRound) / tb.Seconds()
-		rf := float64(b.N*perRound) / tf.Seconds()
-		b.ReportMetric(rb, "backend-msgs/s")
-		b.ReportMetric(rf, "bufio-msgs/s")
-		b.ReportMetric(100*rb/rf, "%bufio")
-		b.ReportMetric(float64(allocs)/float64(b.N*perRound), "backend-allocs/msg")
-		n := float64(b.N * perRound)
-		b.ReportMetric(float64(cb.Nanoseconds())/n, "backend-cpu-ns/msg")
-		b.ReportMetric(float64(cf.Nanoseconds())/n, "bufio-cpu-ns/msg")
-		rounds := float64(b.N)
-		b.ReportMetric(float64(rb0)/rounds, "backend-reads/round")
-		b.ReportMetric(float64(wb0)/rounds, "backend-writes/round")
-		b.ReportMetric(float64(rf0)/rounds, "bufio-reads/round")
-		b.ReportMetric(float64(wf0)/rounds, "bufio-writes/round")
-	})
+		i++
+	}
+	rb := float64(b.N*perRound) / tb.Seconds()
+	rf := float64(b.N*perRound) / tf.Seconds()
+	b.ReportMetric(rb, "backend-msgs/s")
+	b.ReportMetric(rf, "bufio-msgs/s")
+	b.ReportMetric(100*rb/rf, "%bufio")
+	b.ReportMetric(float64(allocs)/float64(b.N*perRound), "backend-allocs/msg")
+	n := float64(b.N * perRound)
+	b.ReportMetric(float64(cb.Nanoseconds())/n, "backend-cpu-ns/msg")
+	b.ReportMetric(float64(cf.Nanoseconds())/n, "bufio-cpu-ns/msg")
+	b.ReportMetric(100*float64(cf)/float64(cb), "%bufio-cpu")
+	rounds := float64(b.N)
+	b.ReportMetric(float64(rb0)/rounds, "backend-reads/round")
+	b.ReportMetric(float64(wb0)/rounds, "backend-writes/round")
+	b.ReportMetric(float64(rf0)/rounds, "bufio-reads/round")
+	b.ReportMetric(float64(wf0)/rounds, "bufio-writes/round")
 }

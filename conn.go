@@ -291,53 +291,6 @@ func runWheel(w *sock.Wheel, release func()) {
 	release()
 }
 
-// inputBlock lets an Input's fields, its Message and the backing array of
-// the message's usual parameters share one allocation. Growing Params from
-// nil one append at a time would cost two or three more per line; Input
-// itself is one pointer wide, so boxing it into an Event costs nothing.
-type inputBlock struct {
-	line   inputLine
-	m      ircmsg.Message
-	params [4]string
-}
-
-// The sized blocks add room for the line itself: a line that fits is
-// copied into its block and parsed there in place (ParseOwnedInto), so the
-// Message's strings share the block and a line costs one allocation, not
-// a block and a copy. Most lines fit the first two; a longer line gets a
-// plain block and a copy of its own.
-type (
-	inputBlock128 struct {
-		inputBlock
-		buf [128]byte
-	}
-	inputBlock256 struct {
-		inputBlock
-		buf [256]byte
-	}
-	inputBlock512 struct {
-		inputBlock
-		buf [512]byte
-	}
-)
-
-// newInputBlock returns a block for rec and rec's bytes copied where the
-// block's Message may own them.
-func newInputBlock(rec []byte) (*inputBlock, []byte) {
-	switch n := len(rec); {
-	case n <= 128:
-		b := new(inputBlock128)
-		return &b.inputBlock, append(b.buf[:0], rec...)
-	case n <= 256:
-		b := new(inputBlock256)
-		return &b.inputBlock, append(b.buf[:0], rec...)
-	case n <= 512:
-		b := new(inputBlock512)
-		return &b.inputBlock, append(b.buf[:0], rec...)
-	}
-	return new(inputBlock), append([]byte(nil), rec...)
-}
-
 // connHandler adapts a Conn to sock.Handler; its methods run on the
 // connection's reading goroutine (Idle on a timer).
 type connHandler struct{ c *Conn }
@@ -364,11 +317,11 @@ func (h connHandler) record(w *sock.Wheel, rec []byte) {
 	c := h.c
 	blk, line := newInputBlock(rec)
 	m := &blk.m
-	m.Params = blk.params[:0]
 	if c.watching.Load() {
 		c.watch(rec)
 	}
 	if err := c.b.cfg.Format.Limits.ParseOwnedInto(m, line); err != nil {
+		blk.recycle() // never seen by the controller
 		c.deliver(InputError{Conn: c, Err: &filter.RecordError{Err: err}})
 		return
 	}
@@ -382,8 +335,8 @@ func (h connHandler) record(w *sock.Wheel, rec []byte) {
 		w.SetInput(withZlib(w.Input()))
 		c.inZ.Store(true)
 	}
-	blk.line = inputLine{conn: c, msg: m}
-	c.deliver(Input{&blk.line})
+	blk.conn = c
+	c.deliver(Input{blk})
 }
 
 // deliver sends an input event, through the flood gate if there is one.

@@ -17,8 +17,8 @@ func TestInputEventNoAlloc(t *testing.T) {
 	c := &Conn{id: 42}
 	blk := &inputBlock{}
 	blk.m = ircmsg.Message{Command: "PRIVMSG", Params: []string{"#chan", "hello"}}
-	blk.line = inputLine{conn: c, msg: &blk.m}
-	var ev Event = Input{&blk.line}
+	blk.conn = c
+	var ev Event = Input{blk}
 	in, ok := ev.(Input)
 	if !ok {
 		t.Fatalf("event holds %T, want ircsock.Input", ev)
@@ -29,7 +29,7 @@ func TestInputEventNoAlloc(t *testing.T) {
 	if got := in.Msg().Params[1]; got != "hello" {
 		t.Errorf("Input.Msg.Params[1] = %q, want %q", got, "hello")
 	}
-	if n := testing.AllocsPerRun(100, func() { sink = Input{&blk.line} }); n != 0 {
+	if n := testing.AllocsPerRun(100, func() { sink = Input{blk} }); n != 0 {
 		t.Errorf("Input as Event allocates %v times, want 0", n)
 	}
 }

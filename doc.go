@@ -44,13 +44,16 @@
 //
 // # Performance
 //
-// The hot path is built so that one message costs two allocations and no
-// goroutine hand-off of its own. A connection's reading goroutine decodes
-// every record of one read and, for each, allocates one block holding the
-// [Input] event, its Message and room for four parameters (the parser's
-// copy of the line is the second allocation), then sends the event with a
+// The hot path is built so that one message costs at most one allocation
+// and no goroutine hand-off of its own. A connection's reading goroutine
+// decodes every record of one read and, for each, takes one block holding
+// the [Input] event, its Message, room for four parameters and the line
+// itself, which the Message's strings share; then it sends the event with a
 // plain non-blocking channel send, falling back to a blocking one only
-// when the channel is full. [Backend.Send] formats into a reused buffer
+// when the channel is full. A controller that hands each Input back with
+// [Input.Release] once done makes the block reusable, and the read path
+// then allocates nothing; one that keeps its Messages leaves one block
+// per line to the collector. [Backend.Send] formats into a reused buffer
 // and appends the line to the connection's send queue under its lock;
 // the first byte queued starts a writer goroutine, which in practice runs
 // once the controller waits for its next event, so a burst of Sends to

@@ -22,7 +22,7 @@ func BenchmarkEchoFloor(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		blk := new(inputBlock)
-		blk.m.Params = blk.params[:0]
+		blk.init(blockPlain)
 		if err := f.Format.Limits.ParseInto(&blk.m, rec); err != nil {
 			b.Fatal(err)
 		}
@@ -42,7 +42,7 @@ func BenchmarkEchoParse(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		blk := new(inputBlock)
-		blk.m.Params = blk.params[:0]
+		blk.init(blockPlain)
 		if err := (ircmsg.Limits{}).ParseInto(&blk.m, rec); err != nil {
 			b.Fatal(err)
 		}

@@ -43,11 +43,13 @@ type (
 		Err       error
 	}
 	// Input is one parsed line from a connection: ev.Conn() and ev.Msg();
-	// the Message belongs to the controller. Input is one pointer wide, so
-	// delivering it as an Event costs no allocation of its own (the Backend
-	// allocates what it points to together with the Message). The zero
-	// Input has a nil Conn and Msg.
-	Input struct{ line *inputLine }
+	// the Message belongs to the controller, which may keep it, or hand
+	// it back with [Input.Release] once done so that a later line reuses
+	// its memory. Input is one pointer wide, so delivering it as an Event
+	// costs no allocation of its own (the Backend allocates what it
+	// points to together with the Message). The zero Input has a nil
+	// Conn and Msg.
+	Input struct{ blk *inputBlock }
 	// InputError reports a bad input line; the connection goes on.
 	InputError struct {
 		Conn *Conn
@@ -85,26 +87,20 @@ func (ConnectorOpen) event()    {}
 func (ConnectorFailure) event() {}
 func (Input) event()            {}
 
-// inputLine holds the fields of an Input.
-type inputLine struct {
-	conn *Conn
-	msg  *ircmsg.Message
-}
-
 // Conn returns the connection the line came from (nil for the zero Input).
 func (in Input) Conn() *Conn {
-	if in.line == nil {
+	if in.blk == nil {
 		return nil
 	}
-	return in.line.conn
+	return in.blk.conn
 }
 
 // Msg returns the parsed line (nil for the zero Input).
 func (in Input) Msg() *ircmsg.Message {
-	if in.line == nil {
+	if in.blk == nil {
 		return nil
 	}
-	return in.line.msg
+	return &in.blk.m
 }
 
 func (InputError) event()     {}

@@ -1,0 +1,135 @@
+package ircsock
+
+import (
+	"sync"
+	"unsafe"
+
+	"github.com/ircsock/ircsock/ircmsg"
+)
+
+// inputBlock lets an Input's fields, its Message and the backing array of
+// the message's usual parameters share one allocation. Growing Params from
+// nil one append at a time would cost two or three more per line; Input
+// itself is one pointer wide, so boxing it into an Event costs nothing.
+type inputBlock struct {
+	conn *Conn
+	// class is the block's size class (blockClass128, ...), which says
+	// what type the block really is and which pool takes it back; zero
+	// for a plain block, which is never reused.
+	class  uintptr
+	m      ircmsg.Message
+	params [4]string
+}
+
+// The sized blocks add room for the line itself: a line that fits is
+// copied into its block and parsed there in place (ParseOwnedInto), so the
+// Message's strings share the block and a line costs one allocation, not
+// a block and a copy. Most lines fit the first two; a longer line gets a
+// plain block and a copy of its own. Each size ends on one of the
+// runtime's size classes (288, 416 and 704 bytes), so no byte of an
+// allocation is wasted.
+type (
+	inputBlock128 struct {
+		inputBlock
+		buf [128]byte
+	}
+	inputBlock256 struct {
+		inputBlock
+		buf [256]byte
+	}
+	inputBlock544 struct {
+		inputBlock
+		buf [544]byte
+	}
+)
+
+const (
+	blockPlain uintptr = iota
+	blockClass128
+	blockClass256
+	blockClass544
+)
+
+// blockPools hold the sized blocks that controllers handed back with
+// Input.Release, one pool per size.
+var blockPools [4]sync.Pool
+
+// newInputBlock returns a block for rec, reused when one was released,
+// and rec's bytes copied where the block's Message may own them.
+func newInputBlock(rec []byte) (*inputBlock, []byte) {
+	switch n := len(rec); {
+	case n <= 128:
+		b, _ := blockPools[blockClass128].Get().(*inputBlock128)
+		if b == nil {
+			b = new(inputBlock128)
+			b.init(blockClass128)
+		}
+		return &b.inputBlock, append(b.buf[:0], rec...)
+	case n <= 256:
+		b, _ := blockPools[blockClass256].Get().(*inputBlock256)
+		if b == nil {
+			b = new(inputBlock256)
+			b.init(blockClass256)
+		}
+		return &b.inputBlock, append(b.buf[:0], rec...)
+	case n <= 544:
+		b, _ := blockPools[blockClass544].Get().(*inputBlock544)
+		if b == nil {
+			b = new(inputBlock544)
+			b.init(blockClass544)
+		}
+		return &b.inputBlock, append(b.buf[:0], rec...)
+	}
+	b := new(inputBlock)
+	b.init(blockPlain)
+	return b, append([]byte(nil), rec...)
+}
+
+func (blk *inputBlock) init(class uintptr) {
+	blk.class = class
+	blk.m.Params = blk.params[:0]
+}
+
+// Release hands the Input's Message back to the Backend, which reuses its
+// memory for a later input line, so that a controller that releases every
+// Input makes the Backend's read path allocate nothing. Releasing is
+// optional: an Input never released is simply collected once the
+// controller drops it.
+//
+// After Release the Input, and everything reached through its Message,
+// belong to the Backend again and may change at any moment: its Tags and
+// Params slices and the bytes of all its strings (Source, Command, every
+// parameter and tag) are rewritten by a later line. So Release only
+// once the controller is done with the Message, after any Send of it has
+// returned, and keep nothing from it: a string kept past Release must be
+// copied first (strings.Clone). Release at most once per Input; the zero
+// Input's Release does nothing.
+func (in Input) Release() {
+	if in.blk != nil {
+		in.blk.recycle()
+	}
+}
+
+// recycle returns blk to its pool, ready for newInputBlock.
+func (blk *inputBlock) recycle() {
+	if blk.class == blockPlain {
+		return
+	}
+	blk.conn = nil
+	if cap(blk.m.Params) < len(blk.params) {
+		// The controller replaced Params: start again from the block's
+		// own array rather than grow from nothing.
+		blk.m.Params = blk.params[:0]
+	}
+	// A sized block begins with its inputBlock, so the pointer to the one
+	// is a pointer to the other; the pools hold the whole block.
+	p := unsafe.Pointer(blk)
+	switch blk.class {
+	case blockClass128:
+		blockPools[blockClass128].Put((*inputBlock128)(p))
+	case blockClass256:
+		blockPools[blockClass256].Put((*inputBlock256)(p))
+	case blockClass544:
+		blockPools[blockClass544].Put((*inputBlock544)(p))
+	}
+}
