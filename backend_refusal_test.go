@@ -53,6 +53,30 @@ func TestBackendMaxRefusing(t *testing.T) {
 	h.shutdown()
 }
 
+// TestBackendListenerRefusals: Listener.Refusals counts the refusals of
+// each limit, and every one was a ListenerFailure first.
+func TestBackendListenerRefusals(t *testing.T) {
+	h := newHarness(t, ircsock.Config{})
+	l := h.listen(ircsock.ListenerConfig{Idle: -1, MaxConns: 1})
+	if got := l.Refusals(); got != (sock.Refusals{}) {
+		t.Fatalf("Refusals() of a new listener = %+v, want zero", got)
+	}
+	h.accepted(dialRaw(t, h, listenAddr(l)))
+	for range 2 {
+		dialRaw(t, h, listenAddr(l))
+	}
+	waitN(h, "two refusals", 2, func(e ircsock.ListenerFailure) bool {
+		return e.Op == sock.OpLimit && errors.Is(e.Err, sock.ErrMaxConns)
+	})
+	if got := l.Refusals(); got != (sock.Refusals{MaxConns: 2}) || got.Total() != 2 {
+		t.Errorf("Refusals() = %+v, want MaxConns 2 and nothing else", got)
+	}
+	if got := (*ircsock.Listener)(nil).Refusals(); got != (sock.Refusals{}) {
+		t.Errorf("Refusals() of a nil listener = %+v, want zero", got)
+	}
+	h.shutdown()
+}
+
 // TestBackendRefuseLinger: a refused client that stays silent gets its
 // ERROR line and EOF at once (the Backend shuts its write side), and the
 // socket is closed when RefuseLinger ends: from then on the client's

@@ -82,7 +82,10 @@ type ListenerConfig struct {
 	// zero or negative means no limit. MaxConnsPerIP the same per remote
 	// address (behind a trusted proxy, the client's address from its
 	// header). A refused connection gets one ERROR line naming the limit
-	// and is reported as a ListenerFailure with Op "limit".
+	// (on a WebSocket listener, an HTTP 503 answer to its upgrade
+	// request, with Retry-After when Throttle knows when) and is reported
+	// as a ListenerFailure with Op "limit" and counted in
+	// Listener.Refusals.
 	MaxConns, MaxConnsPerIP int
 
 	// ProxyFrom lists the networks of trusted proxies speaking the PROXY

@@ -67,6 +67,18 @@ func (l *Listener) Args() any {
 	return l.args
 }
 
+// Refusals returns how many connections the listener's limits (MaxConns,
+// MaxConnsPerIP, Throttle) refused since it was created, by limit; each
+// was also a ListenerFailure with Op "limit". It is zero on a nil
+// *Listener and may be called from any goroutine, also after the
+// listener is removed.
+func (l *Listener) Refusals() sock.Refusals {
+	if l == nil || l.sl == nil {
+		return sock.Refusals{}
+	}
+	return l.sl.Refusals()
+}
+
 // CreateListener binds and starts accepting. It reports the result both
 // as its return value and as a ListenerCreated or ListenerFailure event;
 // ListenerCreated is delivered before any ListenerOpen of the listener,

@@ -1,10 +1,13 @@
 package sock
 
 import (
+	"bufio"
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"net/netip"
 	"strconv"
 	"time"
@@ -278,26 +281,35 @@ func (l *Listener) throttleLocked(key, ip netip.Addr, now time.Time) error {
 	return nil
 }
 
-// refuse tells a refused connection why, when the listener has a
-// Refusal, then closes it (see [ListenConfig.RefuseLinger]). On a plain
-// listener the line is written at once, in one short write; on a TLS
-// listener it needs a handshake first, which runs on a lingering slot's
-// goroutine (at most [ListenConfig.MaxRefusing] at once), so the accept
-// loop never waits for it. The error, joined to the refusal's cause in
-// its event, says when the line could not be sent or the connection
+// refuse tells a refused connection why, then closes it (see
+// [ListenConfig.RefuseLinger]). On a plain listener with a Refusal the
+// line is written at once, in one short write. What needs the peer first
+// runs on a lingering slot's goroutine (at most [ListenConfig.MaxRefusing]
+// at once), so the accept loop never waits for it: the handshake before
+// the line on a TLS listener, and the upgrade request before the HTTP 503
+// on a WebSocket listener. The error, joined to the refusal's cause in
+// its event, says when the answer could not be sent or the connection
 // could not linger.
 func (l *Listener) refuse(c net.Conn, err error) error {
-	if l.cfg.Refusal == nil || l.cfg.WebSocket != nil {
-		// A WebSocket client cannot read a line before its upgrade.
+	l.countRefusal(err)
+	ws := l.cfg.WebSocket != nil
+	if l.cfg.Refusal == nil && !ws {
 		_ = c.Close()
 		return nil
 	}
-	msg := l.cfg.Refusal(err)
+	var msg []byte
+	if !ws {
+		msg = l.cfg.Refusal(err)
+	}
 	linger := l.cfg.RefuseLinger
 	if linger == 0 {
 		linger = DefaultRefuseLinger
 	}
-	if l.cfg.TLS == nil {
+	switch {
+	case ws && linger < 0:
+		_ = c.Close()
+		return errors.New("HTTP 503 not sent: it answers the upgrade request, which RefuseLinger (negative) leaves no time to read")
+	case l.cfg.TLS == nil && !ws:
 		_ = c.SetWriteDeadline(time.Now().Add(refusalWriteTimeout))
 		if _, werr := c.Write(msg); werr != nil {
 			_ = c.Close()
@@ -307,15 +319,18 @@ func (l *Listener) refuse(c net.Conn, err error) error {
 			_ = c.Close()
 			return nil
 		}
-	} else if linger < 0 {
+	case linger < 0:
 		_ = c.Close()
 		return errors.New("refusal line not sent: TLS needs a handshake, and RefuseLinger is negative")
 	}
 	switch ok, max := l.claimLinger(); {
 	case !ok && max:
+		l.overMaxRefusing.Add(1)
 		_ = c.Close()
 		what := "closed at once, its refusal line may be lost"
-		if l.cfg.TLS != nil {
+		if ws {
+			what = "closed without its HTTP 503"
+		} else if l.cfg.TLS != nil {
 			what = "closed without its refusal line"
 		}
 		return fmt.Errorf("%s: %w (MaxRefusing=%d)", what, ErrMaxRefusing, l.maxRefusing())
@@ -325,22 +340,35 @@ func (l *Listener) refuse(c net.Conn, err error) error {
 	}
 	go func() {
 		defer l.releaseLinger()
-		// One deadline for all of it (handshake, line, drain), set
-		// before the watcher that may move it to the past.
+		// One deadline for all of it (handshake, request, answer,
+		// drain), set before the watcher that may move it to the past.
 		_ = c.SetDeadline(time.Now().Add(linger))
 		stop := l.onQuit(c)
 		defer stop()
+		conn := c
 		if l.cfg.TLS != nil {
 			tc := tls.Server(c, l.cfg.TLS)
 			if tc.Handshake() != nil {
 				_ = c.Close()
 				return
 			}
-			if _, err := tc.Write(msg); err != nil {
+			conn = tc
+		}
+		if ws {
+			if !readUpgradeRequest(conn, l.cfg.WebSocket) {
 				_ = c.Close()
 				return
 			}
-			_ = tc.CloseWrite() // close_notify
+			msg = httpRefusal(err, time.Now())
+		}
+		if conn != c || ws {
+			if _, err := conn.Write(msg); err != nil {
+				_ = c.Close()
+				return
+			}
+			if tc, ok := conn.(*tls.Conn); ok {
+				_ = tc.CloseWrite() // close_notify
+			}
 			_ = closeWrite(c)
 		}
 		var buf [512]byte
@@ -352,6 +380,91 @@ func (l *Listener) refuse(c net.Conn, err error) error {
 		_ = c.Close()
 	}()
 	return nil
+}
+
+// readUpgradeRequest reads the HTTP request of a refused WebSocket
+// client, so that its answer comes as the answer to it (an HTTP client
+// may drop a response that arrives before its request has gone) and is
+// not lost to the reset its unread bytes would cause; false means no
+// valid request came within [WebSocketConfig.MaxRequest] bytes.
+func readUpgradeRequest(c net.Conn, cfg *WebSocketConfig) bool {
+	max := cfg.MaxRequest
+	if max <= 0 {
+		max = DefaultWebSocketMaxRequest
+	}
+	br := bufio.NewReaderSize(io.LimitReader(c, int64(max)), wsReadBuffer)
+	req, err := http.ReadRequest(br)
+	if err != nil {
+		return false
+	}
+	_ = req.Body.Close()
+	return true
+}
+
+// httpRefusal is the answer to a refused WebSocket upgrade: 503 Service
+// Unavailable with the refusal as text and, when the limit knows when the
+// client may come back (Throttle), a Retry-After in whole seconds,
+// rounded up.
+func httpRefusal(err error, now time.Time) []byte {
+	body := err.Error() + "\n"
+	b := fmt.Appendf(nil, "HTTP/1.1 %d %s\r\n", http.StatusServiceUnavailable, http.StatusText(http.StatusServiceUnavailable))
+	var le *LimitError
+	if errors.As(err, &le) && !le.Until.IsZero() {
+		secs := max(int64((le.Until.Sub(now)+time.Second-1)/time.Second), 1)
+		b = fmt.Appendf(b, "Retry-After: %d\r\n", secs)
+	}
+	b = fmt.Appendf(b, "Content-Type: text/plain; charset=utf-8\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", len(body), body)
+	return b
+}
+
+// Refusals counts the connections a [Listener] refused by its limits
+// since [Listen], by the limit that refused them; each was also reported
+// as an [OpLimit] failure.
+type Refusals struct {
+	MaxConns      uint64 // [ErrMaxConns]
+	MaxConnsPerIP uint64 // [ErrMaxConnsPerIP]
+	Throttled     uint64 // [ErrThrottled]
+	ThrottleFull  uint64 // [ErrThrottleFull]
+	// OverMaxRefusing counts the refusals, among those above, that were
+	// closed at once because [ListenConfig.MaxRefusing] were lingering
+	// already ([ErrMaxRefusing]).
+	OverMaxRefusing uint64
+}
+
+// Total is the number of refused connections.
+func (r Refusals) Total() uint64 {
+	return r.MaxConns + r.MaxConnsPerIP + r.Throttled + r.ThrottleFull
+}
+
+// Refusals returns the listener's refusal counts. It may be called from
+// any goroutine, also after Close.
+func (l *Listener) Refusals() Refusals {
+	return Refusals{
+		MaxConns:        l.refused[refusedMaxConns].Load(),
+		MaxConnsPerIP:   l.refused[refusedPerIP].Load(),
+		Throttled:       l.refused[refusedThrottled].Load(),
+		ThrottleFull:    l.refused[refusedFull].Load(),
+		OverMaxRefusing: l.overMaxRefusing.Load(),
+	}
+}
+
+// Indexes of Listener.refused.
+const (
+	refusedMaxConns = iota
+	refusedPerIP
+	refusedThrottled
+	refusedFull
+	refusedKinds
+)
+
+// countRefusal counts a refusal by the limit that made it.
+func (l *Listener) countRefusal(err error) {
+	for i, e := range [refusedKinds]error{ErrMaxConns, ErrMaxConnsPerIP, ErrThrottled, ErrThrottleFull} {
+		if errors.Is(err, e) {
+			l.refused[i].Add(1)
+			return
+		}
+	}
 }
 
 // maxRefusing is the MaxRefusing in force.

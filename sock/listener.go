@@ -10,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -106,23 +107,34 @@ type ListenConfig struct {
 	// a limit (MaxConns, MaxConnsPerIP, Throttle) before it is closed,
 	// from the [*LimitError] that refused it: a protocol's way of saying
 	// why. On a TLS listener it is sent after a handshake, within
-	// RefuseLinger; it is not used on WebSocket listeners. Nil means the
-	// connection is closed without a word; the refusal is reported
-	// either way.
+	// RefuseLinger. Nil means the connection is closed without a word;
+	// the refusal is reported, and counted ([Listener.Refusals]), either
+	// way.
+	//
+	// A WebSocket listener does not use it: there the refused client's
+	// upgrade request is read (after the TLS handshake on a secure one,
+	// all within RefuseLinger) and answered with HTTP 503 Service
+	// Unavailable, the refusal as its text and, when the limit knows
+	// when the client may come back (Throttle), a Retry-After in
+	// seconds. A browser's script sees only a failed connection, but
+	// the browser's console shows the status, and a non-browser client
+	// can read all of it.
 	Refusal func(err error) []byte
 	// RefuseLinger is how long a refused connection that was sent a
 	// Refusal line is kept, its input read and thrown away, before it is
 	// closed, so that the line is not lost to the reset that closing a
 	// socket with unread input sends; on a TLS listener it bounds the
-	// handshake and the line too. Zero means [DefaultRefuseLinger] (2 s).
+	// handshake and the line too, on a WebSocket listener the upgrade
+	// request and the 503. Zero means [DefaultRefuseLinger] (2 s).
 	// Negative means no lingering: a plain connection is closed right
-	// after its line is written, a TLS one at once, without a line (the
-	// failure event says so).
+	// after its line is written, a TLS or WebSocket one at once, without
+	// an answer (the failure event says so).
 	RefuseLinger time.Duration
 	// MaxRefusing is the most refused connections lingering at once (one
 	// goroutine each). Past it a refused connection is closed at once,
-	// after its line on a plain listener, without one on a TLS listener,
-	// and its failure event also carries [ErrMaxRefusing]. Zero means
+	// after its line on a plain listener, without an answer on a TLS or
+	// WebSocket listener, and its failure event also carries
+	// [ErrMaxRefusing] (counted in [Refusals].OverMaxRefusing). Zero means
 	// [DefaultMaxRefusing] (256); negative means none lingers.
 	MaxRefusing int
 }
@@ -153,6 +165,9 @@ type Listener struct {
 	thrBan   throttleList                  // throttle entries banned, by end of ban
 	refusing int                           // refused connections lingering
 	lingerWG sync.WaitGroup
+
+	refused         [refusedKinds]atomic.Uint64 // by limit, see Refusals
+	overMaxRefusing atomic.Uint64
 }
 
 // Listen binds cfg.Addr (or takes cfg.Listener) without accepting yet;

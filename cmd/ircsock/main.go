@@ -222,6 +222,7 @@ func serve(args []string, stderr io.Writer) int {
 	fs.IntVar(&cfg.Throttle.MaxAddrs, "throttle-max-addrs", sock.DefaultThrottleMaxAddrs, "most `addresses` -throttle follows at once per listener; while that many are within their window or ban, new addresses are refused")
 	fs.DurationVar(&cfg.RefuseLinger, "refuse-linger", sock.DefaultRefuseLinger, "how long a refused connection is kept after its ERROR line, its input dropped, so a reset cannot destroy the line (negative: none)")
 	fs.IntVar(&cfg.MaxRefusing, "max-refusing", sock.DefaultMaxRefusing, "most refused `connections` lingering at once per listener; past it they are closed at once (negative: none lingers)")
+	fs.DurationVar(&cfg.RefusalLogInterval, "refusal-log-interval", ircd.DefaultRefusalLogInterval, "how often, at most, a listener refusing connections is logged at warn level with its refusal counts; every refusal is logged at debug level (negative: debug only)")
 	fs.Func("exempt", "`CIDR` exempt from the per-address limits and flood control (repeatable)", func(v string) error {
 		p, err := netip.ParsePrefix(v)
 		if err != nil {

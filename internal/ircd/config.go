@@ -27,6 +27,9 @@ const (
 	// DefaultSTSDuration is how long a client that connected over TLS
 	// is told to keep using TLS (IRCv3 sts duration): 30 days.
 	DefaultSTSDuration = 30 * 24 * time.Hour
+	// DefaultRefusalLogInterval is how often, at most, a listener's
+	// refusals are summed up at warning level.
+	DefaultRefusalLogInterval = time.Minute
 )
 
 // Fixed protocol limits, advertised in RPL_ISUPPORT (005).
@@ -158,6 +161,15 @@ type Config struct {
 	// line of its refusal names MaxRefusing. Zero means 256
 	// (sock.DefaultMaxRefusing); negative means none lingers.
 	MaxRefusing int
+	// RefusalLogInterval is how often, at most, the log says at Warn
+	// level that a listener is refusing connections ("refusing
+	// connections", with the listener's address, the refusal that
+	// triggered it and the listener's refusal counts by limit so far,
+	// ircsock.Listener.Refusals): the first refusal logs it at once, the
+	// next one after the interval logs it again. Every refusal is also
+	// logged at Debug level. Zero means 1 minute; negative means only
+	// the Debug lines.
+	RefusalLogInterval time.Duration
 	// Flood is the input flood control ("fake lag"): Flood.Burst
 	// commands at once, then one per Flood.Interval, held back in order;
 	// past Flood.MaxQueued held commands the client is closed with
@@ -248,6 +260,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.DrainTimeout == 0 {
 		c.DrainTimeout = DefaultDrainTimeout
+	}
+	if c.RefusalLogInterval == 0 {
+		c.RefusalLogInterval = DefaultRefusalLogInterval
 	}
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = DefaultShutdownTimeout

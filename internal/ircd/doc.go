@@ -49,7 +49,10 @@
 // [Config.IPv6Prefix] and [Config.Exempt] networks left out; a refused
 // client is sent one ERROR line naming the limit, and its socket lingers
 // for [Config.RefuseLinger] (at most [Config.MaxRefusing] at once) so
-// that the line is not lost to a reset. [Config.Flood] turns on
+// that the line is not lost to a reset (a WebSocket client gets an HTTP
+// 503 with Retry-After instead). Refusals are logged at Debug level each,
+// and summed up at Warn level, with the listener's counts by limit, at
+// most once per [Config.RefusalLogInterval]. [Config.Flood] turns on
 // input flood control: past a burst, commands are delayed in order, and a
 // client that keeps on is closed with ERROR :Excess Flood.
 //

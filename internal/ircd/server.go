@@ -33,6 +33,9 @@ type Server struct {
 	wssAddr netip.AddrPort
 	core    *core
 	once    sync.Once
+	// refusalLogged is when each listener's refusals were last summed
+	// up at Warn level; only the Run loop touches it.
+	refusalLogged map[ircsock.ListenerID]time.Time
 }
 
 // New starts a Backend and binds the configured listeners, so that
@@ -231,11 +234,37 @@ func (s *Server) handle(ev ircsock.Event, now time.Time) {
 		s.core.closed(ev.Conn.ID(), ev.Reason, now)
 	case ircsock.ListenerFailure:
 		// A connection storm or a TLS scanner makes one of these per
-		// connection: at Warn they would flood the log.
+		// connection: at Warn they would flood the log. Refusals are
+		// summed up at Warn instead, at most once per interval.
 		level := slog.LevelWarn
-		if ev.Op == "tls" || errors.Is(ev.Err, sock.ErrMaxConns) || errors.Is(ev.Err, sock.ErrMaxConnsPerIP) || errors.Is(ev.Err, sock.ErrThrottled) || errors.Is(ev.Err, sock.ErrThrottleFull) {
+		if ev.Op == sock.OpTLS || ev.Op == sock.OpLimit {
 			level = slog.LevelDebug
 		}
 		s.cfg.Logger.Log(context.Background(), level, "listener failure", "op", ev.Op, "err", ev.Err)
+		if ev.Op == sock.OpLimit {
+			s.logRefusals(ev, now)
+		}
 	}
+}
+
+// logRefusals says at Warn level that ev's listener is refusing
+// connections, unless it said so less than Config.RefusalLogInterval ago.
+func (s *Server) logRefusals(ev ircsock.ListenerFailure, now time.Time) {
+	every := s.cfg.RefusalLogInterval
+	if every < 0 {
+		return
+	}
+	id := ev.Listener.ID()
+	if last, ok := s.refusalLogged[id]; ok && now.Sub(last) < every {
+		return
+	}
+	if s.refusalLogged == nil {
+		s.refusalLogged = make(map[ircsock.ListenerID]time.Time)
+	}
+	s.refusalLogged[id] = now
+	r := ev.Listener.Refusals()
+	s.cfg.Logger.Warn("refusing connections", "addr", ev.Listener.AddrPort().String(), "err", ev.Err,
+		"refused", r.Total(), "max_conns", r.MaxConns, "max_conns_per_ip", r.MaxConnsPerIP,
+		"throttled", r.Throttled, "throttle_full", r.ThrottleFull, "over_max_refusing", r.OverMaxRefusing,
+		"next_within", every)
 }
