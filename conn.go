@@ -235,10 +235,10 @@ func addrPort(a net.Addr) netip.AddrPort {
 }
 
 // serveConn sets a connection up and sends its open event on the calling
-// goroutine (the listener's or connector's), then runs its read loop on a
-// fresh goroutine and calls release when that ends. The fresh goroutine
-// matters for memory: setup and the TLS handshake grow a stack that would
-// never shrink back while the connection waits for input.
+// goroutine (the listener's or connector's), then starts its read loop
+// in the background and calls release when that ends. The calling
+// goroutine does not read: setup and the TLS handshake grow a stack that
+// would never shrink back while the connection waits for input.
 func (b *Backend) serveConn(nc net.Conn, l *Listener, k *Connector, release func()) {
 	c := &Conn{
 		b: b, listener: l, connector: k,
@@ -283,12 +283,9 @@ func (b *Backend) serveConn(nc net.Conn, l *Listener, k *Connector, release func
 	} else {
 		b.send(ConnectorOpen{Conn: c, Connector: k})
 	}
-	go runWheel(c.w, release)
-}
-
-func runWheel(w *sock.Wheel, release func()) {
-	w.Run()
-	release()
+	// Start, not Run on a goroutine of our own: an idle plaintext
+	// connection then holds no goroutine at all (see sock.Wheel.Start).
+	c.w.Start(release)
 }
 
 // connHandler adapts a Conn to sock.Handler; its methods run on the

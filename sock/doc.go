@@ -28,7 +28,12 @@
 // stream. [Wheel.Disconnect] closes after the queue is written,
 // [Wheel.Close] at once. A plaintext *net.TCPConn waiting for input holds
 // no buffer: the wheel waits for readability and takes a pooled buffer
-// only when data is there.
+// only when data is there. Started with [Wheel.Start] instead of
+// [Wheel.Run], on Linux, it holds no goroutine either: between bursts of
+// input it parks on one epoll instance shared by the process, and a
+// fresh goroutine resumes its read loop when input, the peer's end of
+// stream, a ReadOp or a close comes; a server with thousands of idle
+// clients then has a handful of goroutines.
 //
 // A [Listener] accepts (IPv4 or IPv6, port 0 reported as bound, optional
 // TLS with the handshake on the connection's goroutine, [ListenConfig]

@@ -91,7 +91,9 @@ type Event struct {
 
 // A Handler receives a [Wheel]'s events. EventRecord, EventRecordError and
 // EventClosed are handled on the wheel's reading goroutine (the one that
-// called [Wheel.Run]), one at a time, in wire order; EventIdle on a timer
+// called [Wheel.Run], or under [Wheel.Start] one the wheel starts, which
+// may be a different goroutine after each wait for input), one at a time,
+// in wire order; EventIdle on a timer
 // goroutine, never after EventClosed has started, and EventClosed waits for
 // it, so it must not block for long. EventClosed comes exactly once, last,
 // after the connection is closed and the wheel's writer has stopped.

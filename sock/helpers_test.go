@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -136,8 +137,36 @@ func tcpPair(t *testing.T) (server, client *net.TCPConn) {
 	return s.(*net.TCPConn), c.(*net.TCPConn)
 }
 
-// startWheel runs a wheel over conn and returns it with a wait function.
+// startWheel starts a wheel over conn with Start (so that a plaintext
+// TCP wheel parks between reads on Linux) and returns it with a stop
+// function, which closes it and waits for its done call; done must come
+// exactly once.
 func startWheel(t *testing.T, conn net.Conn, h Handler, cfg WheelConfig) (*Wheel, func()) {
+	t.Helper()
+	w := NewWheel(conn, &nlFilter{max: 1000}, &nlFilter{}, h, cfg)
+	var calls atomic.Int32
+	done := make(chan struct{})
+	w.Start(func() {
+		if calls.Add(1) == 1 {
+			close(done)
+		}
+	})
+	return w, func() {
+		t.Helper()
+		w.Close("test end", nil)
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("Start's done not called within 10s of Close")
+		}
+		if n := calls.Load(); n != 1 {
+			t.Errorf("Start's done called %d times, want 1", n)
+		}
+	}
+}
+
+// runWheel is startWheel with Run on a goroutine of the test's own.
+func runWheel(t *testing.T, conn net.Conn, h Handler, cfg WheelConfig) (*Wheel, func()) {
 	t.Helper()
 	w := NewWheel(conn, &nlFilter{max: 1000}, &nlFilter{}, h, cfg)
 	var wg sync.WaitGroup
@@ -160,5 +189,17 @@ func waitClosed(t *testing.T, r *recorder) closeInfo {
 	case <-time.After(10 * time.Second):
 		t.Fatal("wheel did not close within 10s")
 		return closeInfo{}
+	}
+}
+
+// waitParked waits until w's read loop has parked on the poller.
+func waitParked(t *testing.T, w *Wheel) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !w.parked.Load() {
+		if time.Now().After(deadline) {
+			t.Fatal("wheel did not park within 10s")
+		}
+		time.Sleep(time.Millisecond)
 	}
 }

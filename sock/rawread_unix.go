@@ -22,6 +22,11 @@ func (w *Wheel) readFD(fd uintptr) bool {
 		}
 		if err == syscall.EAGAIN {
 			putBuf(bp)
+			if w.parking {
+				// Do not wait here: the wheel parks on the poller.
+				w.rerr = errAgain
+				return true
+			}
 			return false
 		}
 		if err != nil {

@@ -109,7 +109,10 @@ type WheelConfig struct {
 // Reading: [Wheel.Run] is the only reading goroutine. It waits for the
 // socket to become readable without holding a buffer (for a *net.TCPConn),
 // decodes what arrived and calls the [Handler] for each record, so read-side
-// filter changes happen exactly between two records.
+// filter changes happen exactly between two records. [Wheel.Start] runs
+// the same loop in the background; on Linux, for a plaintext TCP
+// connection, it parks the wheel on a shared poller while no input waits,
+// so that an idle wheel holds no goroutine.
 //
 // Writing: [Wheel.Write] may be called from any goroutine. It encodes the
 // record through out at once, under the wheel's write lock, into a pending
@@ -140,6 +143,16 @@ type Wheel struct {
 	rbuf    *[]byte
 	rn      int
 	rerr    error
+
+	// Parking (Start on a plaintext TCP connection, Linux): between
+	// bursts of input the read loop's goroutine exits and the wheel
+	// waits on the shared poller. parked is true while no goroutine runs
+	// the loop; whoever swaps it back to false runs the loop next.
+	poll    *poller // nil unless registered with the poller
+	pollID  uint64
+	parking bool // the loop parks instead of blocking; loop goroutine only
+	parked  atomic.Bool
+	done    func() // Start's, called after EventClosed
 
 	opsPending atomic.Bool
 	poke       atomic.Bool // a ReadOp interrupted the read with a deadline
@@ -173,7 +186,7 @@ type Wheel struct {
 }
 
 // NewWheel wraps conn. in decodes what is read, out encodes what is
-// written. Nothing happens until [Wheel.Run].
+// written. Nothing happens until [Wheel.Run] or [Wheel.Start].
 func NewWheel(conn net.Conn, in, out filter.Filter, h Handler, cfg WheelConfig) *Wheel {
 	w := &Wheel{conn: conn, h: h, in: in, out: out, idle: cfg.Idle, drain: max(cfg.DrainTimeout, 0)}
 	if w.idle == 0 {
@@ -261,6 +274,7 @@ func (w *Wheel) ReadOp(fn func(in filter.Filter) filter.Filter) {
 	// not wait for the peer's next bytes, which may never come first.
 	w.poke.Store(true)
 	_ = w.conn.SetReadDeadline(aLongTimeAgo)
+	w.resume()
 }
 
 func (w *Wheel) applyReadOps() {
@@ -276,16 +290,97 @@ func (w *Wheel) applyReadOps() {
 
 // Run runs the read loop on the calling goroutine until the connection
 // closes, then hands the [Handler] its [EventClosed] and returns. A TLS handshake, if any,
-// must be done before.
+// must be done before. A wheel is run once, by Run or by [Wheel.Start].
 func (w *Wheel) Run() {
+	w.startIdle()
+	w.loop()
+}
+
+// Start runs the read loop in the background and returns at once; done,
+// if not nil, is called once the [Handler] has handled the [EventClosed].
+// A TLS handshake, if any, must be done before.
+//
+// It promises what Run does: records are handled one at a time, in wire
+// order, never by two goroutines at once, and read-side changes fall
+// between two records. What differs is the goroutine: on Linux, a wheel
+// over a plaintext *net.TCPConn (or a wrapper that hands out its socket)
+// holds none while it waits for input. When a read finds nothing, the
+// loop's goroutine arms the socket on a shared epoll instance and exits;
+// input, the peer's end of stream, a [Wheel.ReadOp], a close or a cut
+// starts a fresh goroutine that goes on where the loop stopped. So an
+// idle connection costs no goroutine stack, and a busy one's handler runs
+// on a goroutine that may change between bursts of input. The shared
+// poller is one goroutine and one epoll descriptor for the whole process,
+// started by the first such wheel and stopped when the last one is
+// closed. TLS and WebSocket wheels, and every wheel elsewhere, read on a
+// goroutine of their own, as under Run.
+func (w *Wheel) Start(done func()) {
+	w.done = done
+	w.startIdle()
+	if canPark && w.raw != nil && w.register() {
+		w.parking = true
+	}
+	go w.loop()
+}
+
+func (w *Wheel) startIdle() {
 	if w.idle > 0 {
 		w.idleMu.Lock()
 		w.idleT = time.AfterFunc(w.idle, w.idleFire)
 		w.idleMu.Unlock()
 	}
+}
+
+// errAgain is what a parking wheel's read returns when no input waits.
+var errAgain = errors.New("sock: no input yet")
+
+// park hands the wheel to the poller. It reports whether the calling
+// goroutine must leave the loop: false means it goes on reading (a
+// ReadOp or a close came in, or the socket could not be armed).
+func (w *Wheel) park() bool {
+	w.parked.Store(true)
+	if err := w.arm(); err != nil {
+		if !w.parked.CompareAndSwap(true, false) {
+			return true // resumed meanwhile: that goroutine owns the loop
+		}
+		// Read on, blocking, on this goroutine: the read reports a closed
+		// socket, and any other arming failure costs only the saving.
+		w.parking = false
+		return false
+	}
+	// A ReadOp or close that came before the Store saw no parked wheel
+	// and left the wake-up to us.
+	if w.opsPending.Load() || w.dead.Load() {
+		return !w.parked.CompareAndSwap(true, false)
+	}
+	return true
+}
+
+// resume runs the loop of a parked wheel on a fresh goroutine; it does
+// nothing for a wheel that is not parked.
+func (w *Wheel) resume() {
+	if w.parked.CompareAndSwap(true, false) {
+		go w.loop()
+	}
+}
+
+// loop is the read loop, run by Run, or by Start and after each resume.
+func (w *Wheel) loop() {
 	var rerr error
 	for {
 		bp, n, err := w.read()
+		if err == errAgain {
+			if w.dead.Load() {
+				// Closed while reading: the connection may not be shut
+				// yet, and waiting for it is the close path's business.
+				rerr = net.ErrClosed
+				break
+			}
+			if w.park() {
+				return
+			}
+			continue
+		}
 		if n > 0 {
 			w.lastSeen.Store(monoNow())
 			if ferr := w.process((*bp)[:n:n]); ferr != nil {
@@ -328,7 +423,11 @@ func (w *Wheel) Run() {
 			w.h.Handle(w, Event{Kind: EventRecordError, Err: &filter.RecordError{Err: fmt.Errorf("%w (%d bytes)", ErrPartialRecord, len(p))}})
 		}
 	}
+	w.unregister()
 	w.finish(rerr)
+	if w.done != nil {
+		w.done()
+	}
 }
 
 // peerAddr is the remote address of c for an OpError, or "" when c has
@@ -712,6 +811,9 @@ func (w *Wheel) setReasonLocked(reason string, cause error) {
 func (w *Wheel) closeLocked(reason string, cause error) {
 	w.setReasonLocked(reason, cause)
 	w.dead.Store(true)
+	// A parked wheel has no reader to see the close: start one, which
+	// ends the loop and delivers EventClosed.
+	w.resume()
 	if w.closed {
 		return
 	}

@@ -31,41 +31,54 @@ func TestWheelReadOrderAndSplit(t *testing.T) {
 		{"byte", 1},
 		{"seven", 7},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			s, c := tcpPair(t)
-			defer c.Close()
-			r := newRecorder()
-			_, stop := startWheel(t, s, r, WheelConfig{})
-			defer stop()
-			var want []string
-			var all strings.Builder
-			for i := range 200 {
-				l := fmt.Sprintf("line %d", i)
-				want = append(want, l)
-				all.WriteString(l + "\n")
+	starts := []struct {
+		name  string
+		start func(*testing.T, net.Conn, Handler, WheelConfig) (*Wheel, func())
+	}{
+		{"Start", startWheel},
+		{"Run", runWheel},
+	}
+	for _, st := range starts {
+		for _, tc := range cases {
+			t.Run(st.name+"/"+tc.name, func(t *testing.T) {
+				readOrder(t, st.start, tc.chunk)
+			})
+		}
+	}
+}
+
+func readOrder(t *testing.T, start func(*testing.T, net.Conn, Handler, WheelConfig) (*Wheel, func()), chunk int) {
+	s, c := tcpPair(t)
+	defer c.Close()
+	r := newRecorder()
+	_, stop := start(t, s, r, WheelConfig{})
+	defer stop()
+	var want []string
+	var all strings.Builder
+	for i := range 200 {
+		l := fmt.Sprintf("line %d", i)
+		want = append(want, l)
+		all.WriteString(l + "\n")
+	}
+	data := all.String()
+	go func() {
+		if chunk == 0 {
+			c.Write([]byte(data))
+			return
+		}
+		for i := 0; i < len(data); i += chunk {
+			c.Write([]byte(data[i:min(i+chunk, len(data))]))
+		}
+	}()
+	for i, w := range want {
+		select {
+		case got := <-r.recs:
+			if got != w {
+				t.Fatalf("record %d = %q, want %q", i, got, w)
 			}
-			data := all.String()
-			go func() {
-				if tc.chunk == 0 {
-					c.Write([]byte(data))
-					return
-				}
-				for i := 0; i < len(data); i += tc.chunk {
-					c.Write([]byte(data[i:min(i+tc.chunk, len(data))]))
-				}
-			}()
-			for i, w := range want {
-				select {
-				case got := <-r.recs:
-					if got != w {
-						t.Fatalf("record %d = %q, want %q", i, got, w)
-					}
-				case <-time.After(10 * time.Second):
-					t.Fatalf("record %d: timeout", i)
-				}
-			}
-		})
+		case <-time.After(10 * time.Second):
+			t.Fatalf("record %d: timeout", i)
+		}
 	}
 }
 
@@ -404,6 +417,15 @@ func TestWheelHoldsNoBuffersWhileIdle(t *testing.T) {
 	}
 	if w.raw == nil {
 		t.Fatal("wheel over *net.TCPConn does not use the fd read path")
+	}
+	if canPark {
+		// The loop's last store before it leaves: what it wrote before
+		// is safe to read once parked is seen.
+		waitParked(t, w)
+	} else {
+		// Without parking the reader cannot be observed waiting: read
+		// only what is safe to read.
+		return
 	}
 	// rbuf is only set between the fd callback and process; while the
 	// reader waits it must be nil (the pooled buffer was returned).
