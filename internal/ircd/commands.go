@@ -163,7 +163,7 @@ func (s *core) cmdPass(c *client, m *ircmsg.Message, now time.Time) {
 		s.numeric(c, now, "462", "You may not reregister")
 		return
 	}
-	c.passGiven = m.Params[0]
+	c.passGiven = keep(m.Params[0])
 }
 
 func (s *core) cmdNick(c *client, m *ircmsg.Message, now time.Time) {
@@ -171,7 +171,7 @@ func (s *core) cmdNick(c *client, m *ircmsg.Message, now time.Time) {
 		s.numeric(c, now, "431", "No nickname given")
 		return
 	}
-	nick := m.Params[0]
+	nick := keep(m.Params[0])
 	if !validNick(nick) {
 		s.numeric(c, now, "432", nick, "Erroneous nickname")
 		return
@@ -213,7 +213,7 @@ func (s *core) cmdUser(c *client, m *ircmsg.Message, now time.Time) {
 	if c.user == "" {
 		c.user = "user"
 	}
-	c.real = truncate(m.Params[3], RealLen)
+	c.real = keep(truncate(m.Params[3], RealLen))
 	s.tryRegister(c, now)
 }
 
@@ -324,11 +324,12 @@ func (s *core) cmdJoin(c *client, m *ircmsg.Message, now time.Time) {
 				continue
 			}
 		} else {
-			ch = newChannel(name, now)
-			s.chans[folded] = ch
+			ch = newChannel(keep(name), now)
+			s.chans[fold(ch.name)] = ch
 		}
 		ch.add(c, len(ch.members) == 0)
-		c.channels[folded] = ch
+		// The key from the channel's kept name, not from this line.
+		c.channels[fold(ch.name)] = ch
 		s.deliver(&ircmsg.Message{Source: c.source(), Command: "JOIN", Params: []string{ch.name}}, ch.members, nil, now)
 		if c.away != "" {
 			// IRCv3 away-notify: a joining client that is away is
@@ -519,7 +520,7 @@ func (s *core) cmdTopic(c *client, m *ircmsg.Message, now time.Time) {
 		s.numeric(c, now, "482", ch.name, "You're not channel operator")
 		return
 	}
-	ch.topic = truncate(m.Params[1], TopicLen)
+	ch.topic = keep(truncate(m.Params[1], TopicLen))
 	ch.topicBy = c.source()
 	ch.topicAt = now
 	s.deliver(&ircmsg.Message{Source: c.source(), Command: "TOPIC", Params: []string{ch.name, ch.topic}}, ch.members, nil, now)

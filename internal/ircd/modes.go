@@ -161,7 +161,7 @@ func (s *core) cmdMode(c *client, m *ircmsg.Message, now time.Time) {
 			if ch.key == key {
 				continue
 			}
-			ch.key = key
+			ch.key = keep(key)
 			arg := key
 			if !add {
 				arg = "*"

@@ -72,6 +72,13 @@ func cleanUser(s string) string {
 	return b.String()
 }
 
+// keep copies a string taken from an input message before the server
+// stores it for longer than the message. The Backend parses each line in
+// place, so a parameter shares one allocation with the whole line and its
+// Message: keeping the bare parameter (a nick, a channel name) would keep
+// all of it, several hundred bytes per client for its life.
+func keep(s string) string { return strings.Clone(s) }
+
 // truncate cuts s to at most n bytes without splitting a UTF-8 sequence.
 func truncate(s string, n int) string {
 	if n <= 0 {

@@ -61,7 +61,7 @@ func (s *core) cmdWhowas(c *client, m *ircmsg.Message, now time.Time) {
 func (s *core) cmdAway(c *client, m *ircmsg.Message, now time.Time) {
 	msg := ""
 	if len(m.Params) > 0 {
-		msg = truncate(m.Params[0], AwayLen)
+		msg = keep(truncate(m.Params[0], AwayLen))
 	}
 	was := c.away
 	c.away = msg
@@ -111,7 +111,7 @@ func (s *core) cmdSetname(c *client, m *ircmsg.Message, now time.Time) {
 			Params: []string{"SETNAME", "INVALID_REALNAME", "Realname is not valid (at most " + strconv.Itoa(RealLen) + " bytes, not empty)"}}, now)
 		return
 	}
-	c.real = real
+	c.real = keep(real)
 	to := withCap(s.peers(c, true), capSetname, nil)
 	if c.caps&capSetname == 0 {
 		to = append(to, c) // the echo is how the client learns it worked
@@ -150,6 +150,8 @@ func (s *core) cmdMonitor(c *client, m *ircmsg.Message, now time.Time) {
 			if c.monitor == nil {
 				c.monitor = map[string]string{}
 			}
+			n = keep(n)
+			key = fold(n)
 			c.monitor[key] = n
 			w := s.watchers[key]
 			if w == nil {

@@ -57,6 +57,10 @@ func New(cfg Config) (*Server, error) {
 		MaxLine:      cfg.MaxLine,
 		MaxSendQ:     cfg.MaxSendQ,
 		DrainTimeout: cfg.DrainTimeout,
+		// serve never switches a client's input to compression, so it
+		// keeps no copy of each client's first lines to check a switch
+		// against: they would be kept for the client's whole life.
+		EarlyInput: -1,
 	})
 	s := &Server{cfg: cfg, b: b}
 	s.core = newCore(cfg, b, time.Now())
