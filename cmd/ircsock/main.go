@@ -208,6 +208,7 @@ func serve(args []string, stderr io.Writer) int {
 		}
 		return nil
 	})
+	fs.BoolVar(&cfg.ProxyOptional, "proxy-optional", false, "let a -proxy-from address connect without a PROXY header, keeping its own address (default: such a connection is refused)")
 	fs.StringVar(&cfg.ServerName, "name", ircd.DefaultServerName, "server `name`")
 	fs.StringVar(&cfg.Network, "network", ircd.DefaultNetwork, "network `name` (NETWORK in 005)")
 	fs.StringVar(&cfg.Password, "password", "", "connection `password` clients must send with PASS (default: none)")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"os"
 	"os/exec"
 	"regexp"
@@ -58,6 +59,64 @@ func TestServeProxyFromFlag(t *testing.T) {
 	c.waitFor(" 311 proxied proxied p 192.0.2.9 ")
 	// The log names the client by the proxied address too.
 	logw.waitLine(t, regexp.MustCompile(`msg=registered .*host=192\.0\.2\.9`), deadline)
+}
+
+// TestServeProxyOptionalFlag checks -proxy-optional: with it, a trusted
+// address may connect without a PROXY header and keeps its own address,
+// while v1 and v2 headers still name the client; without it, such a
+// connection is refused.
+func TestServeProxyOptionalFlag(t *testing.T) {
+	// A PROXY v2 header for TCP over IPv4 from 192.0.2.10:5000 to
+	// 127.0.0.1:6667.
+	v2 := append([]byte("\r\n\r\n\x00\r\nQUIT\n\x21\x11\x00\x0c"),
+		192, 0, 2, 10, 127, 0, 0, 1, 0x13, 0x88, 0x1a, 0x0b)
+	for _, tc := range []struct {
+		name     string
+		optional bool
+	}{{"with", true}, {"without", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := []string{"-listen", "127.0.0.1:0", "-proxy-from", "127.0.0.1", "-log-level", "debug"}
+			if tc.optional {
+				args = append(args, "-proxy-optional")
+			}
+			logw, deadline := startServe(t, args...)
+			addr := logw.waitLine(t, listeningRE, deadline)[1]
+
+			c1 := dial(t, addr, nil)
+			c1.send("PROXY TCP4 192.0.2.9 127.0.0.1 5000 6667", "NICK one", "USER o 0 * :One")
+			c1.waitFor(" 001 one ")
+			c1.send("WHOIS one")
+			c1.waitFor(" 311 one one o 192.0.2.9 ")
+
+			c2 := dial(t, addr, nil)
+			if _, err := c2.conn.Write(v2); err != nil {
+				t.Fatal(err)
+			}
+			c2.send("NICK two", "USER t 0 * :Two")
+			c2.waitFor(" 001 two ")
+			c2.send("WHOIS two")
+			c2.waitFor(" 311 two two t 192.0.2.10 ")
+
+			bare := dial(t, addr, nil)
+			if !tc.optional {
+				// One write, its error ignored: the refusal may reset
+				// the connection before it.
+				_, _ = io.WriteString(bare.conn, "NICK bare\r\nUSER b 0 * :Bare\r\n")
+				logw.waitLine(t, regexp.MustCompile(`listener failure" op=proxy .*no PROXY protocol header`), deadline)
+				if err := bare.conn.SetReadDeadline(time.Now().Add(testTimeout)); err != nil {
+					t.Fatal(err)
+				}
+				if line, err := bare.r.ReadString('\n'); err == nil {
+					t.Errorf("a trusted address without a header read %q, want the connection closed", line)
+				}
+				return
+			}
+			bare.send("NICK bare", "USER b 0 * :Bare")
+			bare.waitFor(" 001 bare ")
+			bare.send("WHOIS bare")
+			bare.waitFor(" 311 bare bare b 127.0.0.1 ")
+		})
+	}
 }
 
 // TestServeWebSocketFlags checks -ws-listen and -ws-path on the built

@@ -105,10 +105,17 @@ type Config struct {
 	// ProxyFrom lists the networks of trusted proxies (such as HAProxy
 	// with send-proxy or send-proxy-v2) in front of every listener. A
 	// connection from one of them must start with a PROXY protocol header
-	// (version 1 or 2), and the client address it names is the client's
+	// (version 1 or 2; see ProxyOptional), and the client address it names is the client's
 	// address everywhere: per-address limits, WHOIS, the log. A header
 	// from any other address is refused. Empty means no PROXY protocol.
 	ProxyFrom []netip.Prefix
+	// ProxyOptional lets a trusted proxy's connection come without a
+	// PROXY header, for a proxy that also connects for itself (health
+	// checks, or a host that is both a proxy and a client): such a
+	// connection keeps the socket's address. False refuses it
+	// (sock.ErrProxyMissing), so that a proxy misconfigured to send no
+	// header cannot put every client behind its one address.
+	ProxyOptional bool
 
 	// Password, when not empty, must be given with PASS before
 	// registration completes, or the client gets 464 and is closed.

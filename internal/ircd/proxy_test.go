@@ -270,3 +270,40 @@ func requireIPv6Loopback(t *testing.T) {
 	}
 	t.Skipf("skipped: ::1 cannot be bound: %v", err)
 }
+
+// TestServeBehindHAProxyOptional runs serve with ProxyOptional behind
+// Debian's HAProxy: a client through HAProxy is known by its own address,
+// a connection from the trusted address without a header is admitted
+// with that address, and an untrusted address's header is still refused.
+func TestServeBehindHAProxyOptional(t *testing.T) {
+	srv := startServer(t, Config{ProxyFrom: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}, ProxyOptional: true})
+	var fe string
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		fe = net.JoinHostPort("127.0.0.1", fmt.Sprint(freePort(t, "127.0.0.1")))
+		err = startHAProxy(t, haproxyGlobal+fmt.Sprintf(
+			"frontend fe\n    bind %s\n    default_backend be\nbackend be\n    server s %s send-proxy-v2\n", fe, srv.Addr()), fe)
+		if !errors.Is(err, errHAProxyExited) {
+			break
+		}
+		t.Logf("attempt %d: %v", attempt+1, err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	a := dialFrom(t, "127.0.0.2", fe, "a")
+	a.register("alice")
+	a.send("WHOIS alice")
+	a.waitFor("311", "alice", "127.0.0.2")
+
+	// The proxy's own address, straight to serve and without a header.
+	direct := dialFrom(t, "127.0.0.1", srv.Addr().String(), "direct")
+	direct.register("dave")
+	direct.send("WHOIS dave")
+	direct.waitFor("311", "dave", "127.0.0.1")
+
+	forged := dialFrom(t, "127.0.0.4", srv.Addr().String(), "forged")
+	_ = forged.write("PROXY TCP4 192.0.2.1 127.0.0.1 1234 6667\r\nNICK eve\r\nUSER eve 0 * :Eve\r\n")
+	forged.waitClosed()
+}

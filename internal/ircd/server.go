@@ -116,6 +116,7 @@ func (s *Server) listen(hostport string, withTLS, ws bool) (netip.AddrPort, erro
 		MaxRefusing:   s.cfg.MaxRefusing,
 		Flood:         s.cfg.Flood,
 		ProxyFrom:     s.cfg.ProxyFrom,
+		ProxyOptional: s.cfg.ProxyOptional,
 	}
 	if withTLS {
 		lc.TLS = s.cfg.TLS
