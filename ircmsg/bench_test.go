@@ -60,6 +60,28 @@ func BenchmarkParse(b *testing.B) {
 	}
 }
 
+// BenchmarkParser parses into one reused Message through one Parser: the
+// path of a stream decoder that reuses its read buffer.
+func BenchmarkParser(b *testing.B) {
+	for _, set := range benchSets() {
+		b.Run(set.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(set.size / int64(len(set.lines)))
+			var p ircmsg.Parser
+			var m ircmsg.Message
+			i := 0
+			for b.Loop() {
+				if err := p.Parse(&m, set.lines[i]); err != nil {
+					b.Fatal(err)
+				}
+				if i++; i == len(set.lines) {
+					i = 0
+				}
+			}
+		})
+	}
+}
+
 // BenchmarkParseNew parses into a new Message per line.
 func BenchmarkParseNew(b *testing.B) {
 	for _, set := range benchSets() {
