@@ -65,7 +65,9 @@ type Backend struct {
 
 	// Write coalescing (coalesce.go): conns whose lines Send queued
 	// without waking the writer, and the timer that bounds the wait.
+	// dbuf is the format buffer of a Send that coalesces.
 	dmu        sync.Mutex
+	dbuf       []byte
 	dirty      []*Conn
 	flushT     *time.Timer
 	flushArmed bool

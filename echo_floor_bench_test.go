@@ -11,28 +11,40 @@ const perfLine = ":nick!user@host.example.net PRIVMSG #bench :The quick brown fo
 
 // BenchmarkEchoFloor measures, without sockets, goroutines or channels,
 // the work per message that the Backend cannot skip in BenchmarkEcho and
-// that a bufio echo never does: parsing the line into a fresh Message the
+// that a bufio echo never does: parsing the line into a block the
 // controller may keep (as connHandler.record does) and formatting it back
 // (as Send does). Compared with BenchmarkEcho/ratio's bufio-cpu-ns/msg, it
-// bounds the Backend's share of the bufio rate from above.
+// bounds the Backend's share of the bufio rate from above. "keep" takes a
+// fresh block per line, as for a controller that keeps its Messages;
+// "release" hands each block back, as Input.Release does.
 func BenchmarkEchoFloor(b *testing.B) {
-	var f Config
-	rec := []byte(perfLine)
-	buf := make([]byte, 0, 1024)
-	b.ReportAllocs()
-	for b.Loop() {
-		blk := new(inputBlock)
-		blk.init(blockPlain)
-		if err := f.Format.Limits.ParseInto(&blk.m, rec); err != nil {
-			b.Fatal(err)
+	for _, release := range []bool{false, true} {
+		name := "keep"
+		if release {
+			name = "release"
 		}
-		var err error
-		if buf, err = f.Format.Append(buf[:0], &blk.m); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if string(buf) != perfLine {
-		b.Fatalf("formatted %q, want %q", buf, perfLine)
+		b.Run(name, func(b *testing.B) {
+			var f Config
+			rec := []byte(perfLine)
+			buf := make([]byte, 0, 1024)
+			b.ReportAllocs()
+			for b.Loop() {
+				blk, line := newInputBlock(rec)
+				if err := f.Format.Limits.ParseOwnedInto(&blk.m, line); err != nil {
+					b.Fatal(err)
+				}
+				var err error
+				if buf, err = f.Format.Append(buf[:0], &blk.m); err != nil {
+					b.Fatal(err)
+				}
+				if release {
+					blk.recycle()
+				}
+			}
+			if string(buf) != perfLine {
+				b.Fatalf("formatted %q, want %q", buf, perfLine)
+			}
+		})
 	}
 }
 
@@ -41,9 +53,8 @@ func BenchmarkEchoParse(b *testing.B) {
 	rec := []byte(perfLine)
 	b.ReportAllocs()
 	for b.Loop() {
-		blk := new(inputBlock)
-		blk.init(blockPlain)
-		if err := (ircmsg.Limits{}).ParseInto(&blk.m, rec); err != nil {
+		blk, line := newInputBlock(rec)
+		if err := (ircmsg.Limits{}).ParseOwnedInto(&blk.m, line); err != nil {
 			b.Fatal(err)
 		}
 	}

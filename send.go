@@ -21,16 +21,6 @@ func (b *Backend) Send(m *ircmsg.Message, ids ...ConnID) error {
 	if m == nil {
 		return errors.New("ircsock: send: nil message")
 	}
-	bp := b.scratch.Swap(nil)
-	if bp == nil {
-		bp = new([]byte)
-	}
-	line, err := b.cfg.Format.Append((*bp)[:0], m)
-	if err != nil {
-		b.scratch.Store(bp)
-		return fmt.Errorf("ircsock: send %s: %w", m.Command, err)
-	}
-	var se *SendError
 	// One read lock for the whole call, not one per id: for a message to
 	// a thousand connections the lock word's cache line would otherwise
 	// bounce between this goroutine and every reader registering or
@@ -38,11 +28,27 @@ func (b *Backend) Send(m *ircmsg.Message, ids ...ConnID) error {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	// More events waiting for the controller: queue now, write with the
-	// rest of the burst (coalesce.go).
+	// rest of the burst (coalesce.go). The format buffer then is the one
+	// b.dmu guards, which costs no atomic operation beyond the lock
+	// itself; otherwise it is the swapped scratch slot.
 	deferred := len(b.events) > 0
+	var bp *[]byte
 	if deferred {
 		b.dmu.Lock()
+		bp = &b.dbuf
+	} else if bp = b.scratch.Swap(nil); bp == nil {
+		bp = new([]byte)
 	}
+	line, err := b.cfg.Format.Append((*bp)[:0], m)
+	if err != nil {
+		if deferred {
+			b.dmu.Unlock()
+		} else {
+			b.scratch.Store(bp)
+		}
+		return fmt.Errorf("ircsock: send %s: %w", m.Command, err)
+	}
+	var se *SendError
 	for _, id := range ids {
 		c := b.conns[id]
 		var werr error
@@ -65,15 +71,19 @@ func (b *Backend) Send(m *ircmsg.Message, ids ...ConnID) error {
 			se.Errs = append(se.Errs, werr)
 		}
 	}
+	if cap(line) <= 64<<10 {
+		*bp = line[:0]
+	} else {
+		*bp = nil // one huge message does not pin its buffer
+	}
 	if deferred {
 		b.armFlushLocked()
 		b.dmu.Unlock()
-	} else if b.hasDirty.Load() {
-		b.flushDirty()
-	}
-	if cap(line) <= 64<<10 {
-		*bp = line[:0]
+	} else {
 		b.scratch.Store(bp)
+		if b.hasDirty.Load() {
+			b.flushDirty()
+		}
 	}
 	if se != nil {
 		return se
