@@ -54,10 +54,12 @@
 // [Input.Release] once done makes the block reusable, and the read path
 // then allocates nothing; one that keeps its Messages leaves one block
 // per line to the collector. [Backend.Send] formats into a reused buffer
-// and appends the line to the connection's send queue under its lock;
-// the first byte queued starts a writer goroutine, which in practice runs
-// once the controller waits for its next event, so a burst of Sends to
-// one connection leaves in one write.
+// and appends the line to the connection's send queue under its lock,
+// then hands the connection to a writer (for plaintext TCP one of a few
+// goroutines shared by every connection, which writes without waiting);
+// while more events wait for the controller, Send only queues, and the
+// connections it queued to are handed over together when the burst
+// ends, so that each gets its share of the burst in one write.
 //
 // What separates the Backend from a bare bufio echo is work the echo does
 // not do: parsing each line into a Message the controller may keep and

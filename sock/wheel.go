@@ -116,13 +116,19 @@ type WheelConfig struct {
 //
 // Writing: [Wheel.Write] may be called from any goroutine. It encodes the
 // record through out at once, under the wheel's write lock, into a pending
-// buffer; a writer goroutine, started when the buffer becomes non-empty and
-// gone when it is drained, writes the whole buffer as one batch after one
-// Flush of out. [Wheel.Queue] encodes and queues the same way but leaves
-// the writer asleep until [Wheel.Flush] (or the next Write), so that a
-// caller writing a burst to many wheels gets one system call per wheel.
-// Write-side changes ([Wheel.WriteOp]) happen at that point in the byte
-// stream.
+// buffer and wakes a writer, which writes the whole buffer as one batch
+// after one Flush of out. On a plaintext TCP connection (one that hands
+// out its descriptor through syscall.Conn) the writer is one of a few
+// goroutines shared by every wheel of the process, which make one
+// write(2) per wheel that never waits; only when the socket's buffer is
+// full does a goroutine of the wheel's own take over the rest and wait
+// for the socket. Over TLS or WebSocket the wheel's own goroutine does
+// every write. Either goroutine is gone once the queue is drained, so an
+// idle wheel holds no goroutine and no buffer for writing. [Wheel.Queue]
+// encodes and queues the same way but leaves the writer asleep until
+// [Wheel.Flush] (or the next Write), so that a caller writing a burst to
+// many wheels gets one system call per wheel. Write-side changes
+// ([Wheel.WriteOp]) happen at that point in the byte stream.
 type Wheel struct {
 	conn net.Conn
 	raw  syscall.RawConn // nil unless reading through the fd directly
@@ -162,6 +168,18 @@ type Wheel struct {
 	idleMu   sync.Mutex
 	idleT    *time.Timer
 	idleDone bool
+
+	// wraw is the socket of a plaintext TCP wheel, whose batches the
+	// shared writers write without waiting (see writers.go); nil when a
+	// goroutine of the wheel's own does every write. rawWrite is its fd
+	// callback, built once so that a write allocates nothing; it takes
+	// wbuf and leaves its results in wn and werr. Only the writer of the
+	// moment (writing is true) touches these three.
+	wraw     syscall.RawConn
+	rawWrite func(fd uintptr) bool
+	wbuf     []byte
+	wn       int
+	werr     error
 
 	wmu        sync.Mutex
 	out        filter.Filter
@@ -210,6 +228,12 @@ func NewWheel(conn net.Conn, in, out filter.Filter, h Handler, cfg WheelConfig) 
 		if rc, err := sc.SyscallConn(); err == nil {
 			w.raw = rc
 			w.rawRead = w.readFD
+		}
+	}
+	if sc, ok := conn.(syscall.Conn); ok && rawWrites {
+		if rc, err := sc.SyscallConn(); err == nil {
+			w.wraw = rc
+			w.rawWrite = w.writeFD
 		}
 	}
 	w.lastSeen.Store(monoNow())
@@ -826,11 +850,18 @@ func (w *Wheel) closeLocked(reason string, cause error) {
 	}
 }
 
+// startWriterLocked makes sure a writer will write what is queued: one of
+// the shared writers for a plaintext TCP wheel, else a goroutine of the
+// wheel's own that is gone once the queue is drained.
 func (w *Wheel) startWriterLocked() {
 	w.held = false
 	if !w.writing {
 		w.writing = true
-		go w.writeLoop()
+		if w.wraw != nil {
+			writers.add(w)
+		} else {
+			go w.writeLoop()
+		}
 	}
 }
 
@@ -900,16 +931,7 @@ func (w *Wheel) writeLoop() {
 			if w.cutting {
 				break // the cut counts what is lost and closes
 			}
-			werr := &OpError{Op: OpWrite, Addr: peerAddr(w.conn), Err: err}
-			if !w.closed && w.reason != "" && w.cause == nil {
-				// A graceful close keeps its reason, but the bytes it
-				// could not write need their cause.
-				w.cause = werr
-			}
-			w.closeLocked("Write error: "+err.Error(), werr)
-			w.wmu.Unlock()
-			_ = w.conn.Close()
-			w.wmu.Lock()
+			w.failWriteLocked(err)
 			break
 		}
 	}
