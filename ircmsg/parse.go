@@ -125,7 +125,7 @@ func (l Limits) ParseInto(m *Message, line []byte) error {
 	}
 	arena := make([]byte, len(line))
 	copy(arena, line)
-	if err := l.parse(m, arena, sp, false); err != nil {
+	if err := l.parse(m, arena, sp, false, false); err != nil {
 		m.reset()
 		return parseErr(line, err.off, err.err)
 	}
@@ -148,7 +148,7 @@ func (l Limits) ParseOwnedInto(m *Message, line []byte) error {
 		m.reset()
 		return err
 	}
-	if err := l.parse(m, line, sp, false); err != nil {
+	if err := l.parse(m, line, sp, false, false); err != nil {
 		m.reset()
 		return parseErr(line, err.off, err.err)
 	}
@@ -173,7 +173,7 @@ func (l Limits) ParseStringInto(m *Message, line string) error {
 	if sp >= 0 && bytes.IndexByte(view[:sp], '\\') >= 0 {
 		b, shared = []byte(line), false
 	}
-	if err := l.parse(m, b, sp, shared); err != nil {
+	if err := l.parse(m, b, sp, shared, false); err != nil {
 		m.reset()
 		return parseErr(line, err.off, err.err)
 	}
@@ -357,7 +357,14 @@ func spaceBits(w uint64) uint64 {
 // section or -1. b is the parse's own unless shared, in which case b must
 // not be written: its tag section has no escapes, and a lowercase command
 // is uppercased into a new string.
-func (l Limits) parse(m *Message, b []byte, sp int, shared bool) *offErr {
+//
+// Entries of m.Tags and m.Params past their new lengths are cleared, so
+// that a reused Message does not keep the memory of older lines alive,
+// unless keepStale: a [Parser]'s Message points into the Parser's one
+// buffer, which it keeps alive anyway, and leaving the stale entries saves
+// a clear (and its write barriers) per line and lets appendTag find the
+// keys it would store already in place.
+func (l Limits) parse(m *Message, b []byte, sp int, shared, keepStale bool) *offErr {
 	oldTags, oldParams := len(m.Tags), len(m.Params)
 	tags := m.Tags[:0]
 	i := 0
@@ -369,7 +376,7 @@ func (l Limits) parse(m *Message, b []byte, sp int, shared bool) *offErr {
 		}
 		i = sp + 1
 	}
-	if oldTags > len(tags) {
+	if oldTags > len(tags) && !keepStale {
 		clear(tags[len(tags):oldTags])
 	}
 	setTags(m, tags)
@@ -415,7 +422,7 @@ func (l Limits) parse(m *Message, b []byte, sp int, shared bool) *offErr {
 		params = append(params, str(b, i, j))
 		i = j
 	}
-	if oldParams > len(params) {
+	if oldParams > len(params) && !keepStale {
 		clear(params[len(params):oldParams])
 	}
 	if cap(params) == cap(m.Params) {

@@ -42,7 +42,7 @@ func (p *Parser) Parse(m *Message, line []byte) error {
 	// m may hold strings of the buffer from the last parse; they are
 	// overwritten here, as the documentation says.
 	p.buf = append(p.buf[:0], line...)
-	if err := l.parse(m, p.buf, sp, false); err != nil {
+	if err := l.parse(m, p.buf, sp, false, true); err != nil {
 		m.reset()
 		return parseErr(line, err.off, err.err)
 	}
