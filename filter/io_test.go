@@ -2,6 +2,7 @@ package filter
 
 import (
 	"bytes"
+	"compress/zlib"
 	"errors"
 	"io"
 	"slices"
@@ -336,5 +337,51 @@ func TestReadIntoAllocs(t *testing.T) {
 	}
 	if n := testing.AllocsPerRun(5000, read); n != 0 {
 		t.Errorf("ReadInto allocated %v times per message, want 0", n)
+	}
+}
+
+// TestReadIntoZlib reads a compressed stream, where records alias the
+// inflater's and the Line's buffers rather than the read buffer, in small
+// reads: ReadInto into one reused Message gives, line by line, what
+// ReadMessage gives, and the inflater's history is not disturbed by the
+// parse (a later back-reference still decodes).
+func TestReadIntoZlib(t *testing.T) {
+	lines, _ := benchWire()
+	lines = lines[:500]
+	var wire bytes.Buffer
+	zw := zlib.NewWriter(&wire)
+	for i, l := range lines {
+		zw.Write(l)
+		zw.Write([]byte("\r\n"))
+		if i%7 == 0 {
+			zw.Flush()
+		}
+	}
+	zw.Close()
+	open := func() *MessageReader {
+		mr := NewMessageReader(bytes.NewReader(wire.Bytes()), NewStack(&Zlib{}, &Line{}), IRCv3{})
+		mr.Reader().ReadSize = 97
+		return mr
+	}
+	want, into := open(), open()
+	var m ircmsg.Message
+	for i := 0; ; i++ {
+		w, werr := want.ReadMessage()
+		err := into.ReadInto(&m)
+		if (werr == nil) != (err == nil) {
+			t.Fatalf("message %d: ReadMessage error %v, ReadInto error %v", i, werr, err)
+		}
+		if err == io.EOF {
+			if i != len(lines) {
+				t.Fatalf("read %d messages, want %d", i, len(lines))
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("message %d: %v", i, err)
+		}
+		if got, want := m.String(), w.String(); got != want {
+			t.Fatalf("message %d: ReadInto %q, ReadMessage %q", i, got, want)
+		}
 	}
 }
