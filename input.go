@@ -15,7 +15,9 @@ type inputBlock struct {
 	conn *Conn
 	// class is the block's size class (blockClass128, ...), which says
 	// what type the block really is and which pool takes it back; zero
-	// for a plain block, which is never reused.
+	// for a plain block, which is never reused. blockPooled is set on it
+	// while the block sits in its pool, so that a second Release of the
+	// same Input is caught instead of handing one block to two lines.
 	class  uintptr
 	m      ircmsg.Message
 	params [4]string
@@ -48,6 +50,8 @@ const (
 	blockClass128
 	blockClass256
 	blockClass544
+
+	blockPooled uintptr = 1 << 8 // or-ed into class: in the pool
 )
 
 // blockPools hold the sized blocks that controllers handed back with
@@ -62,22 +66,22 @@ func newInputBlock(rec []byte) (*inputBlock, []byte) {
 		b, _ := blockPools[blockClass128].Get().(*inputBlock128)
 		if b == nil {
 			b = new(inputBlock128)
-			b.init(blockClass128)
 		}
+		b.init(blockClass128)
 		return &b.inputBlock, append(b.buf[:0], rec...)
 	case n <= 256:
 		b, _ := blockPools[blockClass256].Get().(*inputBlock256)
 		if b == nil {
 			b = new(inputBlock256)
-			b.init(blockClass256)
 		}
+		b.init(blockClass256)
 		return &b.inputBlock, append(b.buf[:0], rec...)
 	case n <= 544:
 		b, _ := blockPools[blockClass544].Get().(*inputBlock544)
 		if b == nil {
 			b = new(inputBlock544)
-			b.init(blockClass544)
 		}
+		b.init(blockClass544)
 		return &b.inputBlock, append(b.buf[:0], rec...)
 	}
 	b := new(inputBlock)
@@ -85,9 +89,14 @@ func newInputBlock(rec []byte) (*inputBlock, []byte) {
 	return b, append([]byte(nil), rec...)
 }
 
+// init readies a new or reused block for a line.
 func (blk *inputBlock) init(class uintptr) {
 	blk.class = class
-	blk.m.Params = blk.params[:0]
+	if cap(blk.m.Params) < len(blk.params) {
+		// New, or the controller replaced Params before Release: start
+		// from the block's own array rather than grow from nothing.
+		blk.m.Params = blk.params[:0]
+	}
 }
 
 // Release hands the Input's Message back to the Backend, which reuses its
@@ -102,7 +111,9 @@ func (blk *inputBlock) init(class uintptr) {
 // parameter and tag) are rewritten by a later line. So Release only
 // once the controller is done with the Message, after any Send of it has
 // returned, and keep nothing from it: a string kept past Release must be
-// copied first (strings.Clone). Release at most once per Input; the zero
+// copied first (strings.Clone). Release at most once per Input: a second
+// Release before the block is reused panics, and one after would hand a
+// later line's block back while the controller still holds it. The zero
 // Input's Release does nothing.
 func (in Input) Release() {
 	if in.blk != nil {
@@ -110,21 +121,23 @@ func (in Input) Release() {
 	}
 }
 
-// recycle returns blk to its pool, ready for newInputBlock.
+// recycle returns blk to its pool, ready for newInputBlock. A block
+// already in its pool means a second Release of one Input, which would
+// give one block to two lines: that panics.
 func (blk *inputBlock) recycle() {
 	if blk.class == blockPlain {
 		return
 	}
-	blk.conn = nil
-	if cap(blk.m.Params) < len(blk.params) {
-		// The controller replaced Params: start again from the block's
-		// own array rather than grow from nothing.
-		blk.m.Params = blk.params[:0]
+	if blk.class&blockPooled != 0 {
+		panic("ircsock: Input released twice")
 	}
+	class := blk.class
+	blk.class |= blockPooled
+	blk.conn = nil
 	// A sized block begins with its inputBlock, so the pointer to the one
 	// is a pointer to the other; the pools hold the whole block.
 	p := unsafe.Pointer(blk)
-	switch blk.class {
+	switch class {
 	case blockClass128:
 		blockPools[blockClass128].Put((*inputBlock128)(p))
 	case blockClass256:

@@ -110,3 +110,16 @@ func TestInputReleaseNoAlloc(t *testing.T) {
 		t.Errorf("parse and Release of %d-byte line: %v allocations, want 0", len(rec), n)
 	}
 }
+
+// TestInputReleaseTwicePanics checks that a second Release of one Input,
+// which would hand one block to two later lines, is caught loudly.
+func TestInputReleaseTwicePanics(t *testing.T) {
+	in := parseBlock(t, &Conn{id: 3}, []byte(perfLine))
+	in.Release()
+	defer func() {
+		if r := recover(); r != "ircsock: Input released twice" {
+			t.Errorf("second Release: recovered %v, want the double-release panic", r)
+		}
+	}()
+	in.Release()
+}
