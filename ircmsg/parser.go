@@ -15,7 +15,7 @@ package ircmsg
 // The zero value parses with the default [Limits]. The buffer grows to the
 // longest line parsed so far, which the Limits bound (8,701 bytes by
 // default) unless a limit is negative. A Parser is used by one goroutine
-// at a time.
+// at a time, and not copied once used: a copy would share its buffer.
 type Parser struct {
 	// Limits bounds what Parse accepts, as for [Limits.ParseInto].
 	Limits Limits
