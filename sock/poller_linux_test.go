@@ -3,6 +3,7 @@
 package sock
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -226,6 +227,43 @@ func TestWheelStartUnparkable(t *testing.T) {
 	recv(t, r, "one")
 	if w.poll != nil {
 		t.Error("wheel over a conn without its socket registered with the poller")
+	}
+	if loops := loopGoroutines(); loops != 1 {
+		t.Errorf("%d read loops, want 1", loops)
+	}
+	stop()
+	if ci := waitClosed(t, r); ci.reason != "test end" {
+		t.Errorf("closed with %q, want %q", ci.reason, "test end")
+	}
+}
+
+// TestWheelStartTLSKeepsReader: a TLS wheel does not park (its bytes pass
+// through crypto/tls, not the socket alone) and reads as under Run.
+func TestWheelStartTLSKeepsReader(t *testing.T) {
+	s, c := tcpPair(t)
+	defer c.Close()
+	cert := selfSignedCert(t)
+	ts := tls.Server(s, &tls.Config{Certificates: []tls.Certificate{cert}})
+	tc := tls.Client(c, &tls.Config{InsecureSkipVerify: true})
+	_ = ts.SetDeadline(time.Now().Add(10 * time.Second))
+	_ = tc.SetDeadline(time.Now().Add(10 * time.Second))
+	hs := make(chan error, 1)
+	go func() { hs <- tc.Handshake() }()
+	if err := ts.Handshake(); err != nil {
+		t.Fatalf("server handshake: %v", err)
+	}
+	if err := <-hs; err != nil {
+		t.Fatalf("client handshake: %v", err)
+	}
+	_ = ts.SetDeadline(time.Time{})
+	r := newRecorder()
+	w, stop := startWheel(t, ts, r, WheelConfig{})
+	if _, err := tc.Write([]byte("secret\n")); err != nil {
+		t.Fatal(err)
+	}
+	recv(t, r, "secret")
+	if w.poll != nil {
+		t.Error("TLS wheel registered with the poller")
 	}
 	if loops := loopGoroutines(); loops != 1 {
 		t.Errorf("%d read loops, want 1", loops)
