@@ -61,6 +61,13 @@
 // connections it queued to are handed over together when the burst
 // ends, so that each gets its share of the burst in one write.
 //
+// A connection waiting for input costs no goroutine on Linux when it is
+// plaintext TCP: its wheel is started with sock.Wheel.Start, parks on an
+// epoll instance shared by the process when a read finds nothing, and a
+// fresh goroutine resumes it when input comes, so a server's idle clients
+// cost their state alone, not a stack each. TLS and WebSocket connections
+// keep a reading goroutine.
+//
 // What separates the Backend from a bare bufio echo is work the echo does
 // not do: parsing each line into a Message the controller may keep and
 // formatting it back, and collecting the garbage of the parsed messages.
