@@ -124,6 +124,16 @@ type ListenerConfig struct {
 	// Exempt lists networks to which MaxConnsPerIP, Throttle and Flood do
 	// not apply (MaxConns does).
 	Exempt []netip.Prefix
+	// Admission, when set, makes this listener count its connections in
+	// a sock.Admission it shares with other listeners (of this Backend
+	// or another): its MaxConns, MaxConnsPerIP, IPv6Prefix, Throttle and
+	// Exempt then apply to all of them together, so that a client is
+	// counted once whichever listener it uses. This listener's own
+	// MaxConns, MaxConnsPerIP, IPv6Prefix and Throttle must be zero
+	// (CreateListener fails with sock.ErrBadConfig otherwise), and its
+	// Exempt then applies to Flood only. Nil means the listener counts
+	// on its own: its limits are per listener.
+	Admission *sock.Admission
 	// RefuseLinger is how long a connection refused by MaxConns,
 	// MaxConnsPerIP or Throttle is kept after its ERROR line, its input
 	// read and dropped, so that the line is not lost to a reset; on a TLS

@@ -114,7 +114,8 @@ func (b *Backend) CreateListener(cfg ListenerConfig) (*Listener, error) {
 		MaxConns: cfg.MaxConns, MaxConnsPerIP: cfg.MaxConnsPerIP,
 		ProxyFrom: cfg.ProxyFrom, ProxyOptional: cfg.ProxyOptional,
 		ProxyTimeout: cfg.ProxyTimeout, ProxyMaxHeader: cfg.ProxyMaxHeader,
-		IPv6Prefix: cfg.IPv6Prefix, Throttle: cfg.Throttle, Exempt: cfg.Exempt,
+		IPv6Prefix: cfg.IPv6Prefix, Throttle: cfg.Throttle, Exempt: limitExempt(cfg),
+		Admission:    cfg.Admission,
 		Refusal:      refusalLine,
 		RefuseLinger: cfg.RefuseLinger, MaxRefusing: cfg.MaxRefusing,
 		WebSocket: wsConfig(cfg.WebSocket),
@@ -290,6 +291,15 @@ func refusalLine(err error) []byte {
 		return []byte("ERROR :Closing Link (connection refused)\r\n")
 	}
 	return append(line, '\r', '\n')
+}
+
+// limitExempt is the Exempt list the listener's own limits take: none
+// when it shares an Admission, which has its own.
+func limitExempt(cfg ListenerConfig) []netip.Prefix {
+	if cfg.Admission != nil {
+		return nil
+	}
+	return cfg.Exempt
 }
 
 // exempt reports whether ip is in the listener's Exempt networks.

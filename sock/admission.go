@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -150,7 +151,7 @@ func (e *LimitError) Error() string {
 func (e *LimitError) Unwrap() error { return e.Err }
 
 // throttleEntry is one address's recent attempts. It is on one of the
-// listener's two throttle lists: the window list while it counts, the ban
+// Admission's two throttle lists: the window list while it counts, the ban
 // list while it is banned.
 type throttleEntry struct {
 	key        netip.Addr
@@ -163,7 +164,7 @@ type throttleEntry struct {
 // throttleList is a list of entries in the order they expire: the window
 // list holds entries by start, the ban list by end of ban, and since
 // every entry of one list lives equally long (Window or Ban), appending
-// at the tail keeps each list sorted. The listener's mutex guards it.
+// at the tail keeps each list sorted. The Admission's mutex guards it.
 type throttleList struct{ head, tail *throttleEntry }
 
 func (q *throttleList) push(e *throttleEntry) {
@@ -190,13 +191,131 @@ func (q *throttleList) remove(e *throttleEntry) {
 	e.prev, e.next = nil, nil
 }
 
+// AdmissionConfig holds the admission limits of an [Admission]. Each
+// field means what the [ListenConfig] field of the same name means, for
+// every listener that shares the Admission; the zero value admits every
+// connection.
+type AdmissionConfig struct {
+	// MaxConns is the most connections open at once; zero or negative
+	// means no limit.
+	MaxConns int
+	// MaxConnsPerIP is the most open at once from one address; zero or
+	// negative means no limit.
+	MaxConnsPerIP int
+	// IPv6Prefix is how many leading bits of an IPv6 address count as
+	// one client. Zero means [DefaultIPv6Prefix] (64); outside 0 to 128,
+	// [NewAdmission] fails with [ErrBadConfig].
+	IPv6Prefix int
+	// Throttle limits the rate of new connections per address; the zero
+	// value is off.
+	Throttle Throttle
+	// Exempt lists networks the per-address limits do not apply to.
+	Exempt []netip.Prefix
+}
+
+// An Admission decides which connections a listener admits and counts
+// them: the open connections against MaxConns, those of each address
+// against MaxConnsPerIP, and each address's rate against its Throttle.
+// Every [Listener] has one of its own, made from its [ListenConfig];
+// [ListenConfig.Admission] lets several share one, so that a client
+// is counted once across them. It is safe for concurrent use.
+type Admission struct {
+	cfg     AdmissionConfig
+	mu      sync.Mutex
+	open    int
+	perAddr map[netip.Addr]int // by addrKey
+
+	throttle map[netip.Addr]*throttleEntry // by addrKey
+	thrWin   throttleList                  // throttle entries counting, by start
+	thrBan   throttleList                  // throttle entries banned, by end of ban
+}
+
+// NewAdmission returns an Admission with the limits of cfg. A setting
+// out of its range is an error wrapping [ErrBadConfig] that names it.
+func NewAdmission(cfg AdmissionConfig) (*Admission, error) {
+	if cfg.IPv6Prefix < 0 || cfg.IPv6Prefix > 128 {
+		return nil, fmt.Errorf("%w: IPv6Prefix=%d, want 0 (the default) to 128", ErrBadConfig, cfg.IPv6Prefix)
+	}
+	if cfg.Throttle.MaxAddrs < 0 {
+		return nil, fmt.Errorf("%w: Throttle.MaxAddrs=%d, want 0 (the default, %d) or more", ErrBadConfig, cfg.Throttle.MaxAddrs, DefaultThrottleMaxAddrs)
+	}
+	a := &Admission{cfg: cfg}
+	if cfg.MaxConnsPerIP > 0 {
+		a.perAddr = make(map[netip.Addr]int)
+	}
+	return a, nil
+}
+
+// admit counts a connection against MaxConns and, if perIP, against the
+// per-address limits for ip; counted says whether ip was counted per
+// address (not when exempt). Refusals are *[LimitError]s.
+func (a *Admission) admit(ip netip.Addr, perIP bool) (counted bool, err error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.cfg.MaxConns > 0 && a.open >= a.cfg.MaxConns {
+		return false, &LimitError{Err: ErrMaxConns, Addr: ip, Limit: "MaxConns=" + strconv.Itoa(a.cfg.MaxConns)}
+	}
+	if perIP {
+		if counted, err = a.admitIPLocked(ip); err != nil {
+			return false, err
+		}
+	}
+	a.open++
+	return counted, nil
+}
+
+// admitIP counts a connection already admitted (behind a trusted proxy,
+// once its header named the client) against the per-address limits for
+// ip.
+func (a *Admission) admitIP(ip netip.Addr) (bool, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.admitIPLocked(ip)
+}
+
+// admitIPLocked is the one per-address admission, for direct and proxied
+// connections alike: the exempt list, then Throttle, then MaxConnsPerIP.
+func (a *Admission) admitIPLocked(ip netip.Addr) (bool, error) {
+	if a.exempt(ip) {
+		return false, nil
+	}
+	key := a.addrKey(ip)
+	if err := a.throttleLocked(key, ip, time.Now()); err != nil {
+		return false, err
+	}
+	if a.perAddr == nil {
+		return false, nil
+	}
+	if a.perAddr[key] >= a.cfg.MaxConnsPerIP {
+		return false, &LimitError{Err: ErrMaxConnsPerIP, Addr: ip, Limit: "MaxConnsPerIP=" + strconv.Itoa(a.cfg.MaxConnsPerIP)}
+	}
+	a.perAddr[key]++
+	return true, nil
+}
+
+// release uncounts a connection; counted says whether ip was counted
+// per address.
+func (a *Admission) release(ip netip.Addr, counted bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.open--
+	if a.perAddr != nil && counted {
+		key := a.addrKey(ip)
+		if n := a.perAddr[key] - 1; n > 0 {
+			a.perAddr[key] = n
+		} else {
+			delete(a.perAddr, key)
+		}
+	}
+}
+
 // addrKey is the address the per-address limits count: IPv4 as is, IPv6
 // cut to the configured prefix.
-func (l *Listener) addrKey(ip netip.Addr) netip.Addr {
+func (a *Admission) addrKey(ip netip.Addr) netip.Addr {
 	if !ip.Is6() || ip.Is4In6() {
 		return ip.Unmap()
 	}
-	bits := l.cfg.IPv6Prefix
+	bits := a.cfg.IPv6Prefix
 	if bits <= 0 || bits > 128 {
 		bits = DefaultIPv6Prefix
 	}
@@ -208,8 +327,8 @@ func (l *Listener) addrKey(ip netip.Addr) netip.Addr {
 }
 
 // exempt reports whether ip is on the exempt list.
-func (l *Listener) exempt(ip netip.Addr) bool {
-	for _, p := range l.cfg.Exempt {
+func (a *Admission) exempt(ip netip.Addr) bool {
+	for _, p := range a.cfg.Exempt {
 		if p.Contains(ip) {
 			return true
 		}
@@ -219,27 +338,27 @@ func (l *Listener) exempt(ip netip.Addr) bool {
 
 // expireThrottleLocked forgets the addresses whose window or ban is over.
 // The lists are in expiry order, so this takes time in proportion to
-// what it forgets: each entry is forgotten once. l.mu is held.
-func (l *Listener) expireThrottleLocked(now time.Time) {
-	window := l.cfg.Throttle.window()
-	for e := l.thrWin.head; e != nil && now.Sub(e.start) > window; e = l.thrWin.head {
-		l.thrWin.remove(e)
-		delete(l.throttle, e.key)
+// what it forgets: each entry is forgotten once. a.mu is held.
+func (a *Admission) expireThrottleLocked(now time.Time) {
+	window := a.cfg.Throttle.window()
+	for e := a.thrWin.head; e != nil && now.Sub(e.start) > window; e = a.thrWin.head {
+		a.thrWin.remove(e)
+		delete(a.throttle, e.key)
 	}
-	for e := l.thrBan.head; e != nil && !now.Before(e.banned); e = l.thrBan.head {
-		l.thrBan.remove(e)
-		delete(l.throttle, e.key)
+	for e := a.thrBan.head; e != nil && !now.Before(e.banned); e = a.thrBan.head {
+		a.thrBan.remove(e)
+		delete(a.throttle, e.key)
 	}
 }
 
 // throttleRoomLocked is when the first live address expires: the
-// earliest end of a window or a ban. l.mu is held.
-func (l *Listener) throttleRoomLocked() time.Time {
+// earliest end of a window or a ban. a.mu is held.
+func (a *Admission) throttleRoomLocked() time.Time {
 	var t time.Time
-	if e := l.thrWin.head; e != nil {
-		t = e.start.Add(l.cfg.Throttle.window() + time.Nanosecond)
+	if e := a.thrWin.head; e != nil {
+		t = e.start.Add(a.cfg.Throttle.window() + time.Nanosecond)
 	}
-	if e := l.thrBan.head; e != nil && (t.IsZero() || e.banned.Before(t)) {
+	if e := a.thrBan.head; e != nil && (t.IsZero() || e.banned.Before(t)) {
 		t = e.banned
 	}
 	return t
@@ -247,25 +366,25 @@ func (l *Listener) throttleRoomLocked() time.Time {
 
 // throttleLocked counts an attempt from key and refuses it when the
 // address is over its rate or banned, or unknown while the table is
-// full. l.mu is held.
-func (l *Listener) throttleLocked(key, ip netip.Addr, now time.Time) error {
-	t := l.cfg.Throttle
+// full. a.mu is held.
+func (a *Admission) throttleLocked(key, ip netip.Addr, now time.Time) error {
+	t := a.cfg.Throttle
 	if t.Conns <= 0 {
 		return nil
 	}
-	if l.throttle == nil {
-		l.throttle = make(map[netip.Addr]*throttleEntry)
+	if a.throttle == nil {
+		a.throttle = make(map[netip.Addr]*throttleEntry)
 	}
-	l.expireThrottleLocked(now)
-	e := l.throttle[key]
+	a.expireThrottleLocked(now)
+	e := a.throttle[key]
 	if e == nil {
-		if max := t.maxAddrs(); len(l.throttle) >= max {
-			return &LimitError{Err: ErrThrottleFull, Addr: ip, Limit: "Throttle.MaxAddrs=" + strconv.Itoa(max), Until: l.throttleRoomLocked()}
+		if max := t.maxAddrs(); len(a.throttle) >= max {
+			return &LimitError{Err: ErrThrottleFull, Addr: ip, Limit: "Throttle.MaxAddrs=" + strconv.Itoa(max), Until: a.throttleRoomLocked()}
 		}
 		// A new address, or one whose window or ban is over: a new window.
 		e = &throttleEntry{key: key, start: now}
-		l.throttle[key] = e
-		l.thrWin.push(e)
+		a.throttle[key] = e
+		a.thrWin.push(e)
 	}
 	limit := fmt.Sprintf("Throttle=%d per %v", t.Conns, t.window())
 	if !e.banned.IsZero() {
@@ -274,8 +393,8 @@ func (l *Listener) throttleLocked(key, ip netip.Addr, now time.Time) error {
 	e.count++
 	if e.count > t.Conns {
 		e.banned = now.Add(t.ban())
-		l.thrWin.remove(e)
-		l.thrBan.push(e)
+		a.thrWin.remove(e)
+		a.thrBan.push(e)
 		return &LimitError{Err: ErrThrottled, Addr: ip, Limit: limit, Until: e.banned}
 	}
 	return nil

@@ -148,8 +148,8 @@ func TestAddrKey(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.ip, func(t *testing.T) {
-			l := &Listener{cfg: ListenConfig{IPv6Prefix: tc.prefix}}
-			if got := l.addrKey(netip.MustParseAddr(tc.ip)); got != netip.MustParseAddr(tc.want) {
+			a := &Admission{cfg: AdmissionConfig{IPv6Prefix: tc.prefix}}
+			if got := a.addrKey(netip.MustParseAddr(tc.ip)); got != netip.MustParseAddr(tc.want) {
 				t.Errorf("addrKey(%s) with /%d = %s, want %s", tc.ip, tc.prefix, got, tc.want)
 			}
 		})
@@ -159,19 +159,19 @@ func TestAddrKey(t *testing.T) {
 // TestThrottleTableShrinks checks that quiet addresses are forgotten, so a
 // storm from many addresses leaves no lasting memory behind.
 func TestThrottleTableShrinks(t *testing.T) {
-	l := &Listener{cfg: ListenConfig{Throttle: Throttle{Conns: 5, Window: time.Second, Ban: time.Second}}}
+	a := &Admission{cfg: AdmissionConfig{Throttle: Throttle{Conns: 5, Window: time.Second, Ban: time.Second}}}
 	t0 := time.Unix(1000, 0)
 	for i := range 100 {
 		ip := netip.AddrFrom4([4]byte{10, 0, 0, byte(i)})
-		if err := l.throttleLocked(ip, ip, t0); err != nil {
+		if err := a.throttleLocked(ip, ip, t0); err != nil {
 			t.Fatal(err)
 		}
 	}
 	ip := netip.MustParseAddr("10.1.0.1")
-	if err := l.throttleLocked(ip, ip, t0.Add(3*time.Second)); err != nil {
+	if err := a.throttleLocked(ip, ip, t0.Add(3*time.Second)); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(l.throttle); n != 1 {
+	if n := len(a.throttle); n != 1 {
 		t.Errorf("throttle table holds %d addresses after the window, want 1", n)
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -103,6 +102,16 @@ type ListenConfig struct {
 	// Exempt lists networks the per-address limits (MaxConnsPerIP and
 	// Throttle) do not apply to; MaxConns still does.
 	Exempt []netip.Prefix
+	// Admission, when set, is the admission state this listener shares
+	// with the other listeners given the same one: its MaxConns,
+	// MaxConnsPerIP, Throttle and Exempt count every connection to any
+	// of them, so that one client is counted once whichever listener
+	// (plain, TLS, WebSocket) it uses. The listener's own MaxConns,
+	// MaxConnsPerIP, IPv6Prefix, Throttle and Exempt must then be zero,
+	// or Listen fails with [ErrBadConfig]. Nil means the listener counts
+	// on its own, with its own settings. The refusal settings below
+	// stay the listener's own, and so do its [Listener.Refusals].
+	Admission *Admission
 	// Refusal, when set, makes the bytes sent to a connection refused by
 	// a limit (MaxConns, MaxConnsPerIP, Throttle) before it is closed,
 	// from the [*LimitError] that refused it: a protocol's way of saying
@@ -156,14 +165,11 @@ type Listener struct {
 	mu      sync.Mutex
 	started bool
 	stopped bool
-	done    bool // Close has seen the accept loop end
-	open    int
-	perAddr map[netip.Addr]int // by addrKey
+	done    bool       // Close has seen the accept loop end
+	open    int        // connections admitted and not released
+	adm     *Admission // the listener's own, or the one in cfg.Admission
 
-	throttle map[netip.Addr]*throttleEntry // by addrKey
-	thrWin   throttleList                  // throttle entries counting, by start
-	thrBan   throttleList                  // throttle entries banned, by end of ban
-	refusing int                           // refused connections lingering
+	refusing int // refused connections lingering
 	lingerWG sync.WaitGroup
 
 	refused         [refusedKinds]atomic.Uint64 // by limit, see Refusals
@@ -175,17 +181,18 @@ type Listener struct {
 // [OpResolve] or [OpBind]; a setting out of its range is an OpBind error
 // wrapping [ErrBadConfig], and nothing is bound.
 func Listen(cfg ListenConfig, h ListenHandler) (*Listener, error) {
-	if cfg.IPv6Prefix < 0 || cfg.IPv6Prefix > 128 {
-		return nil, &OpError{Op: OpBind, Addr: cfg.Addr, Err: fmt.Errorf("%w: IPv6Prefix=%d, want 0 (the default) to 128", ErrBadConfig, cfg.IPv6Prefix)}
+	l := &Listener{cfg: cfg, h: h, quit: make(chan struct{}), adm: cfg.Admission}
+	own := AdmissionConfig{MaxConns: cfg.MaxConns, MaxConnsPerIP: cfg.MaxConnsPerIP,
+		IPv6Prefix: cfg.IPv6Prefix, Throttle: cfg.Throttle, Exempt: cfg.Exempt}
+	if l.adm == nil {
+		var err error
+		if l.adm, err = NewAdmission(own); err != nil {
+			return nil, &OpError{Op: OpBind, Addr: cfg.Addr, Err: err}
+		}
+	} else if own.MaxConns != 0 || own.MaxConnsPerIP != 0 || own.IPv6Prefix != 0 || own.Throttle != (Throttle{}) || own.Exempt != nil {
+		return nil, &OpError{Op: OpBind, Addr: cfg.Addr, Err: fmt.Errorf("%w: MaxConns, MaxConnsPerIP, IPv6Prefix, Throttle and Exempt are set beside Admission, whose own settings apply", ErrBadConfig)}
 	}
-	if cfg.Throttle.MaxAddrs < 0 {
-		return nil, &OpError{Op: OpBind, Addr: cfg.Addr, Err: fmt.Errorf("%w: Throttle.MaxAddrs=%d, want 0 (the default, %d) or more", ErrBadConfig, cfg.Throttle.MaxAddrs, DefaultThrottleMaxAddrs)}
-	}
-	l := &Listener{cfg: cfg, h: h, quit: make(chan struct{})}
 	l.ctx, l.cancel = context.WithCancel(context.Background())
-	if cfg.MaxConnsPerIP > 0 {
-		l.perAddr = make(map[netip.Addr]int)
-	}
 	ln := cfg.Listener
 	if ln == nil {
 		addr := cfg.Addr
@@ -336,65 +343,24 @@ func remoteAddr(c net.Conn) netip.Addr {
 	return netip.Addr{}
 }
 
-// admit counts a connection against MaxConns and, if perIP, against the
-// per-address limits for ip; counted says whether ip was counted per
-// address (not when exempt). Refusals are *[LimitError]s.
+// admit counts a connection against the admission limits (see
+// [Admission.admit]) and as open on this listener.
 func (l *Listener) admit(ip netip.Addr, perIP bool) (counted bool, err error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.cfg.MaxConns > 0 && l.open >= l.cfg.MaxConns {
-		return false, &LimitError{Err: ErrMaxConns, Addr: ip, Limit: "MaxConns=" + strconv.Itoa(l.cfg.MaxConns)}
-	}
-	if perIP {
-		if counted, err = l.admitIPLocked(ip); err != nil {
-			return false, err
-		}
-	}
-	l.open++
-	return counted, nil
-}
-
-// admitIP counts an admitted connection against the per-address limits
-// for ip.
-func (l *Listener) admitIP(ip netip.Addr) (bool, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.admitIPLocked(ip)
-}
-
-// admitIPLocked is the one per-address admission, for direct and proxied
-// connections alike: the exempt list, then Throttle, then MaxConnsPerIP.
-func (l *Listener) admitIPLocked(ip netip.Addr) (bool, error) {
-	if l.exempt(ip) {
-		return false, nil
-	}
-	key := l.addrKey(ip)
-	if err := l.throttleLocked(key, ip, time.Now()); err != nil {
+	if counted, err = l.adm.admit(ip, perIP); err != nil {
 		return false, err
 	}
-	if l.perAddr == nil {
-		return false, nil
-	}
-	if l.perAddr[key] >= l.cfg.MaxConnsPerIP {
-		return false, &LimitError{Err: ErrMaxConnsPerIP, Addr: ip, Limit: "MaxConnsPerIP=" + strconv.Itoa(l.cfg.MaxConnsPerIP)}
-	}
-	l.perAddr[key]++
-	return true, nil
+	l.mu.Lock()
+	l.open++
+	l.mu.Unlock()
+	return counted, nil
 }
 
 // release uncounts a connection; counted says whether ip was counted
 // per address.
 func (l *Listener) release(ip netip.Addr, counted bool) {
+	l.adm.release(ip, counted)
 	l.mu.Lock()
 	l.open--
-	if l.perAddr != nil && counted {
-		key := l.addrKey(ip)
-		if n := l.perAddr[key] - 1; n > 0 {
-			l.perAddr[key] = n
-		} else {
-			delete(l.perAddr, key)
-		}
-	}
 	l.mu.Unlock()
 }
 
@@ -412,7 +378,7 @@ func (l *Listener) serve(c net.Conn, ip netip.Addr, trusted, counted bool) {
 			release()
 			return
 		}
-		ok, err := l.admitIP(src)
+		ok, err := l.adm.admitIP(src)
 		if err != nil {
 			rerr := l.refuse(pc, err)
 			err = fmt.Errorf("%w (through proxy %s)", err, ip)

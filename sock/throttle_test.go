@@ -8,10 +8,10 @@ import (
 	"time"
 )
 
-// throttleAt runs one admission of ip through l's throttle at time at.
-func throttleAt(l *Listener, ip string, at time.Time) error {
-	a := netip.MustParseAddr(ip)
-	return l.throttleLocked(l.addrKey(a), a, at)
+// throttleAt runs one admission of ip through a's throttle at time at.
+func throttleAt(a *Admission, ip string, at time.Time) error {
+	addr := netip.MustParseAddr(ip)
+	return a.throttleLocked(a.addrKey(addr), addr, at)
 }
 
 // TestThrottleFull checks what a full throttle table does: it refuses
@@ -20,7 +20,7 @@ func throttleAt(l *Listener, ip string, at time.Time) error {
 // can neither lift a ban nor reset a count.
 func TestThrottleFull(t *testing.T) {
 	const window, ban = 10 * time.Second, time.Minute
-	l := &Listener{cfg: ListenConfig{Throttle: Throttle{Conns: 2, Window: window, Ban: ban, MaxAddrs: 3}}}
+	l := &Admission{cfg: AdmissionConfig{Throttle: Throttle{Conns: 2, Window: window, Ban: ban, MaxAddrs: 3}}}
 	t0 := time.Unix(1000, 0)
 	at := func(d time.Duration) time.Time { return t0.Add(d) }
 	mustAdmit := func(ip string, d time.Duration) {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"regexp"
@@ -116,6 +117,36 @@ func TestServeProxyOptionalFlag(t *testing.T) {
 			bare.send("WHOIS bare")
 			bare.waitFor(" 311 bare bare b 127.0.0.1 ")
 		})
+	}
+}
+
+// TestServeShareLimitsFlag checks -share-limits on the built binary with
+// a plain and a WebSocket listener: a client's plain connection counts
+// against -max-conns-per-ip on the WebSocket listener, whose refusal is
+// an HTTP 503 the WebSocket client reads.
+func TestServeShareLimitsFlag(t *testing.T) {
+	logw, deadline := startServe(t, "-listen", "127.0.0.1:0", "-ws-listen", "127.0.0.1:0",
+		"-max-conns-per-ip", "1", "-share-limits")
+	addrs := map[bool]string{}
+	for range 2 {
+		m := logw.waitLine(t, regexp.MustCompile(`msg=listening addr=(\S+) tls=false( websocket=/)?`), deadline)
+		addrs[m[2] != ""] = m[1]
+	}
+	c := dial(t, addrs[false], nil)
+	c.send("PING :in")
+	c.waitFor("PONG")
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	ws, resp, err := websocket.Dial(ctx, "ws://"+addrs[true]+"/", nil)
+	if err == nil {
+		ws.CloseNow()
+		t.Fatal("WebSocket upgrade accepted beside the plain connection, want it refused by the shared MaxConnsPerIP=1")
+	}
+	if resp == nil || resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("refused WebSocket upgrade: %v, %v; want a 503", resp, err)
+	}
+	if body, _ := io.ReadAll(resp.Body); !strings.Contains(string(body), "MaxConnsPerIP=1") {
+		t.Errorf("503 body %q, want it to name MaxConnsPerIP=1", body)
 	}
 }
 

@@ -137,12 +137,22 @@ type Config struct {
 	// "Registration timeout". Zero means 30 s; negative disables it.
 	RegisterTimeout time.Duration
 
-	// MaxConns is the most connections open at once per listener. Zero
-	// means 1024; negative means no limit.
+	// MaxConns is the most connections open at once per listener (or
+	// across all of them, with ShareLimits). Zero means 1024; negative
+	// means no limit.
 	MaxConns int
 	// MaxConnsPerIP is the most connections open at once from one remote
-	// address per listener. Zero means 128; negative means no limit.
+	// address per listener (or across all of them, with ShareLimits).
+	// Zero means 128; negative means no limit.
 	MaxConnsPerIP int
+	// ShareLimits makes the listeners count MaxConns, MaxConnsPerIP and
+	// Throttle together, in one sock.Admission: a client is counted once
+	// whichever listener (plain, TLS, WebSocket) it uses, so that it
+	// cannot get past a limit by moving to another port. False, the
+	// default, counts each listener on its own, so that a client may
+	// hold MaxConnsPerIP connections on each listener and a throttled
+	// client may still connect to another listener.
+	ShareLimits bool
 	// IPv6Prefix is how many leading bits of an IPv6 address count as
 	// one client for MaxConnsPerIP and Throttle. Zero means 64; outside
 	// 0 to 128 the listeners fail to start.

@@ -33,6 +33,7 @@ type Server struct {
 	wssAddr netip.AddrPort
 	core    *core
 	once    sync.Once
+	adm     *sock.Admission // the listeners' shared limits, with ShareLimits
 	// refusalLogged is when each listener's refusals were last summed
 	// up at Warn level; only the Run loop touches it.
 	refusalLogged map[ircsock.ListenerID]time.Time
@@ -63,6 +64,17 @@ func New(cfg Config) (*Server, error) {
 		EarlyInput: -1,
 	})
 	s := &Server{cfg: cfg, b: b}
+	if cfg.ShareLimits {
+		adm, err := sock.NewAdmission(sock.AdmissionConfig{
+			MaxConns: max(cfg.MaxConns, 0), MaxConnsPerIP: max(cfg.MaxConnsPerIP, 0),
+			IPv6Prefix: cfg.IPv6Prefix, Throttle: cfg.Throttle, Exempt: cfg.Exempt,
+		})
+		if err != nil {
+			_ = b.Close()
+			return nil, fmt.Errorf("ircd: limits: %w", err)
+		}
+		s.adm = adm
+	}
 	s.core = newCore(cfg, b, time.Now())
 	for _, ln := range []struct {
 		hostport string
@@ -117,6 +129,11 @@ func (s *Server) listen(hostport string, withTLS, ws bool) (netip.AddrPort, erro
 		Flood:         s.cfg.Flood,
 		ProxyFrom:     s.cfg.ProxyFrom,
 		ProxyOptional: s.cfg.ProxyOptional,
+	}
+	if s.adm != nil {
+		// The shared Admission holds the limits; Exempt stays for Flood.
+		lc.Admission = s.adm
+		lc.MaxConns, lc.MaxConnsPerIP, lc.IPv6Prefix, lc.Throttle = 0, 0, 0, ircsock.Throttle{}
 	}
 	if withTLS {
 		lc.TLS = s.cfg.TLS

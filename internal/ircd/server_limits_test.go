@@ -295,3 +295,27 @@ func TestServeStorm(t *testing.T) {
 	}
 	t.Logf("storm: %d admitted, %d refused: %v", res.admitted, refused, res.refused)
 }
+
+// TestServeShareLimits: with ShareLimits, a client's connection to the
+// plain listener counts against MaxConnsPerIP on the TLS listener too;
+// without it, each listener counts on its own.
+func TestServeShareLimits(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		shared bool
+	}{{"shared", true}, {"per listener", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, tcfg := tlsServer(t, Config{MaxConnsPerIP: 1, ShareLimits: tc.shared})
+			a := dialPlain(t, srv, "a")
+			a.register("alice")
+			b := dialTLS(t, srv, tcfg, "b")
+			if tc.shared {
+				if m, _ := b.waitFor("ERROR"); !strings.Contains(m.Params[0], "MaxConnsPerIP=1") {
+					t.Errorf("second connection over TLS got ERROR %q, want it to name MaxConnsPerIP=1", m.Params[0])
+				}
+				return
+			}
+			b.register("bob")
+		})
+	}
+}
