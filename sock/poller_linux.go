@@ -145,33 +145,35 @@ func (p *poller) run() {
 	defer close(p.done)
 	var evs [pollBatch]syscall.EpollEvent
 	var ready []*Wheel
-	for {
-		// Collect under the callback, resume outside it: the callback
-		// holds the descriptor's read lock.
-		err := p.rc.Read(func(fd uintptr) bool {
-			for {
-				n, err := syscall.EpollWait(int(fd), evs[:], 0)
-				if err == syscall.EINTR {
-					continue
-				}
-				if err != nil || n <= 0 {
-					return len(ready) > 0
-				}
-				pollMu.Lock()
-				for _, ev := range evs[:n] {
-					// The wheel's id, never the bare descriptor number:
-					// descriptors are reused, ids are not.
-					id := uint64(uint32(ev.Fd)) | uint64(uint32(ev.Pad))<<32
-					if w := p.wheels[id]; w != nil {
-						ready = append(ready, w)
-					}
-				}
-				pollMu.Unlock()
-				if n < len(evs) {
-					return len(ready) > 0
+	// Collect under the callback, resume outside it: the callback holds
+	// the descriptor's read lock. Built once: a closure per wake-up
+	// would be an allocation per wake-up.
+	collect := func(fd uintptr) bool {
+		for {
+			n, err := syscall.EpollWait(int(fd), evs[:], 0)
+			if err == syscall.EINTR {
+				continue
+			}
+			if err != nil || n <= 0 {
+				return len(ready) > 0
+			}
+			pollMu.Lock()
+			for _, ev := range evs[:n] {
+				// The wheel's id, never the bare descriptor number:
+				// descriptors are reused, ids are not.
+				id := uint64(uint32(ev.Fd)) | uint64(uint32(ev.Pad))<<32
+				if w := p.wheels[id]; w != nil {
+					ready = append(ready, w)
 				}
 			}
-		})
+			pollMu.Unlock()
+			if n < len(evs) {
+				return len(ready) > 0
+			}
+		}
+	}
+	for {
+		err := p.rc.Read(collect)
 		for i, w := range ready {
 			w.resume()
 			ready[i] = nil
@@ -188,17 +190,34 @@ func (p *poller) run() {
 // before the call is reported at once; one-shot, so the event comes once
 // per arm and a running wheel gets none.
 func (w *Wheel) arm() error {
-	ev := syscall.EpollEvent{
+	a := armers.Get().(*armer)
+	a.epfd = w.poll.epfd
+	a.ev = syscall.EpollEvent{
 		Events: syscall.EPOLLIN | syscall.EPOLLRDHUP | syscall.EPOLLONESHOT,
 		Fd:     int32(uint32(w.pollID)),
 		Pad:    int32(uint32(w.pollID >> 32)),
 	}
-	var cerr error
-	err := w.raw.Control(func(fd uintptr) {
-		cerr = syscall.EpollCtl(w.poll.epfd, syscall.EPOLL_CTL_MOD, int(fd), &ev)
-	})
+	err := w.raw.Control(a.fn)
 	if err == nil {
-		err = cerr
+		err = a.err
 	}
+	a.err = nil
+	armers.Put(a)
 	return err
 }
+
+// An armer carries one arm's arguments into RawConn.Control and its
+// result out. They are pooled, with their callback built once, so that
+// arming allocates nothing and a wheel keeps no callback of its own.
+type armer struct {
+	epfd int
+	ev   syscall.EpollEvent
+	err  error
+	fn   func(fd uintptr)
+}
+
+var armers = sync.Pool{New: func() any {
+	a := new(armer)
+	a.fn = func(fd uintptr) { a.err = syscall.EpollCtl(a.epfd, syscall.EPOLL_CTL_MOD, int(fd), &a.ev) }
+	return a
+}}
