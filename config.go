@@ -74,6 +74,12 @@ type ListenerConfig struct {
 	// repeated every Idle. Zero means DefaultIdle (180 s); negative
 	// disables idle events. sock.WheelConfig.Idle means the same.
 	Idle time.Duration
+	// MaxTLSRecord is, on a TLS connection (not WebSocket), the most
+	// plaintext bytes written at once and so the most one TLS record
+	// carries; zero means sock.DefaultMaxTLSRecord (16 KiB, TLS's own
+	// limit). A peer that reads TLS in small pieces needs it lower: for a
+	// link with ngircd, 2048 (see sock.WheelConfig.MaxTLSRecord for why).
+	MaxTLSRecord int
 	// Args is carried to the listener's connections (the original's args).
 	Args any
 	// Listener, when set, is accepted from instead of binding Addr.
@@ -222,6 +228,8 @@ type ConnectorConfig struct {
 	// Idle is as in ListenerConfig: zero means DefaultIdle (180 s),
 	// negative disables idle events.
 	Idle time.Duration
+	// MaxTLSRecord is as in ListenerConfig.
+	MaxTLSRecord int
 	// Timeout bounds the dial and TLS handshake; zero means the Backend's
 	// Config.ConnectTimeout.
 	Timeout time.Duration

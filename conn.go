@@ -244,8 +244,10 @@ func (b *Backend) serveConn(nc net.Conn, l *Listener, k *Connector, release func
 		b: b, listener: l, connector: k,
 	}
 	var preset func(*ircmsg.Message) bool
+	var tlsRecord int
 	if l != nil {
 		c.idle = l.idle
+		tlsRecord = l.cfg.MaxTLSRecord
 		if l.cfg.Flood.Burst > 0 && !l.exempt(addrPort(nc.RemoteAddr()).Addr()) {
 			c.lag = newLagGate(l.cfg.Flood)
 		}
@@ -256,6 +258,7 @@ func (b *Backend) serveConn(nc net.Conn, l *Listener, k *Connector, release func
 			c.idle = DefaultIdle
 		}
 		preset = k.cfg.CompressInputAfter
+		tlsRecord = k.cfg.MaxTLSRecord
 	}
 	if preset != nil {
 		// Armed before the reader starts: exact whatever the peer sends
@@ -267,6 +270,7 @@ func (b *Backend) serveConn(nc net.Conn, l *Listener, k *Connector, release func
 	}
 	c.w = sock.NewWheel(nc, &filter.Line{Max: b.maxLine}, &filter.Line{}, connHandler{c}, sock.WheelConfig{
 		MaxSendQ: b.cfg.MaxSendQ, Idle: c.idle, DrainTimeout: b.cfg.DrainTimeout,
+		MaxTLSRecord: tlsRecord,
 	})
 	b.mu.Lock()
 	if b.closing.Load() {

@@ -21,6 +21,9 @@ const (
 	DefaultMaxSendQ     = 1 << 20
 	DefaultDrainTimeout = 10 * time.Second
 	DefaultIdle         = 180 * time.Second
+	// DefaultMaxTLSRecord is the most plaintext one TLS record carries
+	// (RFC 8446, section 5.1: 2^14 bytes).
+	DefaultMaxTLSRecord = 16 << 10
 )
 
 // ReasonSendQ is the close reason of a wheel whose send queue went past
@@ -100,6 +103,18 @@ type WheelConfig struct {
 	// Zero means [DefaultDrainTimeout]; negative means no limit (the owner
 	// ends the drain with [Wheel.Cut]).
 	DrainTimeout time.Duration
+	// MaxTLSRecord is, on a *tls.Conn, the most plaintext bytes the
+	// wheel writes at once, and so the most one TLS record carries: a
+	// longer batch goes out as several records. Some peers read TLS in
+	// small pieces and never ask their TLS library whether a record they
+	// have half read holds more. ngircd is one: it takes at most 2,048
+	// bytes per readable event, so the rest of a bigger record waits
+	// inside GnuTLS until the socket becomes readable again, which on a
+	// link that is waiting for an answer may be never. 2048 suits it.
+	// Zero, or more than [DefaultMaxTLSRecord], means
+	// DefaultMaxTLSRecord, TLS's own limit; connections other than a
+	// *tls.Conn ignore it.
+	MaxTLSRecord int
 }
 
 // A Wheel moves records over one net.Conn through two filters: in (bytes
@@ -137,6 +152,7 @@ type Wheel struct {
 	in   filter.Filter
 
 	maxSendQ int32
+	tlsChunk int // on a *tls.Conn, the most bytes per Write; 0: no cap of ours
 	idle     time.Duration
 	drain    time.Duration // zero: no limit
 	linger   time.Duration // DisconnectLinger's limit once the write side is shut
@@ -220,6 +236,9 @@ func NewWheel(conn net.Conn, in, out filter.Filter, h Handler, cfg WheelConfig) 
 	w.maxSendQ = int32(q)
 	if cfg.DrainTimeout == 0 {
 		w.drain = DefaultDrainTimeout
+	}
+	if _, ok := conn.(*tls.Conn); ok && cfg.MaxTLSRecord > 0 && cfg.MaxTLSRecord < DefaultMaxTLSRecord {
+		w.tlsChunk = cfg.MaxTLSRecord
 	}
 	// A *net.TCPConn, or a wrapper that holds no bytes of its own and
 	// hands out the socket (the one a PROXY header came on).
@@ -916,7 +935,7 @@ func (w *Wheel) writeLoop() {
 		w.inflight = len(*batch)
 		w.wmu.Unlock()
 
-		n, err := w.conn.Write(*batch)
+		n, err := w.writeConn(*batch)
 
 		w.wmu.Lock()
 		w.written += uint64(n)
@@ -939,6 +958,24 @@ func (w *Wheel) writeLoop() {
 	w.releaseLocked()
 	w.finishWriterLocked()
 	w.wmu.Unlock()
+}
+
+// writeConn writes p to the connection, in Writes of at most
+// [WheelConfig.MaxTLSRecord] bytes on a TLS connection that has one, so
+// that crypto/tls never makes a record bigger than that.
+func (w *Wheel) writeConn(p []byte) (int, error) {
+	if w.tlsChunk == 0 || len(p) <= w.tlsChunk {
+		return w.conn.Write(p)
+	}
+	n := 0
+	for n < len(p) {
+		m, err := w.conn.Write(p[n:min(len(p), n+w.tlsChunk)])
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 func (w *Wheel) finishWriterLocked() {
