@@ -83,9 +83,9 @@ type Throttle struct {
 	// counted from the refused attempt. Zero or negative means
 	// [DefaultThrottleBan] (60 s).
 	Ban time.Duration
-	// MaxAddrs is the most addresses the throttle follows at once (each
-	// costs about 150 bytes); past it new addresses are refused with
-	// [ErrThrottleFull]. Zero means [DefaultThrottleMaxAddrs] (65536);
+	// MaxAddrs is the most addresses the throttle follows at once, which
+	// bounds its memory (BENCHMARKS.md measures the heap per address);
+	// past it new addresses are refused with [ErrThrottleFull]. Zero means [DefaultThrottleMaxAddrs] (65536);
 	// negative makes [Listen] fail with [ErrBadConfig].
 	MaxAddrs int
 }
@@ -94,9 +94,9 @@ type Throttle struct {
 const (
 	DefaultThrottleWindow = 10 * time.Second
 	DefaultThrottleBan    = 60 * time.Second
-	// DefaultThrottleMaxAddrs is 65536 addresses, about 10 MB: far more
-	// distinct addresses than a healthy server sees connect within one
-	// Window, and the number of /64 networks in a single /48.
+	// DefaultThrottleMaxAddrs is 65536 addresses: far more distinct
+	// addresses than a healthy server sees connect within one Window,
+	// and the number of /64 networks in a single /48.
 	DefaultThrottleMaxAddrs = 1 << 16
 )
 
@@ -228,6 +228,7 @@ type Admission struct {
 	throttle map[netip.Addr]*throttleEntry // by addrKey
 	thrWin   throttleList                  // throttle entries counting, by start
 	thrBan   throttleList                  // throttle entries banned, by end of ban
+	spare    *throttleEntry                // the last entry forgotten, for the next new address
 }
 
 // NewAdmission returns an Admission with the limits of cfg. A setting
@@ -344,10 +345,12 @@ func (a *Admission) expireThrottleLocked(now time.Time) {
 	for e := a.thrWin.head; e != nil && now.Sub(e.start) > window; e = a.thrWin.head {
 		a.thrWin.remove(e)
 		delete(a.throttle, e.key)
+		a.spare = e
 	}
 	for e := a.thrBan.head; e != nil && !now.Before(e.banned); e = a.thrBan.head {
 		a.thrBan.remove(e)
 		delete(a.throttle, e.key)
+		a.spare = e
 	}
 }
 
@@ -382,22 +385,27 @@ func (a *Admission) throttleLocked(key, ip netip.Addr, now time.Time) error {
 			return &LimitError{Err: ErrThrottleFull, Addr: ip, Limit: "Throttle.MaxAddrs=" + strconv.Itoa(max), Until: a.throttleRoomLocked()}
 		}
 		// A new address, or one whose window or ban is over: a new window.
-		e = &throttleEntry{key: key, start: now}
+		// Under a steady flood one address is forgotten for each one
+		// remembered: reusing its entry saves an allocation per attempt.
+		if e = a.spare; e != nil {
+			a.spare = nil
+			*e = throttleEntry{key: key, start: now}
+		} else {
+			e = &throttleEntry{key: key, start: now}
+		}
 		a.throttle[key] = e
 		a.thrWin.push(e)
 	}
-	limit := fmt.Sprintf("Throttle=%d per %v", t.Conns, t.window())
-	if !e.banned.IsZero() {
-		return &LimitError{Err: ErrThrottled, Addr: ip, Limit: limit, Until: e.banned}
-	}
-	e.count++
-	if e.count > t.Conns {
+	if e.banned.IsZero() {
+		e.count++
+		if e.count <= t.Conns {
+			return nil
+		}
 		e.banned = now.Add(t.ban())
 		a.thrWin.remove(e)
 		a.thrBan.push(e)
-		return &LimitError{Err: ErrThrottled, Addr: ip, Limit: limit, Until: e.banned}
 	}
-	return nil
+	return &LimitError{Err: ErrThrottled, Addr: ip, Limit: fmt.Sprintf("Throttle=%d per %v", t.Conns, t.window()), Until: e.banned}
 }
 
 // refuse tells a refused connection why, then closes it (see
