@@ -43,6 +43,15 @@
 // resolves, connects and completes TLS for an outgoing connection. Both
 // take addresses as "host:port" strings, as net.Listen and net.Dial do.
 //
+// A listener's limits (MaxConns, MaxConnsPerIP, a per-address [Throttle]
+// whose table is bounded by [Throttle].MaxAddrs) live in an [Admission],
+// its own or one shared with other listeners through
+// [ListenConfig.Admission] so that a client is counted once across them.
+// Each refusal is a [*LimitError] naming the limit, sent to the client
+// ([ListenConfig.Refusal]; an HTTP 503 with Retry-After on a WebSocket
+// listener), reported as an [OpLimit] failure and counted
+// ([Listener.Refusals]).
+//
 // Behind a load balancer, [ListenConfig.ProxyFrom] makes a listener read
 // the PROXY protocol header (version 1 or 2, [ReadProxyHeader]) of its
 // trusted proxies before anything else, and use the client address it

@@ -44,7 +44,8 @@
 // certificate for the TLS listener.
 //
 // The listeners' per-address limits come from the Backend too, each one
-// a [Config] field and a serve flag: MaxConnsPerIP and Throttle (a
+// a [Config] field and a serve flag, counted per listener unless
+// [Config.ShareLimits] counts them across all listeners together: MaxConnsPerIP and Throttle (a
 // connection rate per address, then a ban), with IPv6 counted per
 // [Config.IPv6Prefix] and [Config.Exempt] networks left out; a refused
 // client is sent one ERROR line naming the limit, and its socket lingers
