@@ -77,6 +77,39 @@ func TestBackendListenerRefusals(t *testing.T) {
 	h.shutdown()
 }
 
+// TestBackendSharedAdmission: two listeners given one sock.Admission
+// count a client once: its connection to the first is what MaxConnsPerIP
+// refuses its connection to the second for. Limits set beside an
+// Admission fail CreateListener with sock.ErrBadConfig.
+func TestBackendSharedAdmission(t *testing.T) {
+	adm, err := sock.NewAdmission(sock.AdmissionConfig{MaxConnsPerIP: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, ircsock.Config{})
+	first := h.listen(ircsock.ListenerConfig{Idle: -1, Admission: adm})
+	second := h.listen(ircsock.ListenerConfig{Idle: -1, Admission: adm})
+	h.accepted(dialRaw(t, h, listenAddr(first)))
+	refused := dialRaw(t, h, listenAddr(second))
+	ev := waitEvent(h, "refusal", func(e ircsock.ListenerFailure) bool { return e.Op == sock.OpLimit })
+	if ev.Listener.ID() != second.ID() || !errors.Is(ev.Err, sock.ErrMaxConnsPerIP) {
+		t.Errorf("ListenerFailure on listener %d: %v, want listener %d refusing with %v", ev.Listener.ID(), ev.Err, second.ID(), sock.ErrMaxConnsPerIP)
+	}
+	refused.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if line, err := refused.readLine(); err != nil || !strings.Contains(line, "MaxConnsPerIP=1") {
+		t.Errorf("refused client read %q, %v; want the ERROR line naming MaxConnsPerIP=1", line, err)
+	}
+	if got := second.Refusals(); got.MaxConnsPerIP != 1 {
+		t.Errorf("second listener Refusals() = %+v, want MaxConnsPerIP 1", got)
+	}
+
+	l, err := h.b.CreateListener(ircsock.ListenerConfig{Addr: "127.0.0.1:0", Admission: adm, MaxConnsPerIP: 5})
+	if err == nil || !errors.Is(err, sock.ErrBadConfig) {
+		t.Errorf("CreateListener with an Admission and MaxConnsPerIP = %v, %v; want %v", l, err, sock.ErrBadConfig)
+	}
+	h.shutdown()
+}
+
 // TestBackendRefuseLinger: a refused client that stays silent gets its
 // ERROR line and EOF at once (the Backend shuts its write side), and the
 // socket is closed when RefuseLinger ends: from then on the client's
