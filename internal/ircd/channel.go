@@ -20,6 +20,7 @@ type listEntry struct {
 // and WHO replies are deterministic.
 type channel struct {
 	name     string
+	folded   string // fold(name): its key in core.chans
 	created  time.Time
 	topic    string
 	topicBy  string
@@ -46,6 +47,7 @@ type channel struct {
 func newChannel(name string, now time.Time) *channel {
 	return &channel{
 		name:       name,
+		folded:     fold(name),
 		created:    now,
 		ops:        map[*client]bool{},
 		voiced:     map[*client]bool{},

@@ -288,7 +288,8 @@ func (s *core) cmdQuit(c *client, m *ircmsg.Message, now time.Time) {
 func (s *core) cmdJoin(c *client, m *ircmsg.Message, now time.Time) {
 	if m.Params[0] == "0" {
 		// RFC 2812 3.2.1: JOIN 0 leaves every channel.
-		for _, ch := range c.channels {
+		// A copy: leaving takes each channel off the list.
+		for _, ch := range slices.Clone(c.channels) {
 			s.leave(c, ch, "PART", []string{ch.name}, now)
 		}
 		return
@@ -310,7 +311,7 @@ func (s *core) cmdJoin(c *client, m *ircmsg.Message, now time.Time) {
 			continue
 		}
 		folded := fold(name)
-		if _, in := c.channels[folded]; in {
+		if c.channel(folded) != nil {
 			continue
 		}
 		if len(c.channels) >= s.cfg.MaxChannels {
@@ -325,11 +326,10 @@ func (s *core) cmdJoin(c *client, m *ircmsg.Message, now time.Time) {
 			}
 		} else {
 			ch = newChannel(keep(name), now)
-			s.chans[fold(ch.name)] = ch
+			s.chans[ch.folded] = ch
 		}
 		ch.add(c, len(ch.members) == 0)
-		// The key from the channel's kept name, not from this line.
-		c.channels[fold(ch.name)] = ch
+		c.channels = append(c.channels, ch)
 		s.deliver(&ircmsg.Message{Source: c.source(), Command: "JOIN", Params: []string{ch.name}}, ch.members, nil, now)
 		if c.away != "" {
 			// IRCv3 away-notify: a joining client that is away is
@@ -384,10 +384,9 @@ func (s *core) leave(c *client, ch *channel, cmd string, params []string, now ti
 func (s *core) leaveBy(by, c *client, ch *channel, cmd string, params []string, now time.Time) {
 	s.deliver(&ircmsg.Message{Source: by.source(), Command: cmd, Params: params}, ch.members, nil, now)
 	ch.remove(c)
-	key := fold(ch.name)
-	delete(c.channels, key)
+	c.dropChannel(ch)
 	if len(ch.members) == 0 {
-		delete(s.chans, key)
+		delete(s.chans, ch.folded)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -89,7 +90,28 @@ type client struct {
 	lastInput   time.Time
 	pingPending bool
 
-	channels map[string]*channel // by folded name
+	// channels lists the channels the client is in, in join order: a
+	// slice, not a map, because most clients are in a few channels and a
+	// map costs a couple of hundred bytes for its first entry alone.
+	channels []*channel
+}
+
+// channel returns the channel c is in whose folded name is folded, or
+// nil.
+func (c *client) channel(folded string) *channel {
+	for _, ch := range c.channels {
+		if ch.folded == folded {
+			return ch
+		}
+	}
+	return nil
+}
+
+// dropChannel takes ch off c's list.
+func (c *client) dropChannel(ch *channel) {
+	if i := slices.Index(c.channels, ch); i >= 0 {
+		c.channels = slices.Delete(c.channels, i, i+1)
+	}
 }
 
 // source is the client's nick!user@host, the source of what it relays.
@@ -202,7 +224,6 @@ func (s *core) open(id ircsock.ConnID, peer netip.Addr, secure bool, now time.Ti
 		host:      host,
 		secure:    secure,
 		lastInput: now,
-		channels:  make(map[string]*channel),
 	}
 	if s.cfg.RegisterTimeout > 0 {
 		s.regq = append(s.regq, regEntry{id, now.Add(s.cfg.RegisterTimeout)})
@@ -339,10 +360,10 @@ func (s *core) part(c *client, reason string, now time.Time) {
 		ch.forget(c)
 	}
 	c.invitedTo = nil
-	for key, ch := range c.channels {
+	for _, ch := range c.channels {
 		ch.remove(c)
 		if len(ch.members) == 0 {
-			delete(s.chans, key)
+			delete(s.chans, ch.folded)
 		}
 	}
 	c.channels = nil

@@ -42,3 +42,37 @@ func TestCoreKeepsNoInputBytes(t *testing.T) {
 		t.Errorf("joining #wonderland after the input bytes changed: no alice in\n%s", got)
 	}
 }
+
+// TestJoinZeroLeavesEveryChannel: RFC 2812 3.2.1's JOIN 0 parts every
+// channel the client is in, each PART seen by that channel's members,
+// and an emptied channel is gone.
+func TestJoinZeroLeavesEveryChannel(t *testing.T) {
+	h := newHarness(t, Config{})
+	h.register(1, "alice")
+	h.register(2, "bob")
+	h.in(1, "JOIN", "#a,#B,#c")
+	h.in(2, "JOIN", "#b")
+	h.take(1)
+	h.take(2)
+	h.in(1, "JOIN", "0")
+	got := commandsOf(h.take(1))
+	expect(t, "alice's lines after JOIN 0", got, []string{"PART", "PART", "PART"})
+	if bob := strings.Join(h.take(2), "\n"); !strings.Contains(bob, "PART :#B") {
+		t.Errorf("bob saw %q, want alice's PART of #B", bob)
+	}
+	if n := len(h.s.clients[1].channels); n != 0 {
+		t.Errorf("alice still in %d channels", n)
+	}
+	for _, name := range []string{"#a", "#c"} {
+		if _, ok := h.s.chans[name]; ok {
+			t.Errorf("%s kept after its last member left", name)
+		}
+	}
+	if _, ok := h.s.chans["#b"]; !ok {
+		t.Error("#b dropped while bob is in it")
+	}
+	h.in(1, "JOIN", "#b")
+	if got := strings.Join(h.take(1), "\n"); !strings.Contains(got, "JOIN") {
+		t.Errorf("rejoining #b: %q", got)
+	}
+}
