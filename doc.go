@@ -55,11 +55,12 @@
 // then allocates nothing; one that keeps its Messages leaves one block
 // per line to the collector. [Backend.Send] formats into a reused buffer
 // and appends the line to the connection's send queue under its lock,
-// then hands the connection to a writer (for plaintext TCP one of a few
-// goroutines shared by every connection, which writes without waiting);
-// while more events wait for the controller, Send only queues, and the
-// connections it queued to are handed over together when the burst
-// ends, so that each gets its share of the burst in one write.
+// then wakes the connection's writer. While more events wait for the
+// controller, Send only queues, and the connections it queued to are
+// handed together, when the burst ends, to a few writer goroutines shared
+// by every connection (for plaintext TCP), which write without waiting,
+// so that each connection gets its share of the burst in one write and
+// the burst starts no goroutine per connection.
 //
 // A connection waiting for input costs no goroutine on Linux when it is
 // plaintext TCP: its wheel is started with sock.Wheel.Start, parks on an

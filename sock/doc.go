@@ -23,10 +23,10 @@
 // so read-side filter changes ([Wheel.SetInput], [Wheel.ReadOp]) fall
 // exactly between two records; [Wheel.Write] encodes through an output
 // filter into a send queue bounded by [WheelConfig.MaxSendQ], written in
-// batches (for plaintext TCP by a few writers shared by every wheel, one
-// write(2) per wheel that never waits; otherwise, or once a socket is
-// full, by a goroutine of the wheel's own that exists only while the
-// queue is not empty); [Wheel.WriteOp] changes the output at an exact point of the
+// batches by a goroutine of the wheel's own that exists only while the
+// queue is not empty, or, for a plaintext TCP wheel that [Wheel.Flush]
+// wakes, by a few writers shared by every wheel, one write(2) per wheel
+// that never waits; [Wheel.WriteOp] changes the output at an exact point of the
 // stream. [Wheel.Disconnect] closes after the queue is written,
 // [Wheel.Close] at once. A plaintext *net.TCPConn waiting for input holds
 // no buffer: the wheel waits for readability and takes a pooled buffer

@@ -131,19 +131,19 @@ type WheelConfig struct {
 //
 // Writing: [Wheel.Write] may be called from any goroutine. It encodes the
 // record through out at once, under the wheel's write lock, into a pending
-// buffer and wakes a writer, which writes the whole buffer as one batch
-// after one Flush of out. On a plaintext TCP connection (one that hands
-// out its descriptor through syscall.Conn) the writer is one of a few
-// goroutines shared by every wheel of the process, which make one
+// buffer and wakes a writer goroutine of the wheel's own, which writes the
+// whole buffer as one batch after one Flush of out and is gone once the
+// queue is drained, so an idle wheel holds no goroutine and no buffer for
+// writing. [Wheel.Queue] encodes and queues the same way but leaves the
+// writer asleep until [Wheel.Flush] (or the next Write), so that a caller
+// writing a burst to many wheels gets one system call per wheel. What a
+// Flush wakes on a plaintext TCP connection (one that hands out its
+// descriptor through syscall.Conn) is not a goroutine of the wheel's own
+// but one of a few shared by every wheel of the process, which make one
 // write(2) per wheel that never waits; only when the socket's buffer is
 // full does a goroutine of the wheel's own take over the rest and wait
-// for the socket. Over TLS or WebSocket the wheel's own goroutine does
-// every write. Either goroutine is gone once the queue is drained, so an
-// idle wheel holds no goroutine and no buffer for writing. [Wheel.Queue]
-// encodes and queues the same way but leaves the writer asleep until
-// [Wheel.Flush] (or the next Write), so that a caller writing a burst to
-// many wheels gets one system call per wheel. Write-side changes
-// ([Wheel.WriteOp]) happen at that point in the byte stream.
+// for the socket. Write-side changes ([Wheel.WriteOp]) happen at that
+// point in the byte stream.
 type Wheel struct {
 	conn net.Conn
 	raw  syscall.RawConn // nil unless reading through the fd directly
@@ -591,14 +591,16 @@ func (w *Wheel) Write(rec []byte) error { return w.write(rec, true) }
 // then the bytes wait (and the wheel keeps its buffer).
 func (w *Wheel) Queue(rec []byte) error { return w.write(rec, false) }
 
-// Flush wakes the writer for whatever [Wheel.Queue] left queued. It is a
-// no-op when nothing waits or the wheel is closed.
+// Flush wakes the writer for whatever [Wheel.Queue] left queued: on a
+// plaintext TCP connection one of the writers shared by every wheel, so
+// that flushing a burst queued to many wheels starts no goroutine per
+// wheel. It is a no-op when nothing waits or the wheel is closed.
 func (w *Wheel) Flush() {
 	w.wmu.Lock()
 	// held, not len(pend): an output filter such as Zlib may keep the
 	// record to itself until the writer flushes it.
 	if w.held && !w.closed {
-		w.startWriterLocked()
+		w.startSharedLocked()
 	}
 	w.wmu.Unlock()
 }
@@ -869,10 +871,20 @@ func (w *Wheel) closeLocked(reason string, cause error) {
 	}
 }
 
-// startWriterLocked makes sure a writer will write what is queued: one of
-// the shared writers for a plaintext TCP wheel, else a goroutine of the
-// wheel's own that is gone once the queue is drained.
+// startWriterLocked makes sure a writer will write what is queued: a
+// goroutine of the wheel's own, gone once the queue is drained.
 func (w *Wheel) startWriterLocked() {
+	w.held = false
+	if !w.writing {
+		w.writing = true
+		go w.writeLoop()
+	}
+}
+
+// startSharedLocked is startWriterLocked for a Flush, the end of a burst
+// queued to many wheels: a plaintext TCP wheel goes to the shared writers
+// instead (writers.go), so the burst costs no goroutine per wheel.
+func (w *Wheel) startSharedLocked() {
 	w.held = false
 	if !w.writing {
 		w.writing = true

@@ -96,9 +96,16 @@ func TestWheelSharedWriterTakeover(t *testing.T) {
 		t.Fatal("a *net.TCPConn wheel has no descriptor to write through")
 	}
 	n := backedUp(t, w)
-	// More while the takeover waits: they queue behind it.
-	for range 100 {
-		if err := w.Write(numbered(n)); err != nil {
+	// More while the takeover waits, through both wake-ups: they queue
+	// behind it.
+	for i := range 100 {
+		var err error
+		if i%2 == 0 {
+			err = w.Write(numbered(n))
+		} else if err = w.Queue(numbered(n)); err == nil {
+			w.Flush()
+		}
+		if err != nil {
 			t.Fatal(err)
 		}
 		n++
@@ -284,9 +291,10 @@ func TestWheelSharedWriteError(t *testing.T) {
 	c.Close() // RST
 	deadline := time.Now().Add(10 * time.Second)
 	for !w.Disconnecting() {
-		if err := w.Write([]byte("ping")); err != nil && !errors.Is(err, ErrClosing) {
-			t.Fatalf("Write = %v", err)
+		if err := w.Queue([]byte("ping")); err != nil && !errors.Is(err, ErrClosing) {
+			t.Fatalf("Queue = %v", err)
 		}
+		w.Flush()
 		if time.Now().After(deadline) {
 			t.Fatal("wheel not closed within 10s of writing to a reset connection")
 		}
@@ -337,11 +345,27 @@ func TestWheelSharedWriterFlushesHeldOutput(t *testing.T) {
 	defer c.Close()
 	w := NewWheel(s, &nlFilter{}, &holdFilter{}, newRecorder(), WheelConfig{MaxSendQ: 16 << 20})
 	defer w.Close("test end", nil)
-	const n = 5000
-	for i := range n {
-		if err := w.Write(numbered(i)); err != nil {
-			t.Fatalf("Write(%d) = %v", i, err)
+	// Rounds of a burst, each read whole before the next: a burst whose
+	// last Flush came while its writer was writing, and whose records
+	// the writer then left in the filter, never arrives.
+	const rounds, burst = 100, 50
+	_ = c.SetReadDeadline(time.Now().Add(20 * time.Second))
+	br := bufio.NewReader(c)
+	for r := range rounds {
+		for i := r * burst; i < (r+1)*burst; i++ {
+			if err := w.Queue(numbered(i)); err != nil {
+				t.Fatalf("Queue(%d) = %v", i, err)
+			}
+			w.Flush()
+		}
+		for i := r * burst; i < (r+1)*burst; i++ {
+			l, err := br.ReadString('\n')
+			if err != nil {
+				t.Fatalf("read record %d: %v", i, err)
+			}
+			if want := string(numbered(i)) + "\n"; l != want {
+				t.Fatalf("record %d = %.20q..., want %.20q...", i, l, want)
+			}
 		}
 	}
-	readNumbered(t, c, n)
 }
