@@ -169,8 +169,11 @@ func (l *Line) Next() (rec []byte, ok bool, err error) {
 	}
 	if len(l.in) > 0 {
 		l.keep(l.in)
-		l.in = nil
 	}
+	// nil, not l.in[len(l.in):]: an empty slice at the end of p still
+	// points into p's array, and would keep the caller's buffer (a wheel's
+	// pooled read buffer) alive for as long as the Line waits for input.
+	l.in = nil
 	return nil, false, nil
 }
 
