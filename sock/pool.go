@@ -1,12 +1,15 @@
 package sock
 
-import "sync"
+import (
+	"math/bits"
+	"sync"
+)
 
 const (
-	// bufSize is the capacity of pooled buffers: a read takes up to this
-	// much at once, and a write batch starts this big.
+	// bufSize is the capacity of pooled read buffers: a read takes up to
+	// this much at once.
 	bufSize = 16 << 10
-	// maxKeep is the largest buffer given back to the pool; a buffer grown
+	// maxKeep is the largest buffer given back to a pool; a buffer grown
 	// beyond it by one long line or a burst is left to the collector.
 	maxKeep = 64 << 10
 )
@@ -17,14 +20,70 @@ var bufPool = sync.Pool{New: func() any {
 	return &b
 }}
 
-// getBuf returns an empty pooled buffer.
+// getBuf returns an empty pooled read buffer.
 func getBuf() *[]byte { return bufPool.Get().(*[]byte) }
 
-// putBuf gives bp back, unless it has grown past maxKeep.
+// putBuf gives a read buffer back, unless it has grown past maxKeep.
 func putBuf(bp *[]byte) {
 	if cap(*bp) > maxKeep {
 		return
 	}
 	*bp = (*bp)[:0]
 	bufPool.Put(bp)
+}
+
+// A send queue starts in the smallest write buffer its first record needs
+// and moves to the next size up when it fills. Most queues never hold
+// more than a few lines between two writes (a fan-out is one line to each
+// of many wheels), and every wheel with something queued holds its buffer
+// until a writer takes it: with one size for all, a burst to a thousand
+// wheels held a thousand 16 KiB buffers, and after it the pool and the
+// heap the collector had grown for them stayed in the process's RSS.
+const (
+	wbufMin     = 1 << 10 // the smallest class
+	wbufClasses = 4       // 1, 4, 16 and 64 KiB: each class four times the last
+)
+
+var wbufPools [wbufClasses]sync.Pool
+
+// wbufClass is the smallest class that holds n bytes, or wbufClasses when
+// none does.
+func wbufClass(n int) int {
+	if n <= wbufMin {
+		return 0
+	}
+	// Each class is two bits of length above the last.
+	c := (bits.Len(uint(n-1)) - bits.Len(uint(wbufMin-1)) + 1) / 2
+	return c
+}
+
+// getWriteBuf returns an empty write buffer with room for at least n
+// bytes: pooled up to maxKeep, allocated to size beyond.
+func getWriteBuf(n int) *[]byte {
+	c := wbufClass(n)
+	if c >= wbufClasses {
+		b := make([]byte, 0, n)
+		return &b
+	}
+	if bp, ok := wbufPools[c].Get().(*[]byte); ok {
+		return bp
+	}
+	b := make([]byte, 0, wbufMin<<(2*c))
+	return &b
+}
+
+// putWriteBuf gives a write buffer back to the class its capacity fills,
+// unless it has grown past maxKeep (or is smaller than any class, as a
+// buffer that append regrew may be).
+func putWriteBuf(bp *[]byte) {
+	n := cap(*bp)
+	if n < wbufMin || n > maxKeep {
+		return
+	}
+	c := wbufClass(n)
+	if wbufMin<<(2*c) > n {
+		c-- // between two classes: it counts as the smaller
+	}
+	*bp = (*bp)[:0]
+	wbufPools[c].Put(bp)
 }

@@ -611,9 +611,7 @@ func (w *Wheel) write(rec []byte, wake bool) error {
 		w.wmu.Unlock()
 		return ErrClosing
 	}
-	if w.pend == nil {
-		w.pend = getBuf()
-	}
+	w.reserveLocked(len(rec) + recordSlack)
 	before := len(*w.pend)
 	b, err := w.out.Put(*w.pend, rec)
 	if err != nil {
@@ -655,9 +653,7 @@ func (w *Wheel) WriteOp(fn func(out filter.Filter, dst []byte) (filter.Filter, [
 	if w.closing || w.closed {
 		return ErrClosing
 	}
-	if w.pend == nil {
-		w.pend = getBuf()
-	}
+	w.reserveLocked(0)
 	b, err := w.out.Flush(*w.pend)
 	if err != nil {
 		*w.pend = b
@@ -900,13 +896,38 @@ func (w *Wheel) startSharedLocked() {
 // wheel holds none.
 func (w *Wheel) releaseLocked() {
 	if w.pend != nil && (len(*w.pend) == 0 || w.closed) {
-		putBuf(w.pend)
+		putWriteBuf(w.pend)
 		w.pend = nil
 	}
 	if w.spare != nil {
-		putBuf(w.spare)
+		putWriteBuf(w.spare)
 		w.spare = nil
 	}
+}
+
+// recordSlack is the room a record needs in the queue beyond its own
+// bytes, for the line ending the output filter adds; a filter that adds
+// more makes the queue grow by append instead.
+const recordSlack = 2
+
+// reserveLocked makes room for n more bytes in the queue, moving it to a
+// bigger write buffer (pool.go) when it is full, so that a queue is only
+// as big as what waits in it.
+func (w *Wheel) reserveLocked(n int) {
+	if w.pend == nil {
+		w.pend = getWriteBuf(n)
+		return
+	}
+	need := len(*w.pend) + n
+	if need <= cap(*w.pend) {
+		return
+	}
+	// Doubling at least, so that a queue past the biggest class does not
+	// copy itself for every record.
+	nb := getWriteBuf(max(need, 2*cap(*w.pend)))
+	*nb = append(*nb, *w.pend...)
+	putWriteBuf(w.pend)
+	w.pend = nb
 }
 
 func (w *Wheel) writeLoop() {
@@ -939,10 +960,9 @@ func (w *Wheel) writeLoop() {
 			}
 			break
 		}
+		// The spare, if any, takes what is queued during the write; with
+		// none, the next record takes a buffer of its own size.
 		batch := w.pend
-		if w.spare == nil {
-			w.spare = getBuf()
-		}
 		w.pend, w.spare = w.spare, nil
 		w.inflight = len(*batch)
 		w.wmu.Unlock()
@@ -954,7 +974,7 @@ func (w *Wheel) writeLoop() {
 		w.inflight = 0
 		*batch = (*batch)[:0]
 		if cap(*batch) > maxKeep {
-			putBuf(batch) // dropped by putBuf, replaced on demand
+			putWriteBuf(batch) // dropped, replaced on demand
 		} else {
 			w.spare = batch
 		}

@@ -161,7 +161,7 @@ func (w *Wheel) writeShared() {
 	case w.spare == nil && cap(*batch) <= maxKeep:
 		w.spare = batch
 	default:
-		putBuf(batch)
+		putWriteBuf(batch)
 	}
 	// Records queued during the write may sit inside out (a Zlib holds
 	// them until flushed), so out is flushed before deciding.
@@ -198,7 +198,7 @@ func (w *Wheel) restoreLocked(batch *[]byte, n int) {
 	rest := (*batch)[:copy(*batch, (*batch)[n:])]
 	if w.pend != nil {
 		rest = append(rest, *w.pend...)
-		putBuf(w.pend)
+		putWriteBuf(w.pend)
 	}
 	*batch = rest
 	w.pend = batch

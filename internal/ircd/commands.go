@@ -451,6 +451,7 @@ func (s *core) cmdMessage(c *client, m *ircmsg.Message, now time.Time) {
 				continue
 			}
 			name = ch.name
+			to = s.to[:0]
 			for _, mem := range ch.members {
 				if mem != c {
 					to = append(to, mem)
@@ -483,6 +484,12 @@ func (s *core) cmdMessage(c *client, m *ircmsg.Message, now time.Time) {
 			out.Params = append(out.Params, s.fitText(out, m.Params[1]))
 		}
 		s.deliver(out, to, ctags, now)
+		if isChannel(target) {
+			// deliver keeps no reference to to; cleared, so that the
+			// scratch holds no departed client.
+			clear(to)
+			s.to = to[:0]
+		}
 	}
 }
 

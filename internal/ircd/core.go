@@ -163,6 +163,10 @@ type core struct {
 
 	// groups is deliver's scratch: recipients by capability set.
 	groups [4][]ircsock.ConnID
+	// to is cmdMessage's scratch: a channel's recipients. A fresh list
+	// per message was most of what a fan-out to a big channel left to
+	// the collector (8 bytes a recipient per line).
+	to []*client
 }
 
 func newCore(cfg Config, out transport, now time.Time) *core {
