@@ -1,0 +1,54 @@
+package sock
+
+import "testing"
+
+// TestWriteBufClasses pins the write buffers' size classes: a request gets
+// the smallest class that holds it, a buffer goes back to the largest class
+// it fills, and nothing past maxKeep is pooled.
+func TestWriteBufClasses(t *testing.T) {
+	for _, tc := range []struct{ n, cap int }{
+		{0, 1 << 10}, {1, 1 << 10}, {1 << 10, 1 << 10},
+		{1<<10 + 1, 4 << 10}, {4 << 10, 4 << 10},
+		{4<<10 + 1, 16 << 10}, {16 << 10, 16 << 10},
+		{16<<10 + 1, 64 << 10}, {64 << 10, 64 << 10},
+		{64<<10 + 1, 64<<10 + 1}, // past the classes: allocated to size
+	} {
+		bp := getWriteBuf(tc.n)
+		if len(*bp) != 0 || cap(*bp) != tc.cap {
+			t.Errorf("getWriteBuf(%d): len %d cap %d, want 0 and %d", tc.n, len(*bp), cap(*bp), tc.cap)
+		}
+		putWriteBuf(bp)
+	}
+	// A buffer append regrew to 5000 bytes serves requests up to 4 KiB.
+	b := make([]byte, 100, 5000)
+	putWriteBuf(&b)
+	for range 100 { // the pool may drop it; it never hands it to a bigger class
+		bp := getWriteBuf(16 << 10)
+		if cap(*bp) < 16<<10 {
+			t.Fatalf("a %d-byte buffer came out of the 16 KiB class", cap(*bp))
+		}
+	}
+}
+
+// TestQueueGrowsThroughClasses checks that a queue keeps every byte and
+// its order as it moves through the classes and past the largest.
+func TestQueueGrowsThroughClasses(t *testing.T) {
+	w := &Wheel{}
+	var want []byte
+	rec := make([]byte, 700)
+	for i := range 300 { // 210 KB: through every class and well past maxKeep
+		for j := range rec {
+			rec[j] = byte(i + j)
+		}
+		w.reserveLocked(len(rec))
+		before := cap(*w.pend)
+		*w.pend = append(*w.pend, rec...)
+		if cap(*w.pend) != before {
+			t.Fatalf("record %d: the append regrew the queue: reserve left too little room", i)
+		}
+		want = append(want, rec...)
+	}
+	if string(*w.pend) != string(want) {
+		t.Fatal("the queue lost or reordered bytes while growing")
+	}
+}
