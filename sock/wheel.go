@@ -243,16 +243,17 @@ func NewWheel(conn net.Conn, in, out filter.Filter, h Handler, cfg WheelConfig) 
 	// A *net.TCPConn, or a wrapper that holds no bytes of its own and
 	// hands out the socket (the one a PROXY header came on).
 	w.wait, _ = conn.(ReadWaiter)
-	if sc, ok := conn.(syscall.Conn); ok && rawReads {
+	if sc, ok := conn.(syscall.Conn); ok && (rawReads || rawWrites) {
+		// One RawConn for both: each SyscallConn call allocates one.
 		if rc, err := sc.SyscallConn(); err == nil {
-			w.raw = rc
-			w.rawRead = w.readFD
-		}
-	}
-	if sc, ok := conn.(syscall.Conn); ok && rawWrites {
-		if rc, err := sc.SyscallConn(); err == nil {
-			w.wraw = rc
-			w.rawWrite = w.writeFD
+			if rawReads {
+				w.raw = rc
+				w.rawRead = w.readFD
+			}
+			if rawWrites {
+				w.wraw = rc
+				w.rawWrite = w.writeFD
+			}
 		}
 	}
 	w.lastSeen.Store(monoNow())
