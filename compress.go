@@ -17,6 +17,9 @@ func newZlib() filter.Filter { return &filter.Zlib{} }
 func withZlib(f filter.Filter) *filter.Stack {
 	st, ok := f.(*filter.Stack)
 	if !ok {
+		if f == lineOut {
+			f = &filter.Line{} // the shared one must not become a layer
+		}
 		st = filter.NewStack(f)
 	}
 	st.Unshift(newZlib())

@@ -268,7 +268,7 @@ func (b *Backend) serveConn(nc net.Conn, l *Listener, k *Connector, release func
 	} else {
 		c.watching.Store(true)
 	}
-	c.w = sock.NewWheel(nc, &filter.Line{Max: b.maxLine}, &filter.Line{}, connHandler{c}, sock.WheelConfig{
+	c.w = sock.NewWheel(nc, &filter.Line{Max: b.maxLine}, lineOut, connHandler{c}, sock.WheelConfig{
 		MaxSendQ: b.cfg.MaxSendQ, Idle: c.idle, DrainTimeout: b.cfg.DrainTimeout,
 		MaxTLSRecord: tlsRecord,
 	})
@@ -291,6 +291,13 @@ func (b *Backend) serveConn(nc net.Conn, l *Listener, k *Connector, release func
 	// connection then holds no goroutine at all (see sock.Wheel.Start).
 	c.w.Start(release)
 }
+
+// lineOut is the output filter of every connection that does not compress
+// its output. A Line's Put and Flush read and write none of its fields, so
+// one Line serves them all and a connection costs one Line, its input's,
+// instead of two. Compression gives the connection a Line of its own under
+// the zlib layer (withZlib), because a Stack changes its layers' state.
+var lineOut = &filter.Line{}
 
 // connHandler adapts a Conn to sock.Handler; its methods run on the
 // connection's reading goroutine (Idle on a timer).
