@@ -181,9 +181,13 @@ type Wheel struct {
 	opsMu      sync.Mutex
 	readOps    []func(in filter.Filter) filter.Filter
 
+	// Idle checks (idle.go): idleMu orders an EventIdle against Close,
+	// which sets idleDone; idleIx (1 + the wheel's place in the clock's
+	// heap, 0 when out of it) and idleOff are the clock's, under its lock.
 	idleMu   sync.Mutex
-	idleT    *time.Timer
 	idleDone bool
+	idleOff  bool
+	idleIx   int32
 
 	// wraw is the socket of a plaintext TCP wheel, whose batches the
 	// shared writers write without waiting (see writers.go); nil when a
@@ -370,7 +374,7 @@ func (w *Wheel) Start(done func()) {
 func (w *Wheel) startIdle() {
 	if w.idle > 0 {
 		w.idleMu.Lock()
-		w.idleT = time.AfterFunc(w.idle, w.idleFire)
+		idles.add(w, monoNow()+int64(w.idle))
 		w.idleMu.Unlock()
 	}
 }
@@ -559,22 +563,6 @@ func (w *Wheel) read() (bp *[]byte, n int, err error) {
 // Read would return.
 type ReadWaiter interface {
 	WaitRead() error
-}
-
-func (w *Wheel) idleFire() {
-	w.idleMu.Lock()
-	defer w.idleMu.Unlock()
-	if w.idleDone {
-		return
-	}
-	now := monoNow()
-	last := w.lastSeen.Load()
-	if d := time.Duration(now - last); d < w.idle {
-		w.idleT.Reset(w.idle - d)
-		return
-	}
-	w.h.Handle(w, Event{Kind: EventIdle})
-	w.idleT.Reset(w.idle)
 }
 
 // Write encodes rec through the output filter and queues it. It returns
@@ -1096,9 +1084,7 @@ func (w *Wheel) finish(readErr error) {
 	_ = w.conn.Close()
 	w.idleMu.Lock()
 	w.idleDone = true
-	if w.idleT != nil {
-		w.idleT.Stop()
-	}
+	idles.stop(w)
 	w.idleMu.Unlock()
 
 	// Once closed, no cut can start; one under way finishes first, so
