@@ -14,7 +14,7 @@ const rawWrites = true
 // queued for a writer goroutine that does wait.
 func (w *Wheel) writeFD(fd uintptr) bool {
 	for {
-		n, err := syscall.Write(int(fd), w.wbuf)
+		n, err := syscall.Write(int(fd), *w.wbuf)
 		switch err {
 		case nil:
 			w.wn = n

@@ -152,7 +152,7 @@ type Wheel struct {
 	in   filter.Filter
 
 	maxSendQ int32
-	tlsChunk int // on a *tls.Conn, the most bytes per Write; 0: no cap of ours
+	tlsChunk int32 // on a *tls.Conn, the most bytes per Write; 0: no cap of ours
 	idle     time.Duration
 	drain    time.Duration // zero: no limit
 	linger   time.Duration // DisconnectLinger's limit once the write side is shut
@@ -197,7 +197,7 @@ type Wheel struct {
 	// moment (writing is true) touches these three.
 	wraw     syscall.RawConn
 	rawWrite func(fd uintptr) bool
-	wbuf     []byte
+	wbuf     *[]byte
 	wn       int
 	werr     error
 
@@ -242,7 +242,7 @@ func NewWheel(conn net.Conn, in, out filter.Filter, h Handler, cfg WheelConfig) 
 		w.drain = DefaultDrainTimeout
 	}
 	if _, ok := conn.(*tls.Conn); ok && cfg.MaxTLSRecord > 0 && cfg.MaxTLSRecord < DefaultMaxTLSRecord {
-		w.tlsChunk = cfg.MaxTLSRecord
+		w.tlsChunk = int32(cfg.MaxTLSRecord)
 	}
 	// A *net.TCPConn, or a wrapper that holds no bytes of its own and
 	// hands out the socket (the one a PROXY header came on).
@@ -985,12 +985,13 @@ func (w *Wheel) writeLoop() {
 // [WheelConfig.MaxTLSRecord] bytes on a TLS connection that has one, so
 // that crypto/tls never makes a record bigger than that.
 func (w *Wheel) writeConn(p []byte) (int, error) {
-	if w.tlsChunk == 0 || len(p) <= w.tlsChunk {
+	chunk := int(w.tlsChunk)
+	if chunk == 0 || len(p) <= chunk {
 		return w.conn.Write(p)
 	}
 	n := 0
 	for n < len(p) {
-		m, err := w.conn.Write(p[n:min(len(p), n+w.tlsChunk)])
+		m, err := w.conn.Write(p[n:min(len(p), n+chunk)])
 		n += m
 		if err != nil {
 			return n, err

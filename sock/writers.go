@@ -127,7 +127,7 @@ func (w *Wheel) writeShared() {
 	w.inflight = len(*batch)
 	w.wmu.Unlock()
 
-	w.wbuf = *batch
+	w.wbuf = batch
 	err := w.wraw.Write(w.rawWrite)
 	n, werr := w.wn, w.werr
 	w.wbuf, w.wn, w.werr = nil, 0, nil
