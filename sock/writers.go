@@ -110,6 +110,7 @@ func (w *Wheel) writeShared() {
 		w.closeLocked("Output error: "+fatalReason(err), err)
 		w.stopWriterLocked()
 		w.wmu.Unlock()
+		_ = w.conn.Close() // so that a reader blocked on a silent peer ends
 		return
 	}
 	if w.pend == nil || len(*w.pend) == 0 {
@@ -169,6 +170,7 @@ func (w *Wheel) writeShared() {
 		w.closeLocked("Output error: "+fatalReason(err), err)
 		w.stopWriterLocked()
 		w.wmu.Unlock()
+		_ = w.conn.Close() // so that a reader blocked on a silent peer ends
 		return
 	}
 	if len(*w.pend) > 0 || (w.closing && !w.shut) {
