@@ -34,7 +34,7 @@ func tagLine(n int, prefix string, dup bool) []byte {
 // fastest of several tries, so load on a shared machine slows both alike
 // and a descheduled try is discarded. The bound, 40, sits between the two.
 func TestParseTagsScaleLinearly(t *testing.T) {
-	const small, factor, tries, bound = 10_000, 10, 5, 40
+	const small, factor, tries, bound = 10_000, 10, 15, 40
 	lim := ircmsg.Limits{TagBytes: -1, ClientTagBytes: -1}
 	rows := []struct {
 		name   string
