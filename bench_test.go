@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"strconv"
 	"strings"
 	"sync"
@@ -60,18 +61,37 @@ func init() {
 	os.Exit(0)
 }
 
-func memInUse() (heap, stack uint64) {
+// memClasses collects twice, returns memory to the OS and reads the heap
+// and stack in use, and the runtime's own memory outside the heap
+// (/memory/classes/other, metadata/other and metadata/mspan/inuse): what
+// each socket costs the runtime itself (its poll descriptor, the netFD's
+// finalizer record) and the collector's metadata, which a server pays for
+// in RSS as much as for its heap.
+func memClasses() (heap, stack, rt uint64) {
 	runtime.GC()
 	debug.FreeOSMemory()
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	return ms.HeapInuse, ms.StackInuse
+	ss := []metrics.Sample{
+		{Name: "/memory/classes/other:bytes"},
+		{Name: "/memory/classes/metadata/other:bytes"},
+		{Name: "/memory/classes/metadata/mspan/inuse:bytes"},
+	}
+	metrics.Read(ss)
+	for _, x := range ss {
+		rt += x.Value.Uint64()
+	}
+	return ms.HeapInuse, ms.StackInuse, rt
 }
 
 // BenchmarkIdleConnMemory measures the Go heap and stack per idle
 // plaintext connection, server ends only, at 10,000 connections
-// (IRCSOCK_IDLE_CONNS overrides the count).
+// (IRCSOCK_IDLE_CONNS overrides the count), and the runtime's own memory
+// outside the heap (runtimeB/conn). The runtime keeps the poll
+// descriptors of closed sockets for reuse, so runtimeB/conn means
+// something only in the first idle-memory benchmark a process runs: run
+// each alone (-bench '^BenchmarkIdleConnMemory$').
 func BenchmarkIdleConnMemory(b *testing.B) {
 	n := 10000
 	if s := os.Getenv("IRCSOCK_IDLE_CONNS"); s != "" {
@@ -79,11 +99,34 @@ func BenchmarkIdleConnMemory(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		heap, stack := idleConnMemory(b, n)
-		b.ReportMetric(heap+stack, "B/conn")
-		b.ReportMetric(heap, "heapB/conn")
-		b.ReportMetric(stack, "stackB/conn")
+		m := idleMemoryOf(b, n, serverBackend)
+		m.report(b)
 	}
+}
+
+// BenchmarkBareConnMemory is the floor under BenchmarkIdleConnMemory: the
+// same idle connections accepted by a bare net.Listener and held as
+// net.Conns, with nothing of ours around them.
+func BenchmarkBareConnMemory(b *testing.B) {
+	n := 10000
+	if s := os.Getenv("IRCSOCK_IDLE_CONNS"); s != "" {
+		n, _ = strconv.Atoi(s)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		m := idleMemoryOf(b, n, serverBare)
+		m.report(b)
+	}
+}
+
+// connMemory is the memory per connection of an idle-memory benchmark.
+type connMemory struct{ heap, stack, rt float64 }
+
+func (m connMemory) report(b *testing.B) {
+	b.ReportMetric(m.heap+m.stack, "B/conn")
+	b.ReportMetric(m.heap, "heapB/conn")
+	b.ReportMetric(m.stack, "stackB/conn")
+	b.ReportMetric(m.rt, "runtimeB/conn")
 }
 
 // wsUpgradeRequest is a WebSocket client's handshake (RFC 6455's sample
@@ -101,40 +144,79 @@ func BenchmarkIdleWebSocketMemory(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		heap, stack := idleMemory(b, n, true)
-		b.ReportMetric(heap+stack, "B/conn")
-		b.ReportMetric(heap, "heapB/conn")
-		b.ReportMetric(stack, "stackB/conn")
+		m := idleMemoryOf(b, n, serverWebSocket)
+		m.report(b)
 	}
 }
 
-func idleConnMemory(b *testing.B, n int) (heap, stack float64) { return idleMemory(b, n, false) }
+// The servers an idle-memory benchmark measures.
+const (
+	serverBackend   = iota // a Backend's plaintext listener
+	serverWebSocket        // a Backend's WebSocket listener
+	serverBare             // a net.Listener whose connections are only held
+)
 
-func idleMemory(b *testing.B, n int, ws bool) (heap, stack float64) {
-	be := ircsock.New(ircsock.Config{Events: 64})
+func idleMemoryOf(b *testing.B, n, server int) connMemory {
 	opened := make(chan struct{}, n)
 	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for ev := range be.Events() {
-			if _, ok := ev.(ircsock.ListenerOpen); ok {
+	var (
+		port int
+		stop func()
+	)
+	if server == serverBare {
+		ln, err := net.Listen("tcp4", "127.0.0.1:0")
+		if err != nil {
+			b.Fatal(err)
+		}
+		port = ln.Addr().(*net.TCPAddr).Port
+		var held []net.Conn
+		go func() {
+			defer close(done)
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					break
+				}
+				held = append(held, c)
 				opened <- struct{}{}
 			}
+			for _, c := range held {
+				c.Close()
+			}
+		}()
+		stop = func() { ln.Close() }
+	} else {
+		be := ircsock.New(ircsock.Config{Events: 64})
+		go func() {
+			defer close(done)
+			for ev := range be.Events() {
+				if _, ok := ev.(ircsock.ListenerOpen); ok {
+					opened <- struct{}{}
+				}
+			}
+		}()
+		lc := ircsock.ListenerConfig{Addr: "127.0.0.1:0"}
+		if server == serverWebSocket {
+			lc.WebSocket = &ircsock.WebSocketConfig{}
 		}
-	}()
-	lc := ircsock.ListenerConfig{Addr: "127.0.0.1:0"}
+		l, err := be.CreateListener(lc)
+		if err != nil {
+			b.Fatal(err)
+		}
+		port = l.Port()
+		stop = func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			be.Shutdown(ctx)
+		}
+	}
 	upgrade := ""
-	if ws {
-		lc.WebSocket = &ircsock.WebSocketConfig{}
+	if server == serverWebSocket {
 		upgrade = "ws"
 	}
-	l, err := be.CreateListener(lc)
-	if err != nil {
-		b.Fatal(err)
-	}
-	h0, s0 := memInUse()
+	h0, s0, r0 := memClasses()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=127.0.0.1:%d,%d,%s", holderEnv, l.Port(), n, upgrade))
+	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=127.0.0.1:%d,%d,%s", holderEnv, port, n, upgrade))
 	stdin, _ := cmd.StdinPipe()
 	out, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {
@@ -152,16 +234,14 @@ func idleMemory(b *testing.B, n int, ws bool) (heap, stack float64) {
 			b.Fatalf("only %d of %d connections opened within 60s", i, n)
 		}
 	}
-	h1, s1 := memInUse()
-	heap = float64(int64(h1)-int64(h0)) / float64(n)
-	stack = float64(int64(s1)-int64(s0)) / float64(n)
+	h1, s1, r1 := memClasses()
+	per := func(a, b uint64) float64 { return float64(int64(b)-int64(a)) / float64(n) }
+	m := connMemory{heap: per(h0, h1), stack: per(s0, s1), rt: per(r0, r1)}
 	stdin.Close()
 	cmd.Wait()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	be.Shutdown(ctx)
+	stop()
 	<-done
-	return heap, stack
+	return m
 }
 
 const echoLine = ":nick!user@host.example.net PRIVMSG #bench :The quick brown fox jumps over the lazy dog 0123456789\r\n"
