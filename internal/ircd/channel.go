@@ -19,16 +19,22 @@ type listEntry struct {
 // channel is one channel's state. Members keep join order so that NAMES
 // and WHO replies are deterministic.
 type channel struct {
-	name     string
-	folded   string // fold(name): its key in core.chans
-	created  time.Time
-	topic    string
-	topicBy  string
-	topicAt  time.Time
-	members  []*client
-	ops      map[*client]bool
-	voiced   map[*client]bool
-	isMember map[*client]bool
+	name    string
+	folded  string // fold(name): its key in core.chans
+	created time.Time
+	topic   string
+	topicBy string
+	topicAt time.Time
+	// members is the fan-out list. Whether a client is a member is
+	// asked of its own channel list (see has), not of a set here: a
+	// client is in few channels, and a map entry per membership cost
+	// about 32 bytes of every client in every channel.
+	members []*client
+	// ops, voiced and invited are nil until their first entry: most
+	// channels never have a voiced or invited client, and an empty
+	// map costs 48 bytes.
+	ops    map[*client]bool
+	voiced map[*client]bool
 	// invited holds the clients INVITEd since their last JOIN: an
 	// invitation lets one JOIN through +i.
 	invited map[*client]bool
@@ -49,29 +55,44 @@ func newChannel(name string, now time.Time) *channel {
 		name:       name,
 		folded:     fold(name),
 		created:    now,
-		ops:        map[*client]bool{},
-		voiced:     map[*client]bool{},
-		isMember:   map[*client]bool{},
-		invited:    map[*client]bool{},
 		noExternal: true, // +nt, the default of every common server
 		topicOps:   true,
 	}
 }
 
+// add makes c a member, an operator if op: on both sides, the
+// channel's member list and c's channel list.
 func (ch *channel) add(c *client, op bool) {
 	ch.members = append(ch.members, c)
-	ch.isMember[c] = true
+	c.channels = append(c.channels, ch)
 	delete(ch.invited, c)
 	if op {
-		ch.ops[c] = true
+		setFlag(&ch.ops, c, true)
 	}
+}
+
+// has reports whether c is a member of ch. It scans c's channel list,
+// at most Config.MaxChannels long, rather than ch's members, which can
+// be thousands.
+func (ch *channel) has(c *client) bool { return slices.Contains(c.channels, ch) }
+
+// setFlag adds c to the set *m (ops, voiced or invited), making the map
+// on first use, or takes it off.
+func setFlag(m *map[*client]bool, c *client, on bool) {
+	if !on {
+		delete(*m, c)
+		return
+	}
+	if *m == nil {
+		*m = map[*client]bool{}
+	}
+	(*m)[c] = true
 }
 
 func (ch *channel) remove(c *client) {
 	if i := slices.Index(ch.members, c); i >= 0 {
 		ch.members = slices.Delete(ch.members, i, i+1)
 	}
-	delete(ch.isMember, c)
 	delete(ch.ops, c)
 	delete(ch.voiced, c)
 }
@@ -115,14 +136,14 @@ func (ch *channel) canSpeak(c *client) bool {
 	if ch.ops[c] || ch.voiced[c] {
 		return true
 	}
-	if ch.noExternal && !ch.isMember[c] {
+	if ch.noExternal && !ch.has(c) {
 		return false
 	}
 	return !ch.moderated && !ch.banned(c)
 }
 
 // visibleTo reports whether ch shows in LIST, NAMES and WHO for c.
-func (ch *channel) visibleTo(c *client) bool { return !ch.secret || ch.isMember[c] }
+func (ch *channel) visibleTo(c *client) bool { return !ch.secret || ch.has(c) }
 
 // modeString is the channel's modes for 324 and LIST; the key is shown
 // to members only, as ircd-hybrid and InspIRCd do.
@@ -139,7 +160,7 @@ func (ch *channel) modeString(c *client) (string, []string) {
 	}
 	if ch.key != "" {
 		modes += "k"
-		if ch.isMember[c] {
+		if ch.has(c) {
 			args = append(args, ch.key)
 		} else {
 			args = append(args, "*")

@@ -2,6 +2,7 @@ package ircd
 
 import (
 	"github.com/ircsock/ircsock/irc"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -65,7 +66,7 @@ func (s *core) input(id ircsock.ConnID, m *ircmsg.Message, now time.Time) {
 	if !ok || s.closing {
 		return
 	}
-	c.lastInput = now
+	c.lastInput = now.Sub(s.created)
 	c.pingPending = false
 	cmd, ok := commands[m.Command]
 	switch {
@@ -96,8 +97,8 @@ func (s *core) cmdCap(c *client, m *ircmsg.Message, now time.Time) {
 			c.capNegotiating = true
 		}
 		if len(m.Params) > 1 {
-			if v, err := strconv.Atoi(m.Params[1]); err == nil && v > c.capVersion {
-				c.capVersion = v
+			if v, err := strconv.Atoi(m.Params[1]); err == nil && v > int(c.capVersion) {
+				c.capVersion = uint16(min(v, math.MaxUint16))
 			}
 		}
 		var all capSet
@@ -163,7 +164,7 @@ func (s *core) cmdPass(c *client, m *ircmsg.Message, now time.Time) {
 		s.numeric(c, now, "462", "You may not reregister")
 		return
 	}
-	c.passGiven = keep(m.Params[0])
+	c.ext().passGiven = keep(m.Params[0])
 }
 
 func (s *core) cmdNick(c *client, m *ircmsg.Message, now time.Time) {
@@ -223,12 +224,19 @@ func (s *core) tryRegister(c *client, now time.Time) {
 	if c.registered || c.nick == "" || c.user == "" || c.capNegotiating {
 		return
 	}
-	if s.cfg.Password != "" && c.passGiven != s.cfg.Password {
+	given := ""
+	if c.extra != nil {
+		given = c.extra.passGiven
+		c.extra.passGiven = "" // needed no more, whatever comes next
+		c.tidy()
+	}
+	if s.cfg.Password != "" && given != s.cfg.Password {
 		s.numeric(c, now, "464", "Password incorrect")
 		s.drop(c, "Bad password", now)
 		return
 	}
 	c.registered = true
+	s.trimRegq()
 	s.log.Info("registered", "conn", c.id, "nick", c.nick, "user", c.user, "host", c.host, "tls", c.secure)
 	s.numeric(c, now, "001", "Welcome to the "+s.cfg.Network+" IRC Network "+c.source())
 	s.numeric(c, now, "002", "Your host is "+s.cfg.ServerName+", running version "+s.cfg.Version)
@@ -329,12 +337,11 @@ func (s *core) cmdJoin(c *client, m *ircmsg.Message, now time.Time) {
 			s.chans[ch.folded] = ch
 		}
 		ch.add(c, len(ch.members) == 0)
-		c.channels = append(c.channels, ch)
 		s.deliver(&ircmsg.Message{Source: c.source(), Command: "JOIN", Params: []string{ch.name}}, ch.members, nil, now)
-		if c.away != "" {
+		if c.away() != "" {
 			// IRCv3 away-notify: a joining client that is away is
 			// followed by its AWAY.
-			s.deliver(&ircmsg.Message{Source: c.source(), Command: "AWAY", Params: []string{c.away}},
+			s.deliver(&ircmsg.Message{Source: c.source(), Command: "AWAY", Params: []string{c.away()}},
 				withCap(ch.members, capAwayNotify, c), nil, now)
 		}
 		if ch.topic != "" {
@@ -396,7 +403,7 @@ func (s *core) cmdPart(c *client, m *ircmsg.Message, now time.Time) {
 		switch {
 		case !ok:
 			s.numeric(c, now, "403", name, "No such channel")
-		case !ch.isMember[c]:
+		case !ch.has(c):
 			s.numeric(c, now, "442", ch.name, "You're not on that channel")
 		default:
 			params := []string{ch.name}
@@ -465,8 +472,8 @@ func (s *core) cmdMessage(c *client, m *ircmsg.Message, now time.Time) {
 			}
 			name = dst.nick
 			to = []*client{dst}
-			if dst.away != "" && m.Command == "PRIVMSG" {
-				s.numeric(c, now, "301", dst.nick, dst.away)
+			if dst.away() != "" && m.Command == "PRIVMSG" {
+				s.numeric(c, now, "301", dst.nick, dst.away())
 			}
 		}
 		out := &ircmsg.Message{Source: c.source(), Command: m.Command, Params: []string{name}}
@@ -510,7 +517,7 @@ func (s *core) cmdTopic(c *client, m *ircmsg.Message, now time.Time) {
 		s.numeric(c, now, "403", m.Params[0], "No such channel")
 		return
 	}
-	if !ch.isMember[c] {
+	if !ch.has(c) {
 		s.numeric(c, now, "442", ch.name, "You're not on that channel")
 		return
 	}
@@ -554,8 +561,9 @@ func (s *core) cmdNames(c *client, m *ircmsg.Message, now time.Time) {
 // names sends 353 lines and 366.
 func (s *core) names(c *client, ch *channel, now time.Time) {
 	items := make([]string, 0, len(ch.members))
+	member := ch.has(c)
 	for _, mem := range ch.members {
-		if ch.isMember[c] || !mem.invisible {
+		if member || !mem.invisible {
 			items = append(items, ch.prefixed(mem))
 		}
 	}
@@ -596,7 +604,7 @@ func (s *core) cmdWho(c *client, m *ircmsg.Message, now time.Time) {
 	}
 	reply := func(chName string, ch *channel, o *client) {
 		flags := "H"
-		if o.away != "" {
+		if o.away() != "" {
 			flags = "G"
 		}
 		if ch != nil {
@@ -607,8 +615,9 @@ func (s *core) cmdWho(c *client, m *ircmsg.Message, now time.Time) {
 	switch {
 	case isChannel(mask):
 		if ch, ok := s.chans[fold(mask)]; ok && ch.visibleTo(c) {
+			member := ch.has(c)
 			for _, mem := range ch.members {
-				if ch.isMember[c] || !mem.invisible {
+				if member || !mem.invisible {
 					reply(ch.name, ch, mem)
 				}
 			}
@@ -664,8 +673,8 @@ func (s *core) cmdWhois(c *client, m *ircmsg.Message, now time.Time) {
 	slices.Sort(chans)
 	s.listNumeric(c, now, "319", []string{o.nick}, chans)
 	s.numeric(c, now, "312", o.nick, s.cfg.ServerName, s.cfg.Network)
-	if o.away != "" {
-		s.numeric(c, now, "301", o.nick, o.away)
+	if o.away() != "" {
+		s.numeric(c, now, "301", o.nick, o.away())
 	}
 	if o.secure {
 		s.numeric(c, now, "671", o.nick, "is using a secure connection")
@@ -676,8 +685,8 @@ func (s *core) cmdWhois(c *client, m *ircmsg.Message, now time.Time) {
 	if o.oper {
 		s.numeric(c, now, "313", o.nick, "is an IRC operator")
 	}
-	if o.certFP != "" && (o == c || c.oper) {
-		s.numeric(c, now, "276", o.nick, "has client certificate fingerprint "+o.certFP)
+	if o.certFP() != "" && (o == c || c.oper) {
+		s.numeric(c, now, "276", o.nick, "has client certificate fingerprint "+o.certFP())
 	}
 	s.numeric(c, now, "318", o.nick, "End of /WHOIS list")
 }
@@ -700,7 +709,7 @@ func (s *core) cmdKick(c *client, m *ircmsg.Message, now time.Time) {
 		s.numeric(c, now, "403", m.Params[0], "No such channel")
 		return
 	}
-	if !ch.isMember[c] {
+	if !ch.has(c) {
 		s.numeric(c, now, "442", ch.name, "You're not on that channel")
 		return
 	}
@@ -714,7 +723,7 @@ func (s *core) cmdKick(c *client, m *ircmsg.Message, now time.Time) {
 	}
 	for _, nick := range splitList(m.Params[1]) {
 		o, ok := s.nicks[fold(nick)]
-		if !ok || !ch.isMember[o] {
+		if !ok || !ch.has(o) {
 			s.numeric(c, now, "441", nick, ch.name, "They aren't on that channel")
 			continue
 		}

@@ -63,21 +63,44 @@ func (s capSet) String() string {
 	return strings.Join(names, " ")
 }
 
-// client is one connection's IRC state.
+// client is one connection's IRC state. It is kept small because every
+// connected client has one: the fields most clients never set live in
+// extra, allocated on first use, and the flags are packed at the end
+// (128 bytes in all on 64-bit, against 256 with everything inline).
 type client struct {
-	id     ircsock.ConnID
-	host   string // the peer IP, made safe as a parameter
-	secure bool
+	id   ircsock.ConnID
+	host string // the peer IP, made safe as a parameter
 
 	nick, user, real string
-	registered       bool
-	passGiven        string
-	capNegotiating   bool // registration waits for CAP END
-	capVersion       int  // from CAP LS <version>; 302 allows cap values
-	caps             capSet
-	invisible        bool
-	away             string // the AWAY message; empty when present
-	oper             bool   // OPER succeeded (user mode +o)
+
+	// channels lists the channels the client is in, in join order: a
+	// slice, not a map, because most clients are in a few channels and a
+	// map costs a couple of hundred bytes for its first entry alone. It
+	// is also what channel.has asks.
+	channels []*channel
+
+	// extra is nil until the client sets one of its fields.
+	extra *clientExtra
+
+	// lastInput is when the client last sent a line, as time since
+	// core.created: a monotonic reading in 8 bytes, where a time.Time
+	// takes 24.
+	lastInput time.Duration
+
+	capVersion     uint16 // from CAP LS <version>, capped at 65535; 302 allows cap values
+	caps           capSet
+	secure         bool
+	registered     bool
+	capNegotiating bool // registration waits for CAP END
+	invisible      bool
+	oper           bool // OPER succeeded (user mode +o)
+	pingPending    bool
+}
+
+// clientExtra is the state that few clients have.
+type clientExtra struct {
+	passGiven string // PASS before registration; cleared by it
+	away      string // the AWAY message; empty when present
 	// certFP is the SHA-256 fingerprint of the client's TLS certificate
 	// (lowercase hex), empty without one.
 	certFP string
@@ -86,14 +109,47 @@ type client struct {
 	// invitedTo lists the channels whose invited set holds the client,
 	// so that a quit clears them.
 	invitedTo []*channel
+}
 
-	lastInput   time.Time
-	pingPending bool
+// ext returns c's extra state, allocating it on first use.
+func (c *client) ext() *clientExtra {
+	if c.extra == nil {
+		c.extra = new(clientExtra)
+	}
+	return c.extra
+}
 
-	// channels lists the channels the client is in, in join order: a
-	// slice, not a map, because most clients are in a few channels and a
-	// map costs a couple of hundred bytes for its first entry alone.
-	channels []*channel
+// tidy lets c's extra state go once nothing in it is set.
+func (c *client) tidy() {
+	if e := c.extra; e != nil && e.passGiven == "" && e.away == "" && e.certFP == "" &&
+		len(e.monitor) == 0 && len(e.invitedTo) == 0 {
+		c.extra = nil
+	}
+}
+
+// away is c's AWAY message, empty when present.
+func (c *client) away() string {
+	if c.extra == nil {
+		return ""
+	}
+	return c.extra.away
+}
+
+// certFP is the fingerprint of c's TLS client certificate, or empty.
+func (c *client) certFP() string {
+	if c.extra == nil {
+		return ""
+	}
+	return c.extra.certFP
+}
+
+// monitor is c's MONITOR list, nil when empty: read it, write through
+// ext.
+func (c *client) monitor() map[string]string {
+	if c.extra == nil {
+		return nil
+	}
+	return c.extra.monitor
 }
 
 // channel returns the channel c is in whose folded name is folded, or
@@ -227,7 +283,7 @@ func (s *core) open(id ircsock.ConnID, peer netip.Addr, secure bool, now time.Ti
 		id:        id,
 		host:      host,
 		secure:    secure,
-		lastInput: now,
+		lastInput: now.Sub(s.created),
 	}
 	if s.cfg.RegisterTimeout > 0 {
 		s.regq = append(s.regq, regEntry{id, now.Add(s.cfg.RegisterTimeout)})
@@ -245,7 +301,7 @@ func (s *core) setSTS(port int, d time.Duration) {
 // a TLS connection presented.
 func (s *core) setCertFP(id ircsock.ConnID, fp string) {
 	if c, ok := s.clients[id]; ok {
-		c.certFP = fp
+		c.ext().certFP = fp
 		s.log.Debug("client certificate", "conn", id, "sha256", fp)
 	}
 }
@@ -269,7 +325,7 @@ func (s *core) idle(id ircsock.ConnID, now time.Time) {
 		return
 	}
 	if c.pingPending {
-		secs := int(now.Sub(c.lastInput).Round(time.Second) / time.Second)
+		secs := int((now.Sub(s.created) - c.lastInput).Round(time.Second) / time.Second)
 		s.drop(c, fmt.Sprintf("Ping timeout: %d seconds", secs), now)
 		return
 	}
@@ -285,6 +341,20 @@ func (s *core) expire(now time.Time) {
 		if c, ok := s.clients[e.id]; ok && !c.registered {
 			s.drop(c, "Registration timeout", now)
 		}
+	}
+	s.trimRegq()
+}
+
+// trimRegq takes the entries of clients that have registered or gone off
+// the head of the queue. Without it each would stay for the whole
+// RegisterTimeout (32 bytes a client, 30 s by default), so a burst of
+// clients that all register at once would keep the burst's queue.
+func (s *core) trimRegq() {
+	for len(s.regq) > 0 {
+		if c, ok := s.clients[s.regq[0].id]; ok && !c.registered {
+			break
+		}
+		s.regq = s.regq[1:]
 	}
 	if len(s.regq) == 0 {
 		s.regq = nil // let the backing array go
@@ -360,10 +430,12 @@ func (s *core) part(c *client, reason string, now time.Time) {
 		s.monitorOffline(c, c.nick, now)
 	}
 	s.monitorClear(c)
-	for _, ch := range c.invitedTo {
-		ch.forget(c)
+	if c.extra != nil {
+		for _, ch := range c.extra.invitedTo {
+			ch.forget(c)
+		}
+		c.extra.invitedTo = nil
 	}
-	c.invitedTo = nil
 	for _, ch := range c.channels {
 		ch.remove(c)
 		if len(ch.members) == 0 {

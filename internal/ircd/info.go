@@ -176,24 +176,25 @@ func (s *core) cmdInvite(c *client, m *ircmsg.Message, now time.Time) {
 	case !ok:
 		s.numeric(c, now, "403", name, "No such channel")
 		return
-	case !ch.isMember[c]:
+	case !ch.has(c):
 		s.numeric(c, now, "442", ch.name, "You're not on that channel")
 		return
 	case ch.inviteOnly && !ch.ops[c]:
 		s.numeric(c, now, "482", ch.name, "You're not channel operator")
 		return
-	case ch.isMember[o]:
+	case ch.has(o):
 		s.numeric(c, now, "443", o.nick, ch.name, "is already on channel")
 		return
 	}
 	if !ch.invited[o] {
-		ch.invited[o] = true
-		o.invitedTo = append(o.invitedTo, ch)
+		setFlag(&ch.invited, o, true)
+		e := o.ext()
+		e.invitedTo = append(e.invitedTo, ch)
 	}
 	s.numeric(c, now, "341", o.nick, ch.name)
 	s.sendTo(o, &ircmsg.Message{Source: c.source(), Command: "INVITE", Params: []string{o.nick, ch.name}}, now)
-	if o.away != "" {
-		s.numeric(c, now, "301", o.nick, o.away)
+	if o.away() != "" {
+		s.numeric(c, now, "301", o.nick, o.away())
 	}
 }
 

@@ -117,22 +117,18 @@ func (s *core) cmdMode(c *client, m *ircmsg.Message, now time.Time) {
 				continue
 			}
 			o, ok := s.nicks[fold(nick)]
-			if !ok || !ch.isMember[o] {
+			if !ok || !ch.has(o) {
 				s.numeric(c, now, "441", nick, ch.name, "They aren't on that channel")
 				continue
 			}
-			set := ch.ops
+			set := &ch.ops
 			if mc == 'v' {
-				set = ch.voiced
+				set = &ch.voiced
 			}
-			if set[o] == add {
+			if (*set)[o] == add {
 				continue
 			}
-			if add {
-				set[o] = true
-			} else {
-				delete(set, o)
-			}
+			setFlag(set, o, add)
 			changes = append(changes, modeChange{add, mc, o.nick})
 		case 'k':
 			var key string

@@ -63,8 +63,13 @@ func (s *core) cmdAway(c *client, m *ircmsg.Message, now time.Time) {
 	if len(m.Params) > 0 {
 		msg = keep(truncate(m.Params[0], AwayLen))
 	}
-	was := c.away
-	c.away = msg
+	was := c.away()
+	if msg != "" {
+		c.ext().away = msg
+	} else if c.extra != nil {
+		c.extra.away = ""
+		c.tidy()
+	}
 	out := &ircmsg.Message{Source: c.source(), Command: "AWAY"}
 	if msg == "" {
 		s.numeric(c, now, "305", "You are no longer marked as being away")
@@ -91,7 +96,7 @@ func (s *core) cmdUserhost(c *client, m *ircmsg.Message, now time.Time) {
 		if o.oper {
 			item += "*"
 		}
-		if o.away != "" {
+		if o.away() != "" {
 			item += "=-"
 		} else {
 			item += "=+"
@@ -137,22 +142,23 @@ func (s *core) cmdMonitor(c *client, m *ircmsg.Message, now time.Time) {
 		var on, off []string
 		for i, n := range targets {
 			key := fold(n)
-			if _, dup := c.monitor[key]; dup {
+			if _, dup := c.monitor()[key]; dup {
 				continue
 			}
-			if len(c.monitor) >= s.cfg.MaxMonitor {
+			if len(c.monitor()) >= s.cfg.MaxMonitor {
 				s.numeric(c, now, "734", strconv.Itoa(s.cfg.MaxMonitor), strings.Join(targets[i:], ","), "Monitor list is full")
 				break
 			}
 			if !validNick(n) {
 				continue
 			}
-			if c.monitor == nil {
-				c.monitor = map[string]string{}
+			e := c.ext()
+			if e.monitor == nil {
+				e.monitor = map[string]string{}
 			}
 			n = keep(n)
 			key = fold(n)
-			c.monitor[key] = n
+			e.monitor[key] = n
 			w := s.watchers[key]
 			if w == nil {
 				w = map[*client]bool{}
@@ -170,16 +176,17 @@ func (s *core) cmdMonitor(c *client, m *ircmsg.Message, now time.Time) {
 	case "-":
 		for _, n := range targets {
 			key := fold(n)
-			if _, ok := c.monitor[key]; ok {
-				delete(c.monitor, key)
+			if _, ok := c.monitor()[key]; ok {
+				delete(c.extra.monitor, key)
 				s.unwatch(c, key)
 			}
 		}
+		c.tidy()
 	case "C":
 		s.monitorClear(c)
 	case "L":
 		var all []string
-		for _, n := range c.monitor {
+		for _, n := range c.monitor() {
 			all = append(all, n)
 		}
 		slices.Sort(all)
@@ -187,7 +194,7 @@ func (s *core) cmdMonitor(c *client, m *ircmsg.Message, now time.Time) {
 		s.numeric(c, now, "733", "End of MONITOR list")
 	case "S":
 		var on, off []string
-		for key, n := range c.monitor {
+		for key, n := range c.monitor() {
 			if o, ok := s.nicks[key]; ok && o.registered {
 				on = append(on, o.source())
 			} else {
@@ -236,10 +243,14 @@ func (s *core) unwatch(c *client, key string) {
 
 // monitorClear empties c's MONITOR list.
 func (s *core) monitorClear(c *client) {
-	for key := range c.monitor {
+	if c.extra == nil {
+		return
+	}
+	for key := range c.extra.monitor {
 		s.unwatch(c, key)
 	}
-	c.monitor = nil
+	c.extra.monitor = nil
+	c.tidy()
 }
 
 // monitorOnline tells the clients monitoring c's nick that it is online.

@@ -124,7 +124,7 @@ func TestOperSeesCertFP(t *testing.T) {
 	h.register(1, "alice")
 	h.register(2, "bob")
 	h.register(3, "carol")
-	h.s.clients[1].certFP = strings.Repeat("ab", 32)
+	h.s.clients[1].ext().certFP = strings.Repeat("ab", 32)
 	const srv = ":ircsock.localhost "
 	fp := srv + "276 %s alice :has client certificate fingerprint " + strings.Repeat("ab", 32)
 	whois := func(who string, withFP bool) []string {
