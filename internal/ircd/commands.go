@@ -211,8 +211,11 @@ func (s *core) cmdUser(c *client, m *ircmsg.Message, now time.Time) {
 		return
 	}
 	c.user = cleanUser(m.Params[0])
-	if c.user == "" {
+	switch c.user {
+	case "":
 		c.user = "user"
+	case c.nick:
+		c.user = c.nick // many clients give their nick: keep one copy
 	}
 	c.real = keep(truncate(m.Params[3], RealLen))
 	s.tryRegister(c, now)

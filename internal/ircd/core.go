@@ -204,6 +204,9 @@ type core struct {
 	chans   map[string]*channel // folded name -> channel
 	regq    []regEntry
 	closing bool
+	// lastHost is the host of the last connection opened, whose string
+	// the next one from the same address shares.
+	lastHost string
 
 	// stsPort and stsDuration are the IRCv3 STS policy; stsPort is zero
 	// when there is none.
@@ -278,6 +281,13 @@ func (s *core) open(id ircsock.ConnID, peer netip.Addr, secure bool, now time.Ti
 	if strings.HasPrefix(host, ":") {
 		// "::1" would read as a trailing parameter in 352 and 311.
 		host = "0" + host
+	}
+	// Connections from one address often come in runs (a bouncer, a web
+	// gateway, a NAT): such a run shares one copy of the host.
+	if host == s.lastHost {
+		host = s.lastHost
+	} else {
+		s.lastHost = host
 	}
 	s.clients[id] = &client{
 		id:        id,
