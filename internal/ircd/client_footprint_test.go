@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"runtime"
+	"strings"
 	"testing"
 	"unsafe"
 
@@ -30,13 +31,13 @@ func liveHeap() uint64 {
 // TestIdleClientFootprint bounds what the core keeps for each idle
 // registered client, measured as `ircsock bench` loads serve: 2,000
 // clients from one address, ten to a channel. On amd64 the core kept
-// about 570 bytes a client before its client record and channel
-// membership were trimmed and about 325 after (the same under -race); the
+// about 570 bytes a client before its client, channel and membership
+// records were trimmed and about 315 after (the same under -race); the
 // bound leaves room for map growth to land differently, and catches a
 // regression of some 50 bytes a client or more.
 func TestIdleClientFootprint(t *testing.T) {
 	const clients, perChannel = 2000, 10
-	const limit = 380 // bytes a client
+	const limit = 370 // bytes a client
 	peer := netip.MustParseAddr("127.0.0.1")
 	s := newCore(Config{}, discard{}, t0)
 	before := liveHeap()
@@ -108,5 +109,33 @@ func TestClientExtraLetGo(t *testing.T) {
 	h.in(1, "MONITOR", "C")
 	if c.extra != nil {
 		t.Errorf("extra state kept after MONITOR C: %+v", *c.extra)
+	}
+}
+
+// TestChannelRecordSize: the record every channel has stays in the
+// 176-byte size class; mask lists live in channelLists.
+func TestChannelRecordSize(t *testing.T) {
+	if n := unsafe.Sizeof(channel{}); n > 176 {
+		t.Errorf("channel is %d bytes, over 176", n)
+	}
+}
+
+// TestBanListQueryMakesNoLists: asking for an empty ban list, as many
+// clients do on joining, answers the end of the list and leaves the
+// channel without mask lists.
+func TestBanListQueryMakesNoLists(t *testing.T) {
+	h := newHarness(t, Config{})
+	h.register(1, "alice")
+	h.in(1, "JOIN", "#c")
+	h.take(1)
+	h.in(1, "MODE", "#c", "b")
+	expect(t, "MODE #c b", h.take(1), []string{":ircsock.localhost 368 alice #c :End of channel ban list"})
+	if ch := h.s.chans["#c"]; ch.lists != nil {
+		t.Errorf("the query made lists: %+v", *ch.lists)
+	}
+	h.in(1, "MODE", "#c", "+b", "*!*@bad.example")
+	h.in(1, "MODE", "#c", "b")
+	if got := h.take(1); len(got) != 3 || !strings.Contains(got[1], " 367 alice #c *!*@bad.example alice!") {
+		t.Errorf("after +b, MODE #c b: %q", got)
 	}
 }

@@ -363,7 +363,7 @@ func (s *core) joinRefusal(c *client, ch *channel, key string) (string, string) 
 	switch {
 	case ch.banned(c):
 		return "474", "Cannot join channel (+b)"
-	case ch.inviteOnly && !invited && !anyMatch(ch.invex, c):
+	case ch.inviteOnly && !invited && (ch.lists == nil || !anyMatch(ch.lists.invex, c)):
 		return "473", "Cannot join channel (+i)"
 	case ch.key != "" && key != ch.key:
 		return "475", "Cannot join channel (+k)"
@@ -538,13 +538,13 @@ func (s *core) cmdTopic(c *client, m *ircmsg.Message, now time.Time) {
 	}
 	ch.topic = keep(truncate(m.Params[1], TopicLen))
 	ch.topicBy = c.source()
-	ch.topicAt = now
+	ch.topicAt = now.Unix()
 	s.deliver(&ircmsg.Message{Source: c.source(), Command: "TOPIC", Params: []string{ch.name, ch.topic}}, ch.members, nil, now)
 }
 
 func (s *core) topicReply(c *client, ch *channel, now time.Time) {
 	s.numeric(c, now, "332", ch.name, ch.topic)
-	s.numeric(c, now, "333", ch.name, ch.topicBy, strconv.FormatInt(ch.topicAt.Unix(), 10))
+	s.numeric(c, now, "333", ch.name, ch.topicBy, strconv.FormatInt(ch.topicAt, 10))
 }
 
 func (s *core) cmdNames(c *client, m *ircmsg.Message, now time.Time) {

@@ -11,15 +11,15 @@ import (
 
 // modeList names one of a channel's mask lists with its numerics.
 type modeList struct {
-	list      func(*channel) *[]listEntry
+	list      func(*channelLists) *[]listEntry
 	item, end string // 367/368, 348/349, 346/347
 	endText   string
 }
 
 var modeLists = map[byte]modeList{
-	'b': {func(ch *channel) *[]listEntry { return &ch.bans }, "367", "368", "End of channel ban list"},
-	'e': {func(ch *channel) *[]listEntry { return &ch.excepts }, "348", "349", "End of channel exception list"},
-	'I': {func(ch *channel) *[]listEntry { return &ch.invex }, "346", "347", "End of channel invite list"},
+	'b': {func(l *channelLists) *[]listEntry { return &l.bans }, "367", "368", "End of channel ban list"},
+	'e': {func(l *channelLists) *[]listEntry { return &l.excepts }, "348", "349", "End of channel exception list"},
+	'I': {func(l *channelLists) *[]listEntry { return &l.invex }, "346", "347", "End of channel invite list"},
 }
 
 // modeChange is one applied change, for the MODE line that announces it.
@@ -43,7 +43,7 @@ func (s *core) cmdMode(c *client, m *ircmsg.Message, now time.Time) {
 	if len(m.Params) < 2 {
 		modes, args := ch.modeString(c)
 		s.numeric(c, now, "324", append([]string{ch.name, modes}, args...)...)
-		s.numeric(c, now, "329", ch.name, strconv.FormatInt(ch.created.Unix(), 10))
+		s.numeric(c, now, "329", ch.name, strconv.FormatInt(ch.created, 10))
 		return
 	}
 	modes, args := m.Params[1], m.Params[2:]
@@ -86,7 +86,7 @@ func (s *core) cmdMode(c *client, m *ircmsg.Message, now time.Time) {
 				continue
 			}
 			mask = irc.NormalizeMask(truncate(middle(mask), 100))
-			list := ml.list(ch)
+			list := ml.list(ch.masks())
 			idx := -1
 			for j, e := range *list {
 				if fold(e.mask) == fold(mask) {
@@ -240,8 +240,10 @@ func (s *core) announceModes(c *client, ch *channel, changes []modeChange, now t
 
 // sendList answers a list query (MODE #chan b, e or I).
 func (s *core) sendList(c *client, ch *channel, ml modeList, now time.Time) {
-	for _, e := range *ml.list(ch) {
-		s.numeric(c, now, ml.item, ch.name, e.mask, e.setBy, strconv.FormatInt(e.setAt.Unix(), 10))
+	if ch.lists != nil {
+		for _, e := range *ml.list(ch.lists) {
+			s.numeric(c, now, ml.item, ch.name, e.mask, e.setBy, strconv.FormatInt(e.setAt.Unix(), 10))
+		}
 	}
 	s.numeric(c, now, ml.end, ch.name, ml.endText)
 }
