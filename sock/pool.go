@@ -23,8 +23,13 @@ var bufPool = sync.Pool{New: func() any {
 // getBuf returns an empty pooled read buffer.
 func getBuf() *[]byte { return bufPool.Get().(*[]byte) }
 
-// putBuf gives a read buffer back, unless it has grown past maxKeep.
+// putBuf gives a read buffer back, unless it has grown past maxKeep; a
+// small read's copy (see shrinkRead) goes back to its size class.
 func putBuf(bp *[]byte) {
+	if cap(*bp) < bufSize {
+		putSized(bp)
+		return
+	}
 	if cap(*bp) > maxKeep {
 		return
 	}
@@ -32,7 +37,27 @@ func putBuf(bp *[]byte) {
 	bufPool.Put(bp)
 }
 
-// A send queue starts in the smallest write buffer its first record needs
+// smallRead is the most bytes a read may bring for shrinkRead to copy
+// them out of the 16 KiB read buffer.
+const smallRead = wbufMin
+
+// shrinkRead returns a buffer holding the n bytes read into bp: bp itself,
+// or for a small read a copy in a buffer of the smallest size class, bp
+// going back to the pool at once. A reader can be held up for a long time
+// with its bytes, when its handler waits (the Backend's, for room in a full
+// events channel): a server whose clients all send QUIT at once then held
+// one 16 KiB buffer per client for a few bytes each.
+func shrinkRead(bp *[]byte, n int) *[]byte {
+	if n <= 0 || n > smallRead || cap(*bp) < bufSize {
+		return bp
+	}
+	sb := getSized(n)
+	*sb = append((*sb)[:0], (*bp)[:n]...)
+	putBuf(bp)
+	return sb
+}
+
+// A send queue starts in the smallest buffer its first record needs
 // and moves to the next size up when it fills. Most queues never hold
 // more than a few lines between two writes (a fan-out is one line to each
 // of many wheels), and every wheel with something queued holds its buffer
@@ -57,9 +82,9 @@ func wbufClass(n int) int {
 	return c
 }
 
-// getWriteBuf returns an empty write buffer with room for at least n
-// bytes: pooled up to maxKeep, allocated to size beyond.
-func getWriteBuf(n int) *[]byte {
+// getSized returns an empty buffer with room for at least n bytes, from
+// the size classes: pooled up to maxKeep, allocated to size beyond.
+func getSized(n int) *[]byte {
 	c := wbufClass(n)
 	if c >= wbufClasses {
 		b := make([]byte, 0, n)
@@ -72,10 +97,10 @@ func getWriteBuf(n int) *[]byte {
 	return &b
 }
 
-// putWriteBuf gives a write buffer back to the class its capacity fills,
+// putSized gives a buffer back to the class its capacity fills,
 // unless it has grown past maxKeep (or is smaller than any class, as a
 // buffer that append regrew may be).
-func putWriteBuf(bp *[]byte) {
+func putSized(bp *[]byte) {
 	n := cap(*bp)
 	if n < wbufMin || n > maxKeep {
 		return

@@ -14,21 +14,21 @@ func TestWriteBufClasses(t *testing.T) {
 		{16<<10 + 1, 64 << 10}, {64 << 10, 64 << 10},
 		{64<<10 + 1, 64<<10 + 1}, // past the classes: allocated to size
 	} {
-		bp := getWriteBuf(tc.n)
+		bp := getSized(tc.n)
 		limit := tc.cap // past the classes: exactly the size asked for
 		if tc.cap <= maxKeep {
 			limit = 4*tc.cap - 1
 		}
 		if len(*bp) != 0 || cap(*bp) < tc.cap || cap(*bp) > limit {
-			t.Errorf("getWriteBuf(%d): len %d cap %d, want 0 and %d to %d", tc.n, len(*bp), cap(*bp), tc.cap, limit)
+			t.Errorf("getSized(%d): len %d cap %d, want 0 and %d to %d", tc.n, len(*bp), cap(*bp), tc.cap, limit)
 		}
-		putWriteBuf(bp)
+		putSized(bp)
 	}
 	// A buffer append regrew to 5000 bytes serves requests up to 4 KiB.
 	b := make([]byte, 100, 5000)
-	putWriteBuf(&b)
+	putSized(&b)
 	for range 100 { // the pool may drop it; it never hands it to a bigger class
-		bp := getWriteBuf(16 << 10)
+		bp := getSized(16 << 10)
 		if cap(*bp) < 16<<10 {
 			t.Fatalf("a %d-byte buffer came out of the 16 KiB class", cap(*bp))
 		}
@@ -55,5 +55,33 @@ func TestQueueGrowsThroughClasses(t *testing.T) {
 	}
 	if string(*w.pend) != string(want) {
 		t.Fatal("the queue lost or reordered bytes while growing")
+	}
+}
+
+// TestShrinkRead: a read of at most smallRead bytes moves to a buffer of
+// the smallest class with the same bytes, a bigger one stays where it was
+// read, and either goes back to its own pool through putBuf.
+func TestShrinkRead(t *testing.T) {
+	for _, n := range []int{0, 1, 100, smallRead, smallRead + 1, bufSize} {
+		bp := getBuf()
+		src := (*bp)[:cap(*bp)]
+		for i := range n {
+			src[i] = byte(i * 7)
+		}
+		got := shrinkRead(bp, n)
+		small := n > 0 && n <= smallRead
+		if small && cap(*got) >= bufSize {
+			t.Errorf("read of %d bytes: kept in a %d-byte buffer", n, cap(*got))
+		}
+		if !small && got != bp {
+			t.Errorf("read of %d bytes: moved, want it left in the read buffer", n)
+		}
+		data := (*got)[:n]
+		for i := range n {
+			if data[i] != byte(i*7) {
+				t.Fatalf("read of %d bytes: byte %d is %d, want %d", n, i, data[i], byte(i*7))
+			}
+		}
+		putBuf(got)
 	}
 }

@@ -39,7 +39,7 @@ func (w *Wheel) readFD(fd uintptr) bool {
 			w.rerr = io.EOF
 			return true
 		}
-		w.rbuf, w.rn = bp, n
+		w.rbuf, w.rn = shrinkRead(bp, n), n
 		return true
 	}
 }

@@ -552,7 +552,7 @@ func (w *Wheel) read() (bp *[]byte, n int, err error) {
 	}
 	bp = getBuf()
 	n, err = w.conn.Read((*bp)[:cap(*bp)])
-	return bp, n, err
+	return shrinkRead(bp, n), n, err
 }
 
 // ReadWaiter is implemented by a connection that can wait for input
@@ -885,11 +885,11 @@ func (w *Wheel) startSharedLocked() {
 // wheel holds none.
 func (w *Wheel) releaseLocked() {
 	if w.pend != nil && (len(*w.pend) == 0 || w.closed) {
-		putWriteBuf(w.pend)
+		putSized(w.pend)
 		w.pend = nil
 	}
 	if w.spare != nil {
-		putWriteBuf(w.spare)
+		putSized(w.spare)
 		w.spare = nil
 	}
 }
@@ -904,7 +904,7 @@ const recordSlack = 2
 // as big as what waits in it.
 func (w *Wheel) reserveLocked(n int) {
 	if w.pend == nil {
-		w.pend = getWriteBuf(n)
+		w.pend = getSized(n)
 		return
 	}
 	need := len(*w.pend) + n
@@ -913,9 +913,9 @@ func (w *Wheel) reserveLocked(n int) {
 	}
 	// Doubling at least, so that a queue past the biggest class does not
 	// copy itself for every record.
-	nb := getWriteBuf(max(need, 2*cap(*w.pend)))
+	nb := getSized(max(need, 2*cap(*w.pend)))
 	*nb = append(*nb, *w.pend...)
-	putWriteBuf(w.pend)
+	putSized(w.pend)
 	w.pend = nb
 }
 
@@ -965,7 +965,7 @@ func (w *Wheel) writeLoop() {
 		w.inflight = 0
 		*batch = (*batch)[:0]
 		if cap(*batch) > maxKeep {
-			putWriteBuf(batch) // dropped, replaced on demand
+			putSized(batch) // dropped, replaced on demand
 		} else {
 			w.spare = batch
 		}

@@ -162,7 +162,7 @@ func (w *Wheel) writeShared() {
 	case w.spare == nil && cap(*batch) <= maxKeep:
 		w.spare = batch
 	default:
-		putWriteBuf(batch)
+		putSized(batch)
 	}
 	// Records queued during the write may sit inside out (a Zlib holds
 	// them until flushed), so out is flushed before deciding.
@@ -200,7 +200,7 @@ func (w *Wheel) restoreLocked(batch *[]byte, n int) {
 	rest := (*batch)[:copy(*batch, (*batch)[n:])]
 	if w.pend != nil {
 		rest = append(rest, *w.pend...)
-		putWriteBuf(w.pend)
+		putSized(w.pend)
 	}
 	*batch = rest
 	w.pend = batch
