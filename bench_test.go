@@ -92,30 +92,22 @@ func memClasses() (heap, stack, rt uint64) {
 // descriptors of closed sockets for reuse, so runtimeB/conn means
 // something only in the first idle-memory benchmark a process runs: run
 // each alone (-bench '^BenchmarkIdleConnMemory$').
-func BenchmarkIdleConnMemory(b *testing.B) {
-	n := 10000
-	if s := os.Getenv("IRCSOCK_IDLE_CONNS"); s != "" {
-		n, _ = strconv.Atoi(s)
-	}
-	b.ReportAllocs()
-	for b.Loop() {
-		m := idleMemoryOf(b, n, serverBackend)
-		m.report(b)
-	}
-}
+func BenchmarkIdleConnMemory(b *testing.B) { benchIdleMemory(b, 10000, serverBackend) }
 
 // BenchmarkBareConnMemory is the floor under BenchmarkIdleConnMemory: the
 // same idle connections accepted by a bare net.Listener and held as
 // net.Conns, with nothing of ours around them.
-func BenchmarkBareConnMemory(b *testing.B) {
-	n := 10000
+func BenchmarkBareConnMemory(b *testing.B) { benchIdleMemory(b, 10000, serverBare) }
+
+// benchIdleMemory runs an idle-memory benchmark at n connections, or at
+// IRCSOCK_IDLE_CONNS when that is set.
+func benchIdleMemory(b *testing.B, n, server int) {
 	if s := os.Getenv("IRCSOCK_IDLE_CONNS"); s != "" {
 		n, _ = strconv.Atoi(s)
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		m := idleMemoryOf(b, n, serverBare)
-		m.report(b)
+		idleMemoryOf(b, n, server).report(b)
 	}
 }
 
@@ -137,17 +129,7 @@ const wsUpgradeRequest = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocke
 // BenchmarkIdleWebSocketMemory is BenchmarkIdleConnMemory for idle
 // WebSocket connections (upgraded, text subprotocol), at 2,000
 // connections (IRCSOCK_IDLE_CONNS overrides the count).
-func BenchmarkIdleWebSocketMemory(b *testing.B) {
-	n := 2000
-	if s := os.Getenv("IRCSOCK_IDLE_CONNS"); s != "" {
-		n, _ = strconv.Atoi(s)
-	}
-	b.ReportAllocs()
-	for b.Loop() {
-		m := idleMemoryOf(b, n, serverWebSocket)
-		m.report(b)
-	}
-}
+func BenchmarkIdleWebSocketMemory(b *testing.B) { benchIdleMemory(b, 2000, serverWebSocket) }
 
 // The servers an idle-memory benchmark measures.
 const (
