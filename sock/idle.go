@@ -125,8 +125,7 @@ func (c *idleClock) remove(i int) {
 	c.h[i].w.idleIx = 0
 	last := len(c.h) - 1
 	if i != last {
-		c.h[i] = c.h[last]
-		c.h[i].w.idleIx = int32(i + 1)
+		c.set(i, c.h[last])
 	}
 	c.h[last] = idleEntry{}
 	c.h = c.h[:last]
@@ -146,12 +145,10 @@ func (c *idleClock) up(i int) {
 		if c.h[p].at <= e.at {
 			break
 		}
-		c.h[i] = c.h[p]
-		c.h[i].w.idleIx = int32(i + 1)
+		c.set(i, c.h[p])
 		i = p
 	}
-	c.h[i] = e
-	e.w.idleIx = int32(i + 1)
+	c.set(i, e)
 }
 
 func (c *idleClock) down(i int) {
@@ -168,10 +165,14 @@ func (c *idleClock) down(i int) {
 		if e.at <= c.h[l].at {
 			break
 		}
-		c.h[i] = c.h[l]
-		c.h[i].w.idleIx = int32(i + 1)
+		c.set(i, c.h[l])
 		i = l
 	}
+	c.set(i, e)
+}
+
+// set puts e at i and tells its wheel where it is.
+func (c *idleClock) set(i int, e idleEntry) {
 	c.h[i] = e
 	e.w.idleIx = int32(i + 1)
 }
