@@ -8,6 +8,8 @@ import (
 	"testing"
 	"unsafe"
 
+	"go.uber.org/goleak"
+
 	"github.com/ircsock/ircsock"
 	"github.com/ircsock/ircsock/ircmsg"
 )
@@ -39,6 +41,9 @@ func TestIdleClientFootprint(t *testing.T) {
 	const clients, perChannel = 2000, 10
 	const limit = 370 // bytes a client
 	peer := netip.MustParseAddr("127.0.0.1")
+	// An earlier test's server still closing would allocate during the
+	// measurement: wait (bounded) until its goroutines are gone.
+	goleak.VerifyNone(t)
 	s := newCore(Config{}, discard{}, t0)
 	before := liveHeap()
 	for i := range clients {
