@@ -66,7 +66,14 @@ func waitSharedIdle(t *testing.T) {
 // readNumbered reads n numbered records from c and checks their order.
 func readNumbered(t *testing.T, c net.Conn, n int) {
 	t.Helper()
-	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	// The socket filled through buffers of 4 KiB: a roomier receive
+	// buffer now lets the kernel open its window in big steps instead of
+	// leaving the sender to probe a zero window on its backing-off timer,
+	// which on a loaded machine took most of the old 10 s bound.
+	if tc, ok := c.(*net.TCPConn); ok {
+		_ = tc.SetReadBuffer(1 << 20)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(30 * time.Second))
 	br := bufio.NewReader(c)
 	for i := range n {
 		l, err := br.ReadString('\n')
