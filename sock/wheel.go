@@ -920,7 +920,6 @@ func (w *Wheel) reserveLocked(n int) {
 }
 
 func (w *Wheel) writeLoop() {
-	failed := false // closed for an output error: the connection goes too
 	w.wmu.Lock()
 	for !w.closed && !w.cutting {
 		var err error
@@ -930,8 +929,7 @@ func (w *Wheel) writeLoop() {
 			w.queued += uint64(len(*w.pend) - before)
 		}
 		if err != nil {
-			w.closeLocked("Output error: "+fatalReason(err), err)
-			failed = true
+			w.failOutputLocked(err)
 			break
 		}
 		if w.pend == nil || len(*w.pend) == 0 {
@@ -981,11 +979,6 @@ func (w *Wheel) writeLoop() {
 	w.releaseLocked()
 	w.finishWriterLocked()
 	w.wmu.Unlock()
-	if failed {
-		// A reader blocked on a silent peer ends only when the
-		// connection does.
-		_ = w.conn.Close()
-	}
 }
 
 // writeConn writes p to the connection, in Writes of at most

@@ -107,10 +107,9 @@ func (w *Wheel) writeShared() {
 		return
 	}
 	if err := w.flushOutLocked(); err != nil {
-		w.closeLocked("Output error: "+fatalReason(err), err)
+		w.failOutputLocked(err)
 		w.stopWriterLocked()
 		w.wmu.Unlock()
-		_ = w.conn.Close() // so that a reader blocked on a silent peer ends
 		return
 	}
 	if w.pend == nil || len(*w.pend) == 0 {
@@ -167,10 +166,9 @@ func (w *Wheel) writeShared() {
 	// Records queued during the write may sit inside out (a Zlib holds
 	// them until flushed), so out is flushed before deciding.
 	if err := w.flushOutLocked(); err != nil {
-		w.closeLocked("Output error: "+fatalReason(err), err)
+		w.failOutputLocked(err)
 		w.stopWriterLocked()
 		w.wmu.Unlock()
-		_ = w.conn.Close() // so that a reader blocked on a silent peer ends
 		return
 	}
 	if len(*w.pend) > 0 || (w.closing && !w.shut) {
@@ -216,6 +214,17 @@ func (w *Wheel) failWriteLocked(err error) {
 		w.cause = werr
 	}
 	w.closeLocked("Write error: "+err.Error(), werr)
+	w.wmu.Unlock()
+	_ = w.conn.Close()
+	w.wmu.Lock()
+}
+
+// failOutputLocked closes the wheel for a fatal error of its output
+// filter, and its connection with the lock let go for the call, as
+// failWriteLocked does: a reader blocked on a silent peer ends only when
+// the connection does.
+func (w *Wheel) failOutputLocked(err error) {
+	w.closeLocked("Output error: "+fatalReason(err), err)
 	w.wmu.Unlock()
 	_ = w.conn.Close()
 	w.wmu.Lock()
