@@ -39,7 +39,7 @@ func putBuf(bp *[]byte) {
 
 // smallRead is the most bytes a read may bring for shrinkRead to copy
 // them out of the 16 KiB read buffer.
-const smallRead = wbufMin
+const smallRead = sizedMin
 
 // shrinkRead returns a buffer holding the n bytes read into bp: bp itself,
 // or for a small read a copy in a buffer of the smallest size class, bp
@@ -65,35 +65,35 @@ func shrinkRead(bp *[]byte, n int) *[]byte {
 // wheels held a thousand 16 KiB buffers, and after it the pool and the
 // heap the collector had grown for them stayed in the process's RSS.
 const (
-	wbufMin     = 1 << 10 // the smallest class
-	wbufClasses = 4       // 1, 4, 16 and 64 KiB: each class four times the last
+	sizedMin     = 1 << 10 // the smallest class
+	sizedClasses = 4       // 1, 4, 16 and 64 KiB: each class four times the last
 )
 
-var wbufPools [wbufClasses]sync.Pool
+var sizedPools [sizedClasses]sync.Pool
 
-// wbufClass is the smallest class that holds n bytes, or wbufClasses when
+// sizedClass is the smallest class that holds n bytes, or sizedClasses when
 // none does.
-func wbufClass(n int) int {
-	if n <= wbufMin {
+func sizedClass(n int) int {
+	if n <= sizedMin {
 		return 0
 	}
 	// Each class is two bits of length above the last.
-	c := (bits.Len(uint(n-1)) - bits.Len(uint(wbufMin-1)) + 1) / 2
+	c := (bits.Len(uint(n-1)) - bits.Len(uint(sizedMin-1)) + 1) / 2
 	return c
 }
 
 // getSized returns an empty buffer with room for at least n bytes, from
 // the size classes: pooled up to maxKeep, allocated to size beyond.
 func getSized(n int) *[]byte {
-	c := wbufClass(n)
-	if c >= wbufClasses {
+	c := sizedClass(n)
+	if c >= sizedClasses {
 		b := make([]byte, 0, n)
 		return &b
 	}
-	if bp, ok := wbufPools[c].Get().(*[]byte); ok {
+	if bp, ok := sizedPools[c].Get().(*[]byte); ok {
 		return bp
 	}
-	b := make([]byte, 0, wbufMin<<(2*c))
+	b := make([]byte, 0, sizedMin<<(2*c))
 	return &b
 }
 
@@ -102,13 +102,13 @@ func getSized(n int) *[]byte {
 // buffer that append regrew may be).
 func putSized(bp *[]byte) {
 	n := cap(*bp)
-	if n < wbufMin || n > maxKeep {
+	if n < sizedMin || n > maxKeep {
 		return
 	}
-	c := wbufClass(n)
-	if wbufMin<<(2*c) > n {
+	c := sizedClass(n)
+	if sizedMin<<(2*c) > n {
 		c-- // between two classes: it counts as the smaller
 	}
 	*bp = (*bp)[:0]
-	wbufPools[c].Put(bp)
+	sizedPools[c].Put(bp)
 }
