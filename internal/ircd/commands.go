@@ -1,7 +1,6 @@
 package ircd
 
 import (
-	"github.com/ircsock/ircsock/irc"
 	"math"
 	"slices"
 	"strconv"
@@ -9,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ircsock/ircsock"
+	"github.com/ircsock/ircsock/irc"
 	"github.com/ircsock/ircsock/ircmsg"
 )
 
