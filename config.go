@@ -55,6 +55,8 @@ type Config struct {
 	// writes each queue for as long as its context allows, and applies
 	// DrainTimeout to the wait for the peer's close that follows, counted
 	// afresh while the peer goes on acknowledging what the kernel holds.
+	// It also bounds, from the error, the reading of what the peer had
+	// sent before a write to it failed (see Disconnect).
 	DrainTimeout time.Duration
 }
 

@@ -41,6 +41,11 @@ var (
 	// ErrPartialRecord is the error of an InputError for input that ended
 	// without a line end: the peer's last bytes, never silently dropped.
 	ErrPartialRecord = sock.ErrPartialRecord
+	// ErrFinalReadCut is the error of the InputError that comes just
+	// before the Disconnect of a connection closed by a write error, when
+	// Config.DrainTimeout ended the reading of what the peer had sent
+	// before the peer's stream did (see Disconnect).
+	ErrFinalReadCut = sock.ErrFinalReadCut
 	// ErrExcessFlood is the cause, in the Err of a Disconnect with
 	// ReasonExcessFlood, of a connection that had more commands held back
 	// than its listener's FloodControl.MaxQueued; the error names the

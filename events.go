@@ -62,7 +62,13 @@ type (
 		// Err is the cause, nil for a requested or clean close; a
 		// graceful close cut by DrainTimeout or by Shutdown's context
 		// gives a *DrainError, a close by flood control (Reason
-		// ReasonExcessFlood) an error wrapping ErrExcessFlood.
+		// ReasonExcessFlood) an error wrapping ErrExcessFlood, a failed
+		// write (Reason "Write error: ...") a *sock.OpError of
+		// sock.OpWrite. Before the Disconnect of a failed write come the
+		// Inputs of what the peer had sent before it hung up (an IRC
+		// server's ERROR line saying why), read without waiting for more
+		// and for at most Config.DrainTimeout; an InputError with
+		// ErrFinalReadCut says that limit ended the reading.
 		Err error
 		// Undelivered is how many bytes queued for the peer were lost:
 		// zero after a complete graceful close; after a cut drain, those

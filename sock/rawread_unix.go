@@ -22,8 +22,9 @@ func (w *Wheel) readFD(fd uintptr) bool {
 		}
 		if err == syscall.EAGAIN {
 			putBuf(bp)
-			if w.parking {
-				// Do not wait here: the wheel parks on the poller.
+			if w.parking || w.lastWords.Load() {
+				// Do not wait here: the wheel parks on the poller, or
+				// a write failed and what was readable has been read.
 				w.rerr = errAgain
 				return true
 			}

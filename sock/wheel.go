@@ -49,6 +49,12 @@ var (
 	// [*filter.RecordError], for input that ended inside a record: the
 	// peer's last bytes had no record end (for a line filter, no LF).
 	ErrPartialRecord = errors.New("sock: input ended inside a record")
+	// ErrFinalReadCut is the error, wrapped in a [*filter.RecordError]
+	// and handed over just before the [EventClosed], of a wheel closing
+	// for a write error whose reading of the peer's last input was cut
+	// by [WheelConfig.DrainTimeout]: the peer's stream had not ended and
+	// more of it may have been on its way. The wheel closes right after.
+	ErrFinalReadCut = errors.New("sock: input after a write error cut short")
 )
 
 // A DrainError is the cause an [EventClosed] reports when a graceful
@@ -102,6 +108,11 @@ type WheelConfig struct {
 	// its [EventClosed] carries a [*DrainError] with the bytes undelivered.
 	// Zero means [DefaultDrainTimeout]; negative means no limit (the owner
 	// ends the drain with [Wheel.Cut]).
+	//
+	// It also bounds the last reading of a wheel that a write error
+	// closes (see [Wheel.Write]): input the peer had already sent is
+	// still delivered then, for at most DrainTimeout from the error;
+	// input cut short by it is reported with [ErrFinalReadCut].
 	DrainTimeout time.Duration
 	// MaxTLSRecord is, on a *tls.Conn, the most plaintext bytes the
 	// wheel writes at once, and so the most one TLS record carries: a
@@ -144,6 +155,15 @@ type WheelConfig struct {
 // full does a goroutine of the wheel's own take over the rest and wait
 // for the socket. Write-side changes ([Wheel.WriteOp]) happen at that
 // point in the byte stream.
+//
+// A write that fails (the peer reset the connection, or closed it and our
+// bytes met the reset) closes the wheel with the reason "Write error: ..."
+// and an *[OpError] of [OpWrite] as its cause, but not before the input
+// the peer had already sent is handled: writing stops at once and later
+// writes fail with [ErrClosing], while the reader decodes and hands over,
+// in order and once each, whatever it can still read without waiting
+// (an IRC server's "ERROR :Closing Link" before it hung up, say), and only
+// then the [EventClosed]. [WheelConfig.DrainTimeout] bounds that reading.
 type Wheel struct {
 	conn net.Conn
 	raw  syscall.RawConn // nil unless reading through the fd directly
@@ -158,6 +178,14 @@ type Wheel struct {
 	linger   time.Duration // DisconnectLinger's limit once the write side is shut
 	lastSeen atomic.Int64
 	dead     atomic.Bool // hard close requested: stop delivering records
+
+	// lastWords is set when a write fails: the reader delivers what the
+	// peer had already sent, without waiting for more, then the wheel
+	// closes (see failWriteLocked). lwUntil, set before it and not
+	// changed after, is the monotonic time that reading ends at the
+	// latest (DrainTimeout from the error; 0: no limit).
+	lastWords atomic.Bool
+	lwUntil   int64
 
 	// rawRead is the fd callback, built once so a read allocates nothing;
 	// its results travel through rbuf, rn and rerr.
@@ -396,9 +424,9 @@ func (w *Wheel) park() bool {
 		w.parking = false
 		return false
 	}
-	// A ReadOp or close that came before the Store saw no parked wheel
-	// and left the wake-up to us.
-	if w.opsPending.Load() || w.dead.Load() {
+	// A ReadOp, close or write error that came before the Store saw no
+	// parked wheel and left the wake-up to us.
+	if w.opsPending.Load() || w.dead.Load() || w.lastWords.Load() {
 		return !w.parked.CompareAndSwap(true, false)
 	}
 	return true
@@ -415,12 +443,20 @@ func (w *Wheel) resume() {
 // loop is the read loop, run by Run, or by Start and after each resume.
 func (w *Wheel) loop() {
 	var rerr error
+	cut := false // the last words after a write error were cut short
 	for {
+		// After a write error, a read waits for nothing more than what
+		// the peer had already sent (see failWriteLocked).
+		drained := false // this read was told not to wait at all
+		if w.lastWords.Load() && w.raw == nil {
+			drained = w.lastWordsDeadline()
+		}
 		bp, n, err := w.read()
 		if err == errAgain {
-			if w.dead.Load() {
-				// Closed while reading: the connection may not be shut
-				// yet, and waiting for it is the close path's business.
+			if w.dead.Load() || w.lastWords.Load() {
+				// Closed while reading, or a write error and nothing
+				// more to read: the connection may not be shut yet,
+				// and that is the close path's business.
 				rerr = net.ErrClosed
 				break
 			}
@@ -452,19 +488,40 @@ func (w *Wheel) loop() {
 			}
 			continue
 		}
+		if w.lastWords.Load() {
+			if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
+				// Nothing left that did not need waiting for, or the
+				// limit ran out while the peer's stream went on.
+				cut = !drained
+				rerr = net.ErrClosed
+				break
+			}
+			if err == nil && w.lwUntil > 0 && monoNow() >= w.lwUntil {
+				cut = true
+				rerr = net.ErrClosed
+				break
+			}
+		}
 		if err != nil {
 			rerr = err
 			break
 		}
 	}
-	if rerr == io.EOF && !w.dead.Load() {
+	// The end of the stream, or of what a peer had sent before a write
+	// error closed the wheel: its last bytes are decoded and accounted for.
+	final := rerr == io.EOF || (w.lastWords.Load() && !cut)
+	if final && !w.dead.Load() {
 		// Switches asked for before the end still apply to what is held.
 		if ferr := w.applyHeld(); ferr != nil {
 			w.Close(fatalReason(ferr), ferr)
 			rerr = ferr
+			final = false
 		}
 	}
-	if rerr == io.EOF && !w.dead.Load() {
+	if cut && !w.dead.Load() {
+		w.h.Handle(w, Event{Kind: EventRecordError, Err: &filter.RecordError{Err: fmt.Errorf("%w: DrainTimeout of %s from the write error ran out", ErrFinalReadCut, w.drain)}})
+	}
+	if final && !w.dead.Load() {
 		// The peer's last bytes had no record end: say so rather than
 		// drop them without a word.
 		if p := w.in.Pending(); len(p) > 0 {
@@ -921,7 +978,7 @@ func (w *Wheel) reserveLocked(n int) {
 
 func (w *Wheel) writeLoop() {
 	w.wmu.Lock()
-	for !w.closed && !w.cutting {
+	for !w.writeStoppedLocked() {
 		var err error
 		if w.pend != nil {
 			before := len(*w.pend)
@@ -1047,6 +1104,32 @@ func (w *Wheel) shutdownWrite() {
 	}
 }
 
+// writeStoppedLocked reports whether nothing more may be written: the
+// wheel is closed, a cut is counting what is lost, or a write failed.
+func (w *Wheel) writeStoppedLocked() bool {
+	return w.closed || w.cutting || w.lastWords.Load()
+}
+
+// lastWordsDeadline sets the read deadline of one read made after a write
+// error, on a connection read through net.Conn.Read: a TLS connection
+// whose kernel holds nothing more of the peer's reads only what crypto/tls
+// already holds (a deadline in the past: it reports whether it set that),
+// any other read waits at most until lwUntil.
+func (w *Wheel) lastWordsDeadline() (drained bool) {
+	if tc, ok := w.conn.(*tls.Conn); ok {
+		if n, known := kernelUnread(tc.NetConn()); known && n == 0 {
+			_ = w.conn.SetReadDeadline(aLongTimeAgo)
+			return true
+		}
+	}
+	var until time.Time
+	if w.lwUntil > 0 {
+		until = epoch.Add(time.Duration(w.lwUntil))
+	}
+	_ = w.conn.SetReadDeadline(until)
+	return false
+}
+
 // finish runs on the reading goroutine once reading has stopped.
 func (w *Wheel) finish(readErr error) {
 	// The reason is settled before the connection is closed: closing makes
@@ -1059,7 +1142,7 @@ func (w *Wheel) finish(readErr error) {
 	} else if readErr != nil {
 		w.setReasonLocked("Read error: "+readErr.Error(), &OpError{Op: OpRead, Addr: peerAddr(w.conn), Err: readErr})
 	}
-	if eof && !w.closed {
+	if eof && !w.closed && !w.lastWords.Load() {
 		// The peer ended its stream, maybe only its half: what is
 		// queued for it still goes out, then our side is shut, within
 		// the same drain limit as a Disconnect.

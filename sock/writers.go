@@ -101,7 +101,7 @@ func (p *writerPool) run() {
 // write-side shutdown of a graceful close.
 func (w *Wheel) writeShared() {
 	w.wmu.Lock()
-	if w.closed || w.cutting {
+	if w.writeStoppedLocked() {
 		w.stopWriterLocked()
 		w.wmu.Unlock()
 		return
@@ -204,18 +204,39 @@ func (w *Wheel) restoreLocked(batch *[]byte, n int) {
 	w.pend = batch
 }
 
-// failWriteLocked closes the wheel for a write error, err. A graceful
-// close under way keeps its reason, but the bytes it could not write need
-// their cause, so err becomes it.
-// The connection is closed with the lock let go for the call.
+// failWriteLocked closes the wheel for a write error, err, which is the
+// close reason (a graceful close under way keeps its reason, but the bytes
+// it could not write need their cause, so err becomes it). Writing stops
+// and writes are refused at once, but the connection is left to the
+// reader: what the peer sent before the error is often why it failed (an
+// IRC server writes "ERROR :Closing Link" and hangs up; our next write
+// meets the reset), and it may still sit unread in the kernel. So the
+// reader, woken if it waits, delivers whatever it can read without
+// waiting, for at most DrainTimeout, and then closes the wheel. On Linux
+// a reset or closed TCP connection hands over the bytes it had received
+// before it reports the reset or the end, so nothing it had is lost; and
+// a peer that sent nothing costs no wait.
+// The lock is let go to wake the reader.
 func (w *Wheel) failWriteLocked(err error) {
+	if w.closed || w.lastWords.Load() {
+		return // the close under way, or the first error, has the say
+	}
 	werr := &OpError{Op: OpWrite, Addr: peerAddr(w.conn), Err: err}
-	if !w.closed && w.reason != "" && w.cause == nil {
+	if w.reason != "" && w.cause == nil {
 		w.cause = werr
 	}
-	w.closeLocked("Write error: "+err.Error(), werr)
+	w.setReasonLocked("Write error: "+err.Error(), werr)
+	w.closing = true
+	if w.drain > 0 {
+		w.lwUntil = monoNow() + int64(w.drain)
+	}
+	w.lastWords.Store(true)
 	w.wmu.Unlock()
-	_ = w.conn.Close()
+	// Wake a reader waiting for input, the way a ReadOp does; it reads
+	// on without waiting from then on.
+	w.poke.Store(true)
+	_ = w.conn.SetReadDeadline(aLongTimeAgo)
+	w.resume()
 	w.wmu.Lock()
 }
 
