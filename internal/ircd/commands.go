@@ -198,7 +198,9 @@ func (s *core) cmdNick(c *client, m *ircmsg.Message, now time.Time) {
 		s.tryRegister(c, now)
 		return
 	}
-	s.deliver(&ircmsg.Message{Source: old, Command: "NICK", Params: []string{nick}}, s.peers(c, true), nil, now)
+	peers := s.peers(c, true)
+	s.deliver(&ircmsg.Message{Source: old, Command: "NICK", Params: []string{nick}}, peers, nil, now)
+	s.donePeers(peers)
 	if fold(oldNick) != key {
 		s.monitorOffline(c, oldNick, now)
 		s.monitorOnline(c, now)
@@ -379,6 +381,18 @@ func withCap(cs []*client, bit capSet, except *client) []*client {
 	var out []*client
 	for _, o := range cs {
 		if o != except && o.caps&bit != 0 {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// keepCap is withCap for a list of the caller's own, such as peers':
+// it filters cs in place, and keeps no exception.
+func keepCap(cs []*client, bit capSet) []*client {
+	out := cs[:0]
+	for _, o := range cs {
+		if o.caps&bit != 0 {
 			out = append(out, o)
 		}
 	}
@@ -642,9 +656,11 @@ func (s *core) cmdWho(c *client, m *ircmsg.Message, now time.Time) {
 			if o.invisible && o != c {
 				if shared == nil {
 					shared = map[*client]bool{}
-					for _, p := range s.peers(c, false) {
+					peers := s.peers(c, false)
+					for _, p := range peers {
 						shared[p] = true
 					}
+					s.donePeers(peers)
 				}
 				if !shared[o] {
 					continue

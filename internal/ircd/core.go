@@ -87,7 +87,10 @@ type client struct {
 	// takes 24.
 	lastInput time.Duration
 
-	capVersion     uint16 // from CAP LS <version>, capped at 65535; 302 allows cap values
+	capVersion uint16 // from CAP LS <version>, capped at 65535; 302 allows cap values
+	// seen is core.peers' mark: equal to core.peerEpoch while c is
+	// already in the list being built. It sits in what was padding.
+	seen           uint32
 	caps           capSet
 	secure         bool
 	registered     bool
@@ -226,6 +229,14 @@ type core struct {
 	// per message was most of what a fan-out to a big channel left to
 	// the collector (8 bytes a recipient per line).
 	to []*client
+	// peerBuf is peers' scratch and peerEpoch the mark of its current
+	// call (see client.seen): a QUIT, NICK, AWAY or SETNAME finds the
+	// clients it goes to without a map or a list of its own, which in a
+	// mass disconnect was most of the garbage left. peerLen is how much
+	// of peerBuf the last call filled, for donePeers to clear.
+	peerBuf   []*client
+	peerEpoch uint32
+	peerLen   int
 }
 
 func newCore(cfg Config, out transport, now time.Time) *core {
@@ -434,6 +445,7 @@ func (s *core) part(c *client, reason string, now time.Time) {
 	if c.registered && len(c.channels) > 0 {
 		peers := s.peers(c, false)
 		s.deliver(&ircmsg.Message{Source: c.source(), Command: "QUIT", Params: []string{reason}}, peers, nil, now)
+		s.donePeers(peers)
 	}
 	if c.registered {
 		s.rememberWhowas(c, now)
@@ -460,22 +472,44 @@ func (s *core) part(c *client, reason string, now time.Time) {
 }
 
 // peers returns every client sharing a channel with c, once each, with c
-// itself first if self is set.
+// itself first if self is set, then in the order of c's channels and of
+// their members. The list is the core's scratch: it is valid until the
+// next call, and the caller hands it back with donePeers once done, so
+// that it holds no departed client. The caller may filter it in place or
+// append to it.
 func (s *core) peers(c *client, self bool) []*client {
-	seen := map[*client]bool{c: true}
-	var out []*client
+	s.peerEpoch++
+	if s.peerEpoch == 0 {
+		// Once in 2^32 calls: no client may keep a mark that a later
+		// call would take for its own.
+		for _, o := range s.clients {
+			o.seen = 0
+		}
+		s.peerEpoch = 1
+	}
+	e := s.peerEpoch
+	c.seen = e
+	out := s.peerBuf[:0]
 	if self {
 		out = append(out, c)
 	}
 	for _, ch := range c.channels {
 		for _, m := range ch.members {
-			if !seen[m] {
-				seen[m] = true
+			if m.seen != e {
+				m.seen = e
 				out = append(out, m)
 			}
 		}
 	}
+	s.peerLen = len(out)
 	return out
+}
+
+// donePeers takes back the list peers returned, as the caller left it
+// (filtered or longer), and clears it.
+func (s *core) donePeers(p []*client) {
+	clear(p[:max(len(p), min(s.peerLen, cap(p)))])
+	s.peerBuf, s.peerLen = p[:0], 0
 }
 
 // deliver sends m to recipients, adding for each the tags its capabilities

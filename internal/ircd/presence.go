@@ -80,7 +80,9 @@ func (s *core) cmdAway(c *client, m *ircmsg.Message, now time.Time) {
 		out.Params = []string{msg}
 		s.numeric(c, now, "306", "You have been marked as being away")
 	}
-	s.deliver(out, withCap(s.peers(c, false), capAwayNotify, nil), nil, now)
+	to := keepCap(s.peers(c, false), capAwayNotify)
+	s.deliver(out, to, nil, now)
+	s.donePeers(to)
 }
 
 // cmdUserhost answers 302 for up to five nicks (RFC 2812 §4.8):
@@ -117,11 +119,12 @@ func (s *core) cmdSetname(c *client, m *ircmsg.Message, now time.Time) {
 		return
 	}
 	c.real = keep(real)
-	to := withCap(s.peers(c, true), capSetname, nil)
+	to := keepCap(s.peers(c, true), capSetname)
 	if c.caps&capSetname == 0 {
 		to = append(to, c) // the echo is how the client learns it worked
 	}
 	s.deliver(&ircmsg.Message{Source: c.source(), Command: "SETNAME", Params: []string{real}}, to, nil, now)
+	s.donePeers(to)
 }
 
 // cmdMonitor implements IRCv3 MONITOR: + adds nicks (730/731 for each
