@@ -72,6 +72,8 @@ const (
 	// EventClosed is the last event of a wheel: Event.Reason says why in
 	// words, Event.Err is the cause (nil for a requested or clean close;
 	// an *[OpError] with [OpRead] or [OpWrite] for a socket error).
+	// After a write error it comes once the records the peer had
+	// already sent are handled (see [Wheel]).
 	EventClosed
 )
 
