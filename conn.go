@@ -73,6 +73,10 @@ func (c *Conn) Peer() netip.AddrPort {
 	if c.wheel() == nil {
 		return netip.AddrPort{}
 	}
+	if fc, ok := c.w.Conn().(interface{ RemoteAddrPort() netip.AddrPort }); ok {
+		ap := fc.RemoteAddrPort()
+		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+	}
 	return addrPort(c.w.Conn().RemoteAddr())
 }
 
@@ -80,6 +84,10 @@ func (c *Conn) Peer() netip.AddrPort {
 func (c *Conn) Local() netip.AddrPort {
 	if c.wheel() == nil {
 		return netip.AddrPort{}
+	}
+	if fc, ok := c.w.Conn().(interface{ LocalAddrPort() netip.AddrPort }); ok {
+		ap := fc.LocalAddrPort()
+		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 	}
 	return addrPort(c.w.Conn().LocalAddr())
 }

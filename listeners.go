@@ -119,6 +119,9 @@ func (b *Backend) CreateListener(cfg ListenerConfig) (*Listener, error) {
 		Refusal:      refusalLine,
 		RefuseLinger: cfg.RefuseLinger, MaxRefusing: cfg.MaxRefusing,
 		WebSocket: wsConfig(cfg.WebSocket),
+		// No Backend API hands out the net.Conn, so every plaintext
+		// connection can be a bare descriptor (see sock.FDConn).
+		FDConns: true,
 	}, listenHandler{b, l})
 	if err != nil {
 		op := opOf(err, sock.OpBind)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -113,9 +114,18 @@ func (r *recorder) Handle(w *Wheel, ev Event) {
 	Funcs{Record: r.Record, RecordError: r.RecordError, Idle: r.Idle, Closed: r.Closed}.Handle(w, ev)
 }
 
-// tcpPair returns the two ends of a loopback TCP connection.
-func tcpPair(t *testing.T) (server, client *net.TCPConn) {
+// tcpPair returns the two ends of a loopback TCP connection. The server
+// end is a *net.TCPConn, or, with SOCK_TEST_FDCONN=1 in the environment
+// on Linux, an *FDConn accepted by a Listener with FDConns (.ci/run runs
+// the package both ways).
+func tcpPair(t *testing.T) (server net.Conn, client *net.TCPConn) {
 	t.Helper()
+	if os.Getenv("SOCK_TEST_FDCONN") == "1" {
+		if !canFD {
+			t.Fatal("SOCK_TEST_FDCONN=1 on a system without FDConns")
+		}
+		return fdPair(t)
+	}
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -134,7 +144,37 @@ func tcpPair(t *testing.T) (server, client *net.TCPConn) {
 	if s == nil {
 		t.Fatal("accept failed")
 	}
-	return s.(*net.TCPConn), c.(*net.TCPConn)
+	return s, c.(*net.TCPConn)
+}
+
+// fdPair is tcpPair with an *FDConn for the server end, accepted by a
+// Listener with FDConns.
+func fdPair(t *testing.T) (server net.Conn, client *net.TCPConn) {
+	t.Helper()
+	got := make(chan ListenEvent, 1)
+	l, err := Listen(ListenConfig{Addr: "127.0.0.1:0", FDConns: true}, ListenHandlerFunc(func(ev ListenEvent) { got <- ev }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Start()
+	defer l.Wait()
+	defer l.Close()
+	c, err := net.Dial("tcp4", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev ListenEvent
+	select {
+	case ev = <-got:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no connection accepted within 10s")
+	}
+	if ev.Err != nil {
+		t.Fatal(ev.Err)
+	}
+	// The Listener's count ends here; the test owns the connection.
+	ev.Release()
+	return ev.Conn, c.(*net.TCPConn)
 }
 
 // startWheel starts a wheel over conn with Start (so that a plaintext
@@ -202,4 +242,10 @@ func waitParked(t *testing.T, w *Wheel) {
 		}
 		time.Sleep(time.Millisecond)
 	}
+}
+
+// setWriteBuffer sets the socket send buffer of a *net.TCPConn or an
+// *FDConn.
+func setWriteBuffer(c net.Conn, n int) error {
+	return c.(interface{ SetWriteBuffer(int) error }).SetWriteBuffer(n)
 }

@@ -18,21 +18,15 @@ const canPark = true
 // [Wheel.Start] of a parkable wheel creates it, and the last such wheel to
 // finish closes it and waits for its goroutine to exit, so it holds no
 // file descriptor and no goroutine while no started wheel is alive.
-//
-// Its goroutine does not block in epoll_wait: the epoll descriptor is
-// itself handed to the Go runtime's network poller (an epoll instance is
-// readable while one of its watched descriptors is ready), so the
-// goroutine sleeps the way any net.Conn read does, and closing the
-// descriptor ends it.
+// Its goroutine is an [epollLoop]'s.
 type poller struct {
-	f    *os.File
-	rc   syscall.RawConn
-	epfd int
-	done chan struct{} // closed when the goroutine has exited
+	ep *epollLoop
 
 	// Guarded by pollMu.
 	wheels map[uint64]*Wheel
 	next   uint64
+
+	ready []*Wheel // dispatch's scratch
 }
 
 var (
@@ -50,17 +44,19 @@ func (w *Wheel) register() bool {
 	var idle *poller // a poller left with no wheel, stopped on the way out
 	defer func() {
 		if idle != nil {
-			idle.stop()
+			idle.ep.stop()
 		}
 	}()
 	pollMu.Lock()
 	defer pollMu.Unlock()
 	p := curPoll
 	if p == nil {
-		var err error
-		if p, err = newPoller(); err != nil {
+		p = &poller{wheels: make(map[uint64]*Wheel)}
+		ep, err := newEpollLoop(p.dispatch)
+		if err != nil {
 			return false
 		}
+		p.ep = ep
 		curPoll = p
 	}
 	p.next++
@@ -70,7 +66,7 @@ func (w *Wheel) register() bool {
 	ev := syscall.EpollEvent{Events: syscall.EPOLLONESHOT, Fd: int32(uint32(id)), Pad: int32(uint32(id >> 32))}
 	var cerr error
 	err := w.raw.Control(func(fd uintptr) {
-		cerr = syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_ADD, int(fd), &ev)
+		cerr = syscall.EpollCtl(p.ep.epfd, syscall.EPOLL_CTL_ADD, int(fd), &ev)
 	})
 	if err == nil {
 		err = cerr
@@ -97,7 +93,7 @@ func (w *Wheel) unregister() {
 	// this socket. An error means it is closed already, and closing took
 	// it out of the epoll set.
 	_ = w.raw.Control(func(fd uintptr) {
-		_ = syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_DEL, int(fd), nil)
+		_ = syscall.EpollCtl(p.ep.epfd, syscall.EPOLL_CTL_DEL, int(fd), nil)
 	})
 	pollMu.Lock()
 	delete(p.wheels, w.pollID)
@@ -107,17 +103,48 @@ func (w *Wheel) unregister() {
 	}
 	pollMu.Unlock()
 	if last {
-		p.stop()
+		p.ep.stop()
 	}
 }
 
-// stop closes the poller and waits for its goroutine.
-func (p *poller) stop() {
-	_ = p.f.Close()
-	<-p.done
+// dispatch resumes the wheels whose ids the epoll loop reported.
+func (p *poller) dispatch(ids []uint64) {
+	pollMu.Lock()
+	for _, id := range ids {
+		if w := p.wheels[id]; w != nil {
+			p.ready = append(p.ready, w)
+		}
+	}
+	pollMu.Unlock()
+	for i, w := range p.ready {
+		w.resume()
+		p.ready[i] = nil
+	}
+	p.ready = p.ready[:0]
 }
 
-func newPoller() (*poller, error) {
+// An epollLoop is an epoll instance and the goroutine that reports its
+// events, by the id each registration carries in its data, to dispatch.
+// The goroutine does not block in epoll_wait: the epoll descriptor is
+// itself handed to the Go runtime's network poller (an epoll instance is
+// readable while one of its watched descriptors is ready), so it sleeps
+// the way any net.Conn read does, and closing the descriptor (stop) ends
+// it.
+type epollLoop struct {
+	f        *os.File
+	rc       syscall.RawConn
+	epfd     int
+	done     chan struct{} // closed when the goroutine has exited
+	dispatch func(ids []uint64)
+}
+
+// stop closes the epoll instance and waits for its goroutine.
+func (e *epollLoop) stop() {
+	_ = e.f.Close()
+	<-e.done
+}
+
+func newEpollLoop(dispatch func(ids []uint64)) (*epollLoop, error) {
 	epfd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
 	if err != nil {
 		return nil, err
@@ -134,20 +161,20 @@ func newPoller() (*poller, error) {
 		_ = f.Close()
 		return nil, err
 	}
-	p := &poller{f: f, rc: rc, epfd: epfd, done: make(chan struct{}), wheels: make(map[uint64]*Wheel)}
-	go p.run()
-	return p, nil
+	e := &epollLoop{f: f, rc: rc, epfd: epfd, done: make(chan struct{}), dispatch: dispatch}
+	go e.run()
+	return e, nil
 }
 
-// run hands each ready wheel back to a goroutine until the poller is
+// run hands each batch of ready ids to dispatch until the instance is
 // closed.
-func (p *poller) run() {
-	defer close(p.done)
+func (e *epollLoop) run() {
+	defer close(e.done)
 	var evs [pollBatch]syscall.EpollEvent
-	var ready []*Wheel
-	// Collect under the callback, resume outside it: the callback holds
-	// the descriptor's read lock. Built once: a closure per wake-up
-	// would be an allocation per wake-up.
+	var ids []uint64
+	// Collect under the callback, dispatch outside it: the callback
+	// holds the descriptor's read lock. Built once: a closure per
+	// wake-up would be an allocation per wake-up.
 	collect := func(fd uintptr) bool {
 		for {
 			n, err := syscall.EpollWait(int(fd), evs[:], 0)
@@ -155,30 +182,24 @@ func (p *poller) run() {
 				continue
 			}
 			if err != nil || n <= 0 {
-				return len(ready) > 0
+				return len(ids) > 0
 			}
-			pollMu.Lock()
 			for _, ev := range evs[:n] {
-				// The wheel's id, never the bare descriptor number:
-				// descriptors are reused, ids are not.
-				id := uint64(uint32(ev.Fd)) | uint64(uint32(ev.Pad))<<32
-				if w := p.wheels[id]; w != nil {
-					ready = append(ready, w)
-				}
+				// The registration's id, never the bare descriptor
+				// number: descriptors are reused, ids are not.
+				ids = append(ids, uint64(uint32(ev.Fd))|uint64(uint32(ev.Pad))<<32)
 			}
-			pollMu.Unlock()
 			if n < len(evs) {
-				return len(ready) > 0
+				return true
 			}
 		}
 	}
 	for {
-		err := p.rc.Read(collect)
-		for i, w := range ready {
-			w.resume()
-			ready[i] = nil
+		err := e.rc.Read(collect)
+		if len(ids) > 0 {
+			e.dispatch(ids)
+			ids = ids[:0]
 		}
-		ready = ready[:0]
 		if err != nil {
 			return
 		}
@@ -191,7 +212,7 @@ func (p *poller) run() {
 // per arm and a running wheel gets none.
 func (w *Wheel) arm() error {
 	a := armers.Get().(*armer)
-	a.epfd = w.poll.epfd
+	a.epfd = w.poll.ep.epfd
 	a.ev = syscall.EpollEvent{
 		Events: syscall.EPOLLIN | syscall.EPOLLRDHUP | syscall.EPOLLONESHOT,
 		Fd:     int32(uint32(w.pollID)),

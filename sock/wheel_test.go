@@ -204,7 +204,7 @@ func TestWheelSendQOverflow(t *testing.T) {
 	s, c := tcpPair(t)
 	defer c.Close()
 	// Small kernel buffers so the queue fills quickly; the client never reads.
-	s.SetWriteBuffer(4096)
+	setWriteBuffer(s, 4096)
 	c.SetReadBuffer(4096)
 	r := newRecorder()
 	w, stop := startWheel(t, s, r, WheelConfig{MaxSendQ: 64 << 10})
@@ -294,7 +294,7 @@ func TestWheelDisconnectDrainTimeout(t *testing.T) {
 func TestWheelCloseNow(t *testing.T) {
 	s, c := tcpPair(t)
 	defer c.Close()
-	s.SetWriteBuffer(4096)
+	setWriteBuffer(s, 4096)
 	c.SetReadBuffer(4096)
 	r := newRecorder()
 	w, stop := startWheel(t, s, r, WheelConfig{MaxSendQ: 8 << 20})
@@ -460,7 +460,7 @@ func TestWheelReadOp(t *testing.T) {
 func TestWheelDrainTimeoutCountsUndelivered(t *testing.T) {
 	s, c := tcpPair(t)
 	defer c.Close()
-	s.SetWriteBuffer(8 << 10)
+	setWriteBuffer(s, 8<<10)
 	c.SetReadBuffer(4 << 10)
 	r := newRecorder()
 	w, stop := startWheel(t, s, r, WheelConfig{MaxSendQ: 8 << 20, DrainTimeout: 200 * time.Millisecond})
@@ -531,7 +531,7 @@ func TestWheelPeerHalfCloseFlushes(t *testing.T) {
 	// receive buffer on the client did the same, but its window stayed
 	// under one loopback segment and TCP then sent at the pace of its
 	// persist timer: 6 s for these 290 KB, near the old single deadline.)
-	if err := s.SetWriteBuffer(4 << 10); err != nil {
+	if err := setWriteBuffer(s, 4<<10); err != nil {
 		t.Fatal(err)
 	}
 	r := newRecorder()

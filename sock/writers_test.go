@@ -94,7 +94,7 @@ func readNumbered(t *testing.T, c net.Conn, n int) {
 func TestWheelSharedWriterTakeover(t *testing.T) {
 	s, c := tcpPair(t)
 	defer c.Close()
-	_ = s.SetWriteBuffer(4 << 10)
+	_ = setWriteBuffer(s, 4<<10)
 	_ = c.SetReadBuffer(4 << 10)
 	r := newRecorder()
 	w, stop := startWheel(t, s, r, WheelConfig{MaxSendQ: 16 << 20})
@@ -149,7 +149,7 @@ func TestWheelSharedWritersNotBlocked(t *testing.T) {
 	for range 4 {
 		s, c := tcpPair(t)
 		stuck = append(stuck, c)
-		_ = s.SetWriteBuffer(4 << 10)
+		_ = setWriteBuffer(s, 4<<10)
 		_ = c.SetReadBuffer(4 << 10)
 		w, stop := startWheel(t, s, newRecorder(), WheelConfig{MaxSendQ: 16 << 20})
 		defer stop()
@@ -239,7 +239,7 @@ func TestWheelSharedWritersManyWheels(t *testing.T) {
 func TestWheelCloseDuringTakeover(t *testing.T) {
 	s, c := tcpPair(t)
 	defer c.Close()
-	_ = s.SetWriteBuffer(4 << 10)
+	_ = setWriteBuffer(s, 4<<10)
 	_ = c.SetReadBuffer(4 << 10)
 	r := newRecorder()
 	w, stop := startWheel(t, s, r, WheelConfig{MaxSendQ: 16 << 20})
@@ -262,7 +262,7 @@ func TestWheelCloseDuringTakeover(t *testing.T) {
 func TestWheelCutDuringTakeover(t *testing.T) {
 	s, c := tcpPair(t)
 	defer c.Close()
-	_ = s.SetWriteBuffer(4 << 10)
+	_ = setWriteBuffer(s, 4<<10)
 	_ = c.SetReadBuffer(4 << 10)
 	r := newRecorder()
 	w, stop := startWheel(t, s, r, WheelConfig{MaxSendQ: 16 << 20, DrainTimeout: -1})

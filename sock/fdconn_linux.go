@@ -1,0 +1,573 @@
+//go:build linux
+
+package sock
+
+import (
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// canFD says whether this build can accept connections as [FDConn]s.
+const canFD = true
+
+// An FDConn is a plaintext TCP connection held as a bare socket
+// descriptor (Linux only): a [Listener] with [ListenConfig.FDConns] hands
+// these out instead of *net.TCPConn. It is a net.Conn like any other
+// (deadlines, half-close, concurrent Read, Write and Close), and a
+// syscall.Conn, so a [Wheel] reads and writes its descriptor directly
+// and parks it on the shared poller as it does a *net.TCPConn's.
+//
+// What it saves is the Go runtime's own per-socket state: a *net.TCPConn
+// carries a netFD and its addresses on the heap and a poll descriptor
+// outside it, together about 900 bytes that an idle connection pays for
+// nothing. An FDConn is one small object; the runtime's poller never sees
+// its descriptor. A goroutine that must wait for it (a blocking Read or
+// Write, never a parked [Wheel]) waits on a second epoll instance shared
+// by the process, started on the first wait and stopped when the last
+// FDConn that waited is closed.
+//
+// The descriptor is closed when Close has been called and the last
+// system call using it has returned, so a number reused by a later
+// accept can never receive another connection's bytes.
+type FDConn struct {
+	fd    int
+	state atomic.Uint32 // fdClosed, plus the number of system calls holding fd
+	rdl   atomic.Int64  // read deadline, Unix nanoseconds; 0: none
+	wdl   atomic.Int64  // write deadline
+
+	remote, local netip.AddrPort
+
+	// One Read and one Write at a time, as net's own locks make them:
+	// a Write goes out whole, and each way has at most one waiter.
+	rmu, wmu sync.Mutex
+
+	// Waits (see wait): under mu.
+	mu     sync.Mutex
+	waitID uint64 // in the wait poller; 0: not registered
+	rwake  chan struct{}
+	wwake  chan struct{}
+}
+
+// fdClosed is the state bit Close sets; the bits below count the holders.
+const fdClosed = 1 << 31
+
+// newFDConn takes over fd, a connected non-blocking TCP socket.
+func newFDConn(fd int, remote, local netip.AddrPort) *FDConn {
+	return &FDConn{fd: fd, remote: remote, local: local}
+}
+
+// hold keeps the descriptor open for one system call; false means the
+// connection is closed.
+func (c *FDConn) hold() bool {
+	for {
+		s := c.state.Load()
+		if s&fdClosed != 0 {
+			return false
+		}
+		if c.state.CompareAndSwap(s, s+1) {
+			return true
+		}
+	}
+}
+
+// drop ends a hold; the last one after Close closes the descriptor.
+func (c *FDConn) drop() {
+	if c.state.Add(^uint32(0)) == fdClosed {
+		c.destroy()
+	}
+}
+
+// destroy closes the descriptor, once, after Close and every hold.
+func (c *FDConn) destroy() {
+	if c.waitID != 0 {
+		waitLeave(c.waitID)
+	}
+	_ = syscall.Close(c.fd)
+}
+
+// Close closes the connection: a Read or Write waiting returns
+// net.ErrClosed, and the descriptor is closed as soon as no system call
+// uses it, at once in the common case. As with *net.TCPConn, input left
+// unread makes the kernel reset the connection.
+func (c *FDConn) Close() error {
+	for {
+		s := c.state.Load()
+		if s&fdClosed != 0 {
+			return c.opError("close", net.ErrClosed)
+		}
+		if c.state.CompareAndSwap(s, s|fdClosed) {
+			c.mu.Lock()
+			wake(c.rwake)
+			wake(c.wwake)
+			c.mu.Unlock()
+			if s == 0 {
+				c.destroy()
+			}
+			return nil
+		}
+	}
+}
+
+// wake leaves a token in ch, if it exists and has none.
+func wake(ch chan struct{}) {
+	if ch != nil {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Read reads as net.Conn.Read does, waiting for input if none is there.
+func (c *FDConn) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		if c.state.Load()&fdClosed != 0 {
+			return 0, c.opError("read", net.ErrClosed)
+		}
+		return 0, nil
+	}
+	c.rmu.Lock()
+	defer c.rmu.Unlock()
+	for {
+		if expired(c.rdl.Load()) {
+			return 0, c.opError("read", os.ErrDeadlineExceeded)
+		}
+		if !c.hold() {
+			return 0, c.opError("read", net.ErrClosed)
+		}
+		n, err := ignoringEINTR(func() (int, error) { return syscall.Read(c.fd, p) })
+		c.drop()
+		switch {
+		case err == syscall.EAGAIN:
+			if err := c.wait(false, &c.rdl); err != nil {
+				return 0, c.opError("read", err)
+			}
+		case err != nil:
+			return 0, c.opError("read", err)
+		case n == 0:
+			return 0, io.EOF
+		default:
+			return n, nil
+		}
+	}
+}
+
+// Write writes all of p, waiting for room in the socket as it must.
+func (c *FDConn) Write(p []byte) (int, error) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	done := 0
+	for {
+		if expired(c.wdl.Load()) {
+			return done, c.opError("write", os.ErrDeadlineExceeded)
+		}
+		if !c.hold() {
+			return done, c.opError("write", net.ErrClosed)
+		}
+		n, err := ignoringEINTR(func() (int, error) { return syscall.Write(c.fd, p[done:]) })
+		c.drop()
+		if n > 0 {
+			done += n
+		}
+		switch {
+		case err == syscall.EAGAIN:
+			if err := c.wait(true, &c.wdl); err != nil {
+				return done, c.opError("write", err)
+			}
+		case err != nil:
+			return done, c.opError("write", err)
+		case done == len(p):
+			return done, nil
+		}
+	}
+}
+
+func ignoringEINTR(f func() (int, error)) (int, error) {
+	for {
+		n, err := f()
+		if err != syscall.EINTR {
+			return n, err
+		}
+	}
+}
+
+// io runs f on the descriptor until it reports done, waiting for the
+// socket between tries; write says which way (and which deadline). It is
+// RawConn.Read and Write.
+func (c *FDConn) io(write bool, f func(fd uintptr) bool) error {
+	dl, mu := &c.rdl, &c.rmu
+	if write {
+		dl, mu = &c.wdl, &c.wmu
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for {
+		if expired(dl.Load()) {
+			return os.ErrDeadlineExceeded
+		}
+		if !c.hold() {
+			return net.ErrClosed
+		}
+		done := f(uintptr(c.fd))
+		c.drop()
+		if done {
+			return nil
+		}
+		if err := c.wait(write, dl); err != nil {
+			return err
+		}
+	}
+}
+
+func expired(dl int64) bool { return dl != 0 && time.Now().UnixNano() >= dl }
+
+// wait blocks until the socket may be ready for the way given, the
+// deadline passes or changes, or the connection is closed; the caller
+// tries again in every case. The socket is armed one-shot on the wait
+// poller for both ways any waiter asked, and an event wakes both: a
+// wake-up that finds nothing ready only costs the caller one more try.
+func (c *FDConn) wait(write bool, dl *atomic.Int64) error {
+	if !c.hold() {
+		return net.ErrClosed
+	}
+	c.mu.Lock()
+	ch := &c.rwake
+	if write {
+		ch = &c.wwake
+	}
+	if *ch == nil {
+		*ch = make(chan struct{}, 1)
+	}
+	tok := *ch
+	var err error
+	if c.waitID == 0 {
+		c.waitID, err = waitJoin(c)
+	}
+	if err == nil {
+		var ev uint32 = syscall.EPOLLONESHOT
+		if c.rwake != nil {
+			ev |= syscall.EPOLLIN | syscall.EPOLLRDHUP
+		}
+		if c.wwake != nil {
+			ev |= syscall.EPOLLOUT
+		}
+		err = waitArm(c.waitID, c.fd, ev)
+	}
+	c.mu.Unlock()
+	c.drop()
+	if err != nil {
+		return err
+	}
+	d := dl.Load()
+	if d == 0 {
+		<-tok
+		return nil
+	}
+	left := time.Duration(d - time.Now().UnixNano())
+	if left <= 0 {
+		return nil
+	}
+	t := time.NewTimer(left)
+	select {
+	case <-tok:
+	case <-t.C:
+	}
+	t.Stop()
+	return nil
+}
+
+// ready is the wait poller's: it wakes whoever waits.
+func (c *FDConn) ready() {
+	c.mu.Lock()
+	wake(c.rwake)
+	wake(c.wwake)
+	c.mu.Unlock()
+}
+
+// CloseWrite shuts down the sending side: the peer reads the end of the
+// stream after what was written.
+func (c *FDConn) CloseWrite() error { return c.shutdown(syscall.SHUT_WR) }
+
+// CloseRead shuts down the receiving side.
+func (c *FDConn) CloseRead() error { return c.shutdown(syscall.SHUT_RD) }
+
+func (c *FDConn) shutdown(how int) error {
+	if !c.hold() {
+		return c.opError("close", net.ErrClosed)
+	}
+	err := syscall.Shutdown(c.fd, how)
+	c.drop()
+	if err != nil {
+		return c.opError("close", os.NewSyscallError("shutdown", err))
+	}
+	return nil
+}
+
+// SetReadBuffer sets the size of the socket's receive buffer, as
+// *net.TCPConn's method does.
+func (c *FDConn) SetReadBuffer(bytes int) error {
+	return c.setsockopt(syscall.SOL_SOCKET, syscall.SO_RCVBUF, bytes)
+}
+
+// SetWriteBuffer sets the size of the socket's send buffer, as
+// *net.TCPConn's method does.
+func (c *FDConn) SetWriteBuffer(bytes int) error {
+	return c.setsockopt(syscall.SOL_SOCKET, syscall.SO_SNDBUF, bytes)
+}
+
+// SetNoDelay turns Nagle's algorithm off (true, the default) or on.
+func (c *FDConn) SetNoDelay(noDelay bool) error {
+	v := 0
+	if noDelay {
+		v = 1
+	}
+	return c.setsockopt(syscall.IPPROTO_TCP, syscall.TCP_NODELAY, v)
+}
+
+func (c *FDConn) setsockopt(level, opt, v int) error {
+	if !c.hold() {
+		return c.opError("set", net.ErrClosed)
+	}
+	err := syscall.SetsockoptInt(c.fd, level, opt, v)
+	c.drop()
+	if err != nil {
+		return c.opError("set", os.NewSyscallError("setsockopt", err))
+	}
+	return nil
+}
+
+// LocalAddr returns the local address, a *net.TCPAddr.
+func (c *FDConn) LocalAddr() net.Addr { return net.TCPAddrFromAddrPort(c.local) }
+
+// RemoteAddr returns the peer's address, a *net.TCPAddr.
+func (c *FDConn) RemoteAddr() net.Addr { return net.TCPAddrFromAddrPort(c.remote) }
+
+// LocalAddrPort returns the local address without allocating.
+func (c *FDConn) LocalAddrPort() netip.AddrPort { return c.local }
+
+// RemoteAddrPort returns the peer's address without allocating.
+func (c *FDConn) RemoteAddrPort() netip.AddrPort { return c.remote }
+
+// SetDeadline sets both deadlines.
+func (c *FDConn) SetDeadline(t time.Time) error {
+	if err := c.SetReadDeadline(t); err != nil {
+		return err
+	}
+	return c.SetWriteDeadline(t)
+}
+
+// SetReadDeadline sets when Read gives up with os.ErrDeadlineExceeded;
+// a Read waiting now sees the new deadline. The zero time means none.
+func (c *FDConn) SetReadDeadline(t time.Time) error { return c.setDeadline(&c.rdl, t, false) }
+
+// SetWriteDeadline sets when Write gives up, as SetReadDeadline does for
+// Read. Bytes written before are not taken back.
+func (c *FDConn) SetWriteDeadline(t time.Time) error { return c.setDeadline(&c.wdl, t, true) }
+
+func (c *FDConn) setDeadline(dl *atomic.Int64, t time.Time, write bool) error {
+	if c.state.Load()&fdClosed != 0 {
+		return c.opError("set", net.ErrClosed)
+	}
+	var d int64
+	if !t.IsZero() {
+		d = max(t.UnixNano(), 1)
+	}
+	dl.Store(d)
+	c.mu.Lock()
+	if write {
+		wake(c.wwake)
+	} else {
+		wake(c.rwake)
+	}
+	c.mu.Unlock()
+	return nil
+}
+
+// SyscallConn gives access to the descriptor, as *net.TCPConn's does:
+// RawConn.Read and Write wait on the wait poller when their function
+// reports false, and every call holds the descriptor open while it runs.
+func (c *FDConn) SyscallConn() (syscall.RawConn, error) { return (*fdRaw)(c), nil }
+
+func (c *FDConn) opError(op string, err error) error {
+	if errno, ok := err.(syscall.Errno); ok {
+		err = os.NewSyscallError(op, errno)
+	}
+	return &net.OpError{Op: op, Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: err}
+}
+
+// fdRaw is an FDConn seen as a syscall.RawConn.
+type fdRaw FDConn
+
+func (r *fdRaw) Control(f func(fd uintptr)) error {
+	c := (*FDConn)(r)
+	if !c.hold() {
+		return c.opError("raw-control", net.ErrClosed)
+	}
+	f(uintptr(c.fd))
+	c.drop()
+	return nil
+}
+
+func (r *fdRaw) Read(f func(fd uintptr) bool) error {
+	c := (*FDConn)(r)
+	if err := c.io(false, f); err != nil {
+		return c.opError("raw-read", err)
+	}
+	return nil
+}
+
+func (r *fdRaw) Write(f func(fd uintptr) bool) error {
+	c := (*FDConn)(r)
+	if err := c.io(true, f); err != nil {
+		return c.opError("raw-write", err)
+	}
+	return nil
+}
+
+// The wait poller: one epoll instance on which FDConns that must block
+// wait, set up as the parking poller is (see poller), with its own set:
+// a wheel's socket may be parked for input there while its writer waits
+// for room here, and one epoll set cannot hold a descriptor twice.
+type waitPoller struct {
+	ep    *epollLoop
+	conns map[uint64]*FDConn // under waitMu
+	next  uint64
+	ready []*FDConn // dispatch's scratch
+}
+
+var (
+	waitMu  sync.Mutex
+	curWait *waitPoller
+)
+
+// waitJoin registers c with the wait poller, starting it if need be,
+// and returns c's id there. c's descriptor is added to the epoll set
+// disarmed.
+func waitJoin(c *FDConn) (uint64, error) {
+	waitMu.Lock()
+	defer waitMu.Unlock()
+	p := curWait
+	if p == nil {
+		p = &waitPoller{conns: make(map[uint64]*FDConn)}
+		ep, err := newEpollLoop(p.dispatch)
+		if err != nil {
+			return 0, err
+		}
+		p.ep = ep
+		curWait = p
+	}
+	p.next++
+	id := p.next
+	ev := syscall.EpollEvent{Events: syscall.EPOLLONESHOT, Fd: int32(uint32(id)), Pad: int32(uint32(id >> 32))}
+	if err := syscall.EpollCtl(p.ep.epfd, syscall.EPOLL_CTL_ADD, c.fd, &ev); err != nil {
+		if len(p.conns) == 0 {
+			curWait = nil
+			waitMu.Unlock()
+			p.ep.stop()
+			waitMu.Lock()
+		}
+		return 0, os.NewSyscallError("epoll_ctl", err)
+	}
+	p.conns[id] = c
+	return id, nil
+}
+
+// waitArm asks for one event of the kinds in ev.
+func waitArm(id uint64, fd int, ev uint32) error {
+	waitMu.Lock()
+	p := curWait
+	waitMu.Unlock()
+	e := syscall.EpollEvent{Events: ev, Fd: int32(uint32(id)), Pad: int32(uint32(id >> 32))}
+	if err := syscall.EpollCtl(p.ep.epfd, syscall.EPOLL_CTL_MOD, fd, &e); err != nil {
+		return os.NewSyscallError("epoll_ctl", err)
+	}
+	return nil
+}
+
+// waitLeave forgets a connection whose descriptor is being closed
+// (closing it takes it out of the epoll set); the last one stops the
+// poller.
+func waitLeave(id uint64) {
+	waitMu.Lock()
+	p := curWait
+	delete(p.conns, id)
+	last := len(p.conns) == 0
+	if last {
+		curWait = nil
+	}
+	waitMu.Unlock()
+	if last {
+		p.ep.stop()
+	}
+}
+
+func (p *waitPoller) dispatch(ids []uint64) {
+	waitMu.Lock()
+	for _, id := range ids {
+		if c := p.conns[id]; c != nil {
+			p.ready = append(p.ready, c)
+		}
+	}
+	waitMu.Unlock()
+	for i, c := range p.ready {
+		c.ready()
+		p.ready[i] = nil
+	}
+	p.ready = p.ready[:0]
+}
+
+// fdConnOf turns c, a *net.TCPConn just accepted, into an FDConn: its
+// descriptor is duplicated and c closed, so that the runtime's poll
+// descriptor goes back to its cache for the next accept and the netFD
+// to the collector. The socket keeps what net's accept set up (no Nagle
+// delay, keep-alive) and the addresses net read. A listener's socket
+// cannot be waited on through its RawConn, so the accept itself stays
+// net's. If the descriptor cannot be duplicated (out of descriptors),
+// c is kept as it is.
+func fdConnOf(c net.Conn) net.Conn {
+	tc, ok := c.(*net.TCPConn)
+	if !ok {
+		return c
+	}
+	rc, err := tc.SyscallConn()
+	if err != nil {
+		return c
+	}
+	nfd := -1
+	var derr error
+	if err := rc.Control(func(fd uintptr) {
+		nfd, derr = dupCloexec(int(fd))
+	}); err != nil || derr != nil {
+		return c
+	}
+	remote, _ := tc.RemoteAddr().(*net.TCPAddr)
+	local, _ := tc.LocalAddr().(*net.TCPAddr)
+	_ = tc.Close()
+	return newFDConn(nfd, addrPortOf(remote), addrPortOf(local))
+}
+
+func dupCloexec(fd int) (int, error) {
+	for {
+		nfd, _, errno := syscall.Syscall(syscall.SYS_FCNTL, uintptr(fd), syscall.F_DUPFD_CLOEXEC, 0)
+		if errno == syscall.EINTR {
+			continue
+		}
+		if errno != 0 {
+			return -1, errno
+		}
+		return int(nfd), nil
+	}
+}
+
+func addrPortOf(a *net.TCPAddr) netip.AddrPort {
+	if a == nil {
+		return netip.AddrPort{}
+	}
+	return a.AddrPort()
+}
