@@ -47,7 +47,10 @@ type FDConn struct {
 	// a Write goes out whole, and each way has at most one waiter.
 	rmu, wmu sync.Mutex
 
-	// Waits (see wait): under mu.
+	// Waits (see wait). mu orders the registration with the wait poller,
+	// made on the first wait, against Close and the deadline setters;
+	// the two channels, each holding at most one wake-up, are made
+	// with it and never change after.
 	mu     sync.Mutex
 	waitID uint64 // in the wait poller; 0: not registered
 	rwake  chan struct{}
@@ -227,43 +230,28 @@ func (c *FDConn) io(write bool, f func(fd uintptr) bool) error {
 
 func expired(dl int64) bool { return dl != 0 && time.Now().UnixNano() >= dl }
 
-// wait blocks until the socket may be ready for the way given, the
-// deadline passes or changes, or the connection is closed; the caller
-// tries again in every case. The socket is armed one-shot on the wait
-// poller for both ways any waiter asked, and an event wakes both: a
-// wake-up that finds nothing ready only costs the caller one more try.
+// wait blocks until the socket may have become ready the way asked,
+// the deadline passes or changes, or the connection is closed; the
+// caller tries again in every case. The socket is registered with the
+// wait poller once, on its first wait, edge-triggered for both ways, as
+// the runtime's own poller does it: the kernel reports each new arrival
+// of input or of room after the caller's EAGAIN, and the registration
+// itself reports readiness that came before it, so no wait needs a
+// system call of its own. A wake-up left from an earlier edge only costs
+// the caller one more try.
 func (c *FDConn) wait(write bool, dl *atomic.Int64) error {
-	if !c.hold() {
-		return net.ErrClosed
-	}
 	c.mu.Lock()
-	ch := &c.rwake
-	if write {
-		ch = &c.wwake
-	}
-	if *ch == nil {
-		*ch = make(chan struct{}, 1)
-	}
-	tok := *ch
-	var err error
 	if c.waitID == 0 {
-		c.waitID, err = waitJoin(c)
+		if err := c.registerLocked(); err != nil {
+			c.mu.Unlock()
+			return err
+		}
 	}
-	if err == nil {
-		var ev uint32 = syscall.EPOLLONESHOT
-		if c.rwake != nil {
-			ev |= syscall.EPOLLIN | syscall.EPOLLRDHUP
-		}
-		if c.wwake != nil {
-			ev |= syscall.EPOLLOUT
-		}
-		err = waitArm(c.waitID, c.fd, ev)
+	tok := c.rwake
+	if write {
+		tok = c.wwake
 	}
 	c.mu.Unlock()
-	c.drop()
-	if err != nil {
-		return err
-	}
 	d := dl.Load()
 	if d == 0 {
 		<-tok
@@ -282,12 +270,32 @@ func (c *FDConn) wait(write bool, dl *atomic.Int64) error {
 	return nil
 }
 
-// ready is the wait poller's: it wakes whoever waits.
-func (c *FDConn) ready() {
-	c.mu.Lock()
-	wake(c.rwake)
-	wake(c.wwake)
-	c.mu.Unlock()
+// registerLocked adds the socket to the wait poller.
+func (c *FDConn) registerLocked() error {
+	if !c.hold() {
+		return net.ErrClosed
+	}
+	defer c.drop()
+	c.rwake = make(chan struct{}, 1)
+	c.wwake = make(chan struct{}, 1)
+	id, err := waitJoin(c)
+	if err != nil {
+		c.rwake, c.wwake = nil, nil
+		return err
+	}
+	c.waitID = id
+	return nil
+}
+
+// ready is the wait poller's: it wakes whoever waits for what the
+// event bits say (an error or hang-up, both ways).
+func (c *FDConn) ready(events uint32) {
+	if events&(syscall.EPOLLIN|syscall.EPOLLRDHUP|syscall.EPOLLHUP|syscall.EPOLLERR) != 0 {
+		wake(c.rwake)
+	}
+	if events&(syscall.EPOLLOUT|syscall.EPOLLHUP|syscall.EPOLLERR) != 0 {
+		wake(c.wwake)
+	}
 }
 
 // CloseWrite shuts down the sending side: the peer reads the end of the
@@ -438,7 +446,6 @@ type waitPoller struct {
 	ep    *epollLoop
 	conns map[uint64]*FDConn // under waitMu
 	next  uint64
-	ready []*FDConn // dispatch's scratch
 }
 
 var (
@@ -447,8 +454,8 @@ var (
 )
 
 // waitJoin registers c with the wait poller, starting it if need be,
-// and returns c's id there. c's descriptor is added to the epoll set
-// disarmed.
+// and returns c's id there. c's descriptor is added edge-triggered for
+// input, room and the peer's end of stream.
 func waitJoin(c *FDConn) (uint64, error) {
 	waitMu.Lock()
 	defer waitMu.Unlock()
@@ -464,8 +471,15 @@ func waitJoin(c *FDConn) (uint64, error) {
 	}
 	p.next++
 	id := p.next
-	ev := syscall.EpollEvent{Events: syscall.EPOLLONESHOT, Fd: int32(uint32(id)), Pad: int32(uint32(id >> 32))}
+	// Added to the map first: an event may come before EpollCtl returns.
+	p.conns[id] = c
+	ev := syscall.EpollEvent{
+		Events: syscall.EPOLLIN | syscall.EPOLLOUT | syscall.EPOLLRDHUP | epollET,
+		Fd:     int32(uint32(id)),
+		Pad:    int32(uint32(id >> 32)),
+	}
 	if err := syscall.EpollCtl(p.ep.epfd, syscall.EPOLL_CTL_ADD, c.fd, &ev); err != nil {
+		delete(p.conns, id)
 		if len(p.conns) == 0 {
 			curWait = nil
 			waitMu.Unlock()
@@ -474,21 +488,12 @@ func waitJoin(c *FDConn) (uint64, error) {
 		}
 		return 0, os.NewSyscallError("epoll_ctl", err)
 	}
-	p.conns[id] = c
 	return id, nil
 }
 
-// waitArm asks for one event of the kinds in ev.
-func waitArm(id uint64, fd int, ev uint32) error {
-	waitMu.Lock()
-	p := curWait
-	waitMu.Unlock()
-	e := syscall.EpollEvent{Events: ev, Fd: int32(uint32(id)), Pad: int32(uint32(id >> 32))}
-	if err := syscall.EpollCtl(p.ep.epfd, syscall.EPOLL_CTL_MOD, fd, &e); err != nil {
-		return os.NewSyscallError("epoll_ctl", err)
-	}
-	return nil
-}
+// epollET is EPOLLET as the uint32 an EpollEvent holds (the syscall
+// package's constant is negative).
+const epollET = 1 << 31
 
 // waitLeave forgets a connection whose descriptor is being closed
 // (closing it takes it out of the epoll set); the last one stops the
@@ -507,19 +512,16 @@ func waitLeave(id uint64) {
 	}
 }
 
-func (p *waitPoller) dispatch(ids []uint64) {
+// dispatch wakes the waiters of the connections the epoll loop reported.
+// Under waitMu throughout: a wake-up is a send that never blocks.
+func (p *waitPoller) dispatch(evs []epollReady) {
 	waitMu.Lock()
-	for _, id := range ids {
-		if c := p.conns[id]; c != nil {
-			p.ready = append(p.ready, c)
+	for _, ev := range evs {
+		if c := p.conns[ev.id]; c != nil {
+			c.ready(ev.events)
 		}
 	}
 	waitMu.Unlock()
-	for i, c := range p.ready {
-		c.ready()
-		p.ready[i] = nil
-	}
-	p.ready = p.ready[:0]
 }
 
 // fdConnOf turns c, a *net.TCPConn just accepted, into an FDConn: its

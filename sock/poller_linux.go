@@ -107,11 +107,11 @@ func (w *Wheel) unregister() {
 	}
 }
 
-// dispatch resumes the wheels whose ids the epoll loop reported.
-func (p *poller) dispatch(ids []uint64) {
+// dispatch resumes the wheels the epoll loop reported ready.
+func (p *poller) dispatch(evs []epollReady) {
 	pollMu.Lock()
-	for _, id := range ids {
-		if w := p.wheels[id]; w != nil {
+	for _, ev := range evs {
+		if w := p.wheels[ev.id]; w != nil {
 			p.ready = append(p.ready, w)
 		}
 	}
@@ -125,6 +125,8 @@ func (p *poller) dispatch(ids []uint64) {
 
 // An epollLoop is an epoll instance and the goroutine that reports its
 // events, by the id each registration carries in its data, to dispatch.
+// The id, never the bare descriptor number: descriptors are reused, ids
+// are not.
 // The goroutine does not block in epoll_wait: the epoll descriptor is
 // itself handed to the Go runtime's network poller (an epoll instance is
 // readable while one of its watched descriptors is ready), so it sleeps
@@ -135,7 +137,14 @@ type epollLoop struct {
 	rc       syscall.RawConn
 	epfd     int
 	done     chan struct{} // closed when the goroutine has exited
-	dispatch func(ids []uint64)
+	dispatch func(evs []epollReady)
+}
+
+// epollReady is one event of an epollLoop: the registration's id and the
+// epoll event bits.
+type epollReady struct {
+	id     uint64
+	events uint32
 }
 
 // stop closes the epoll instance and waits for its goroutine.
@@ -144,7 +153,7 @@ func (e *epollLoop) stop() {
 	<-e.done
 }
 
-func newEpollLoop(dispatch func(ids []uint64)) (*epollLoop, error) {
+func newEpollLoop(dispatch func(evs []epollReady)) (*epollLoop, error) {
 	epfd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
 	if err != nil {
 		return nil, err
@@ -166,12 +175,12 @@ func newEpollLoop(dispatch func(ids []uint64)) (*epollLoop, error) {
 	return e, nil
 }
 
-// run hands each batch of ready ids to dispatch until the instance is
+// run hands each batch of events to dispatch until the instance is
 // closed.
 func (e *epollLoop) run() {
 	defer close(e.done)
 	var evs [pollBatch]syscall.EpollEvent
-	var ids []uint64
+	var ready []epollReady
 	// Collect under the callback, dispatch outside it: the callback
 	// holds the descriptor's read lock. Built once: a closure per
 	// wake-up would be an allocation per wake-up.
@@ -182,12 +191,10 @@ func (e *epollLoop) run() {
 				continue
 			}
 			if err != nil || n <= 0 {
-				return len(ids) > 0
+				return len(ready) > 0
 			}
 			for _, ev := range evs[:n] {
-				// The registration's id, never the bare descriptor
-				// number: descriptors are reused, ids are not.
-				ids = append(ids, uint64(uint32(ev.Fd))|uint64(uint32(ev.Pad))<<32)
+				ready = append(ready, epollReady{uint64(uint32(ev.Fd)) | uint64(uint32(ev.Pad))<<32, ev.Events})
 			}
 			if n < len(evs) {
 				return true
@@ -196,9 +203,9 @@ func (e *epollLoop) run() {
 	}
 	for {
 		err := e.rc.Read(collect)
-		if len(ids) > 0 {
-			e.dispatch(ids)
-			ids = ids[:0]
+		if len(ready) > 0 {
+			e.dispatch(ready)
+			ready = ready[:0]
 		}
 		if err != nil {
 			return
