@@ -28,8 +28,8 @@
 // wakes, by a few writers shared by every wheel, one write(2) per wheel
 // that never waits; [Wheel.WriteOp] changes the output at an exact point of the
 // stream. [Wheel.Disconnect] closes after the queue is written,
-// [Wheel.Close] at once. A plaintext *net.TCPConn waiting for input holds
-// no buffer: the wheel waits for readability and takes a pooled buffer
+// [Wheel.Close] at once. A plaintext *net.TCPConn or *[FDConn] waiting
+// for input holds no buffer: the wheel waits for readability and takes a pooled buffer
 // only when data is there. Started with [Wheel.Start] instead of
 // [Wheel.Run], on Linux, it holds no goroutine either: between bursts of
 // input it parks on one epoll instance shared by the process, and a
@@ -42,6 +42,10 @@
 // limits) and backs off on temporary accept errors such as EMFILE. [Dial]
 // resolves, connects and completes TLS for an outgoing connection. Both
 // take addresses as "host:port" strings, as net.Listen and net.Dial do.
+// With [ListenConfig.FDConns] a plaintext listener on Linux hands out each
+// connection as an *[FDConn], its bare socket descriptor: a full net.Conn
+// that leaves out the Go runtime's own per-socket state, about 900 bytes
+// an idle connection would pay for nothing.
 //
 // A listener's limits (MaxConns, MaxConnsPerIP, a per-address [Throttle]
 // whose table is bounded by [Throttle].MaxAddrs) live in an [Admission],

@@ -379,8 +379,8 @@ func (w *Wheel) Run() {
 // It promises what Run does: records are handled one at a time, in wire
 // order, never by two goroutines at once, and read-side changes fall
 // between two records. What differs is the goroutine: on Linux, a wheel
-// over a plaintext *net.TCPConn (or a wrapper that hands out its socket)
-// holds none while it waits for input. When a read finds nothing, the
+// over a plaintext *net.TCPConn or *[FDConn] (or a wrapper that hands out
+// its socket) holds none while it waits for input. When a read finds nothing, the
 // loop's goroutine arms the socket on a shared epoll instance and exits;
 // input, the peer's end of stream, a [Wheel.ReadOp], a close or a cut
 // starts a fresh goroutine that goes on where the loop stopped. So an
