@@ -40,7 +40,7 @@ type lastWordsPeer struct {
 	srv  net.Conn
 	tcp  *net.TCPConn
 	peer net.Conn
-	sock *net.TCPConn // the wheel's socket, under TLS if any
+	sock net.Conn // the wheel's socket, under TLS if any
 }
 
 func newLastWordsPeer(t *testing.T, withTLS bool) *lastWordsPeer {
