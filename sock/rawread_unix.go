@@ -40,7 +40,7 @@ func (w *Wheel) readFD(fd uintptr) bool {
 			w.rerr = io.EOF
 			return true
 		}
-		w.rbuf, w.rn = shrinkRead(bp, n), n
+		w.rbuf, w.rn = shrinkRead(bp, n), int32(n)
 		return true
 	}
 }

@@ -17,7 +17,7 @@ func (w *Wheel) writeFD(fd uintptr) bool {
 		n, err := syscall.Write(int(fd), *w.wbuf)
 		switch err {
 		case nil:
-			w.wn = n
+			w.wn = int32(n) // at most len(wbuf), which MaxSendQ bounds below 1 GiB
 		case syscall.EINTR:
 			continue
 		case syscall.EAGAIN:

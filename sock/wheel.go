@@ -166,10 +166,11 @@ type WheelConfig struct {
 // then the [EventClosed]. [WheelConfig.DrainTimeout] bounds that reading.
 type Wheel struct {
 	conn net.Conn
-	raw  syscall.RawConn // nil unless reading through the fd directly
-	wait ReadWaiter      // nil unless conn can wait for input bufferless
-	h    Handler
-	in   filter.Filter
+	// raw is the socket of a plaintext TCP connection, nil for others;
+	// rawRead and rawWrite (below) say which ways go through it.
+	raw syscall.RawConn
+	h   Handler
+	in  filter.Filter
 
 	maxSendQ int32
 	tlsChunk int32 // on a *tls.Conn, the most bytes per Write; 0: no cap of ours
@@ -191,8 +192,9 @@ type Wheel struct {
 	// its results travel through rbuf, rn and rerr.
 	rawRead func(fd uintptr) bool
 	rbuf    *[]byte
-	rn      int
 	rerr    error
+	rn      int32
+	wn      int32 // with the write side's wbuf and werr below: packed here
 
 	// Parking (Start on a plaintext TCP connection, Linux): between
 	// bursts of input the read loop's goroutine exits and the wheel
@@ -217,16 +219,14 @@ type Wheel struct {
 	idleOff  bool
 	idleIx   int32
 
-	// wraw is the socket of a plaintext TCP wheel, whose batches the
-	// shared writers write without waiting (see writers.go); nil when a
-	// goroutine of the wheel's own does every write. rawWrite is its fd
-	// callback, built once so that a write allocates nothing; it takes
-	// wbuf and leaves its results in wn and werr. Only the writer of the
-	// moment (writing is true) touches these three.
-	wraw     syscall.RawConn
+	// rawWrite, set when raw is, is the fd callback through which the
+	// shared writers write a plaintext TCP wheel's batches without
+	// waiting (see writers.go); nil when a goroutine of the wheel's own
+	// does every write. Built once so that a write allocates nothing, it
+	// takes wbuf and leaves its results in wn and werr. Only the writer
+	// of the moment (writing is true) touches these three.
 	rawWrite func(fd uintptr) bool
 	wbuf     *[]byte
-	wn       int
 	werr     error
 
 	wmu        sync.Mutex
@@ -272,18 +272,16 @@ func NewWheel(conn net.Conn, in, out filter.Filter, h Handler, cfg WheelConfig) 
 	if _, ok := conn.(*tls.Conn); ok && cfg.MaxTLSRecord > 0 && cfg.MaxTLSRecord < DefaultMaxTLSRecord {
 		w.tlsChunk = int32(cfg.MaxTLSRecord)
 	}
-	// A *net.TCPConn, or a wrapper that holds no bytes of its own and
-	// hands out the socket (the one a PROXY header came on).
-	w.wait, _ = conn.(ReadWaiter)
+	// A *net.TCPConn or *FDConn, or a wrapper that holds no bytes of
+	// its own and hands out the socket (the one a PROXY header came on).
 	if sc, ok := conn.(syscall.Conn); ok && (rawReads || rawWrites) {
 		// One RawConn for both: each SyscallConn call allocates one.
 		if rc, err := sc.SyscallConn(); err == nil {
+			w.raw = rc
 			if rawReads {
-				w.raw = rc
 				w.rawRead = w.readFD
 			}
 			if rawWrites {
-				w.wraw = rc
 				w.rawWrite = w.writeFD
 			}
 		}
@@ -393,7 +391,7 @@ func (w *Wheel) Run() {
 func (w *Wheel) Start(done func()) {
 	w.done = done
 	w.startIdle()
-	if canPark && w.raw != nil && w.register() {
+	if canPark && w.rawRead != nil && w.register() {
 		w.parking = true
 	}
 	go w.loop()
@@ -448,7 +446,7 @@ func (w *Wheel) loop() {
 		// After a write error, a read waits for nothing more than what
 		// the peer had already sent (see failWriteLocked).
 		drained := false // this read was told not to wait at all
-		if w.lastWords.Load() && w.raw == nil {
+		if w.lastWords.Load() && w.rawRead == nil {
 			drained = w.lastWordsDeadline()
 		}
 		bp, n, err := w.read()
@@ -592,9 +590,9 @@ func (w *Wheel) process(p []byte) error {
 
 // read returns a pooled buffer holding n bytes (bp may be nil when n is 0).
 func (w *Wheel) read() (bp *[]byte, n int, err error) {
-	if w.raw != nil {
+	if w.rawRead != nil {
 		err = w.raw.Read(w.rawRead)
-		bp, n = w.rbuf, w.rn
+		bp, n = w.rbuf, int(w.rn)
 		w.rbuf, w.rn = nil, 0
 		if err == nil {
 			err = w.rerr
@@ -602,8 +600,8 @@ func (w *Wheel) read() (bp *[]byte, n int, err error) {
 		w.rerr = nil
 		return bp, n, err
 	}
-	if w.wait != nil {
-		if err := w.wait.WaitRead(); err != nil {
+	if rw, ok := w.conn.(ReadWaiter); ok {
+		if err := rw.WaitRead(); err != nil {
 			return nil, 0, err
 		}
 	}
@@ -930,7 +928,7 @@ func (w *Wheel) startSharedLocked() {
 	w.held = false
 	if !w.writing {
 		w.writing = true
-		if w.wraw != nil {
+		if w.rawWrite != nil {
 			writers.add(w)
 		} else {
 			go w.writeLoop()

@@ -128,8 +128,8 @@ func (w *Wheel) writeShared() {
 	w.wmu.Unlock()
 
 	w.wbuf = batch
-	err := w.wraw.Write(w.rawWrite)
-	n, werr := w.wn, w.werr
+	err := w.raw.Write(w.rawWrite)
+	n, werr := int(w.wn), w.werr
 	w.wbuf, w.wn, w.werr = nil, 0, nil
 	if err == nil && werr != nil {
 		err = writeError(w.conn, werr)
