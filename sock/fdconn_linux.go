@@ -36,7 +36,7 @@ const canFD = true
 // system call using it has returned, so a number reused by a later
 // accept can never receive another connection's bytes.
 type FDConn struct {
-	fd    int
+	fd    int32
 	state atomic.Uint32 // fdClosed, plus the number of system calls holding fd
 	rdl   atomic.Int64  // read deadline, Unix nanoseconds; 0: none
 	wdl   atomic.Int64  // write deadline
@@ -47,14 +47,19 @@ type FDConn struct {
 	// a Write goes out whole, and each way has at most one waiter.
 	rmu, wmu sync.Mutex
 
-	// Waits (see wait). mu orders the registration with the wait poller,
-	// made on the first wait, against Close and the deadline setters;
-	// the two channels, each holding at most one wake-up, are made
-	// with it and never change after.
-	mu     sync.Mutex
-	waitID uint64 // in the wait poller; 0: not registered
-	rwake  chan struct{}
-	wwake  chan struct{}
+	// wt is made by the first wait: most connections never block.
+	wt atomic.Pointer[fdWait]
+}
+
+// fdWait is what an FDConn needs to block. mu orders its registration
+// with the wait poller against Close and the deadline setters; the two
+// channels, each holding at most one wake-up, are made with it and never
+// change after.
+type fdWait struct {
+	mu    sync.Mutex
+	id    uint64 // in the wait poller; 0: not registered
+	rwake chan struct{}
+	wwake chan struct{}
 }
 
 // fdClosed is the state bit Close sets; the bits below count the holders.
@@ -62,7 +67,7 @@ const fdClosed = 1 << 31
 
 // newFDConn takes over fd, a connected non-blocking TCP socket.
 func newFDConn(fd int, remote, local netip.AddrPort) *FDConn {
-	return &FDConn{fd: fd, remote: remote, local: local}
+	return &FDConn{fd: int32(fd), remote: remote, local: local}
 }
 
 // hold keeps the descriptor open for one system call; false means the
@@ -88,10 +93,10 @@ func (c *FDConn) drop() {
 
 // destroy closes the descriptor, once, after Close and every hold.
 func (c *FDConn) destroy() {
-	if c.waitID != 0 {
-		waitLeave(c.waitID)
+	if wt := c.wt.Load(); wt != nil && wt.id != 0 {
+		waitLeave(wt.id)
 	}
-	_ = syscall.Close(c.fd)
+	_ = syscall.Close(int(c.fd))
 }
 
 // Close closes the connection: a Read or Write waiting returns
@@ -105,10 +110,12 @@ func (c *FDConn) Close() error {
 			return c.opError("close", net.ErrClosed)
 		}
 		if c.state.CompareAndSwap(s, s|fdClosed) {
-			c.mu.Lock()
-			wake(c.rwake)
-			wake(c.wwake)
-			c.mu.Unlock()
+			if wt := c.wt.Load(); wt != nil {
+				wt.mu.Lock()
+				wake(wt.rwake)
+				wake(wt.wwake)
+				wt.mu.Unlock()
+			}
 			if s == 0 {
 				c.destroy()
 			}
@@ -144,7 +151,7 @@ func (c *FDConn) Read(p []byte) (int, error) {
 		if !c.hold() {
 			return 0, c.opError("read", net.ErrClosed)
 		}
-		n, err := ignoringEINTR(func() (int, error) { return syscall.Read(c.fd, p) })
+		n, err := ignoringEINTR(func() (int, error) { return syscall.Read(int(c.fd), p) })
 		c.drop()
 		switch {
 		case err == syscall.EAGAIN:
@@ -173,7 +180,7 @@ func (c *FDConn) Write(p []byte) (int, error) {
 		if !c.hold() {
 			return done, c.opError("write", net.ErrClosed)
 		}
-		n, err := ignoringEINTR(func() (int, error) { return syscall.Write(c.fd, p[done:]) })
+		n, err := ignoringEINTR(func() (int, error) { return syscall.Write(int(c.fd), p[done:]) })
 		c.drop()
 		if n > 0 {
 			done += n
@@ -240,18 +247,25 @@ func expired(dl int64) bool { return dl != 0 && time.Now().UnixNano() >= dl }
 // system call of its own. A wake-up left from an earlier edge only costs
 // the caller one more try.
 func (c *FDConn) wait(write bool, dl *atomic.Int64) error {
-	c.mu.Lock()
-	if c.waitID == 0 {
-		if err := c.registerLocked(); err != nil {
-			c.mu.Unlock()
+	wt := c.wt.Load()
+	if wt == nil {
+		wt = new(fdWait)
+		if !c.wt.CompareAndSwap(nil, wt) {
+			wt = c.wt.Load()
+		}
+	}
+	wt.mu.Lock()
+	if wt.id == 0 {
+		if err := c.registerLocked(wt); err != nil {
+			wt.mu.Unlock()
 			return err
 		}
 	}
-	tok := c.rwake
+	tok := wt.rwake
 	if write {
-		tok = c.wwake
+		tok = wt.wwake
 	}
-	c.mu.Unlock()
+	wt.mu.Unlock()
 	d := dl.Load()
 	if d == 0 {
 		<-tok
@@ -270,31 +284,33 @@ func (c *FDConn) wait(write bool, dl *atomic.Int64) error {
 	return nil
 }
 
-// registerLocked adds the socket to the wait poller.
-func (c *FDConn) registerLocked() error {
+// registerLocked adds the socket to the wait poller, under wt.mu. The
+// hold orders it against Close: a Close that comes after it finds wt
+// (stored before the hold) and wakes the channels made here.
+func (c *FDConn) registerLocked(wt *fdWait) error {
 	if !c.hold() {
 		return net.ErrClosed
 	}
 	defer c.drop()
-	c.rwake = make(chan struct{}, 1)
-	c.wwake = make(chan struct{}, 1)
-	id, err := waitJoin(c)
+	wt.rwake = make(chan struct{}, 1)
+	wt.wwake = make(chan struct{}, 1)
+	id, err := waitJoin(wt, int(c.fd))
 	if err != nil {
-		c.rwake, c.wwake = nil, nil
+		wt.rwake, wt.wwake = nil, nil
 		return err
 	}
-	c.waitID = id
+	wt.id = id
 	return nil
 }
 
 // ready is the wait poller's: it wakes whoever waits for what the
 // event bits say (an error or hang-up, both ways).
-func (c *FDConn) ready(events uint32) {
+func (wt *fdWait) ready(events uint32) {
 	if events&(syscall.EPOLLIN|syscall.EPOLLRDHUP|syscall.EPOLLHUP|syscall.EPOLLERR) != 0 {
-		wake(c.rwake)
+		wake(wt.rwake)
 	}
 	if events&(syscall.EPOLLOUT|syscall.EPOLLHUP|syscall.EPOLLERR) != 0 {
-		wake(c.wwake)
+		wake(wt.wwake)
 	}
 }
 
@@ -309,7 +325,7 @@ func (c *FDConn) shutdown(how int) error {
 	if !c.hold() {
 		return c.opError("close", net.ErrClosed)
 	}
-	err := syscall.Shutdown(c.fd, how)
+	err := syscall.Shutdown(int(c.fd), how)
 	c.drop()
 	if err != nil {
 		return c.opError("close", os.NewSyscallError("shutdown", err))
@@ -342,7 +358,7 @@ func (c *FDConn) setsockopt(level, opt, v int) error {
 	if !c.hold() {
 		return c.opError("set", net.ErrClosed)
 	}
-	err := syscall.SetsockoptInt(c.fd, level, opt, v)
+	err := syscall.SetsockoptInt(int(c.fd), level, opt, v)
 	c.drop()
 	if err != nil {
 		return c.opError("set", os.NewSyscallError("setsockopt", err))
@@ -387,13 +403,15 @@ func (c *FDConn) setDeadline(dl *atomic.Int64, t time.Time, write bool) error {
 		d = max(t.UnixNano(), 1)
 	}
 	dl.Store(d)
-	c.mu.Lock()
-	if write {
-		wake(c.wwake)
-	} else {
-		wake(c.rwake)
+	if wt := c.wt.Load(); wt != nil {
+		wt.mu.Lock()
+		if write {
+			wake(wt.wwake)
+		} else {
+			wake(wt.rwake)
+		}
+		wt.mu.Unlock()
 	}
-	c.mu.Unlock()
 	return nil
 }
 
@@ -444,7 +462,7 @@ func (r *fdRaw) Write(f func(fd uintptr) bool) error {
 // for room here, and one epoll set cannot hold a descriptor twice.
 type waitPoller struct {
 	ep    *epollLoop
-	conns map[uint64]*FDConn // under waitMu
+	conns map[uint64]*fdWait // under waitMu
 	next  uint64
 }
 
@@ -453,15 +471,16 @@ var (
 	curWait *waitPoller
 )
 
-// waitJoin registers c with the wait poller, starting it if need be,
-// and returns c's id there. c's descriptor is added edge-triggered for
-// input, room and the peer's end of stream.
-func waitJoin(c *FDConn) (uint64, error) {
+// waitJoin registers the socket fd, whose waiters wt wakes, with the
+// wait poller, starting it if need be, and returns its id there. The
+// socket is added edge-triggered for input, room and the peer's end of
+// stream.
+func waitJoin(wt *fdWait, fd int) (uint64, error) {
 	waitMu.Lock()
 	defer waitMu.Unlock()
 	p := curWait
 	if p == nil {
-		p = &waitPoller{conns: make(map[uint64]*FDConn)}
+		p = &waitPoller{conns: make(map[uint64]*fdWait)}
 		ep, err := newEpollLoop(p.dispatch)
 		if err != nil {
 			return 0, err
@@ -472,13 +491,13 @@ func waitJoin(c *FDConn) (uint64, error) {
 	p.next++
 	id := p.next
 	// Added to the map first: an event may come before EpollCtl returns.
-	p.conns[id] = c
+	p.conns[id] = wt
 	ev := syscall.EpollEvent{
 		Events: syscall.EPOLLIN | syscall.EPOLLOUT | syscall.EPOLLRDHUP | epollET,
 		Fd:     int32(uint32(id)),
 		Pad:    int32(uint32(id >> 32)),
 	}
-	if err := syscall.EpollCtl(p.ep.epfd, syscall.EPOLL_CTL_ADD, c.fd, &ev); err != nil {
+	if err := syscall.EpollCtl(p.ep.epfd, syscall.EPOLL_CTL_ADD, fd, &ev); err != nil {
 		delete(p.conns, id)
 		if len(p.conns) == 0 {
 			curWait = nil
@@ -517,8 +536,8 @@ func waitLeave(id uint64) {
 func (p *waitPoller) dispatch(evs []epollReady) {
 	waitMu.Lock()
 	for _, ev := range evs {
-		if c := p.conns[ev.id]; c != nil {
-			c.ready(ev.events)
+		if wt := p.conns[ev.id]; wt != nil {
+			wt.ready(ev.events)
 		}
 	}
 	waitMu.Unlock()

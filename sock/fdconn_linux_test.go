@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 
 	"golang.org/x/net/nettest"
 )
@@ -136,5 +137,14 @@ func TestFDConnDeadlineWhileWaiting(t *testing.T) {
 	n, err := s.Read(buf)
 	if err != nil || string(buf[:n]) != "hi" {
 		t.Fatalf("Read = %q, %v; want \"hi\"", buf[:n], err)
+	}
+}
+
+// TestFDConnSize guards the FDConn's size class (112 bytes): every
+// plaintext connection of a Backend has one, and what only a blocking
+// call needs lives in the fdWait made by the first wait.
+func TestFDConnSize(t *testing.T) {
+	if got := unsafe.Sizeof(FDConn{}); got > 112 {
+		t.Errorf("an FDConn is %d bytes, past the 112-byte size class", got)
 	}
 }
