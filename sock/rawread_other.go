@@ -7,4 +7,4 @@ package sock
 const rawReads = false
 
 // readFD is never called where rawReads is false.
-func (w *Wheel) readFD(fd uintptr) bool { panic("sock: raw reads are unix-only") }
+func (o *rawOp) readFD(fd uintptr) bool { panic("sock: raw reads are unix-only") }

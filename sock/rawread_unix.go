@@ -12,8 +12,10 @@ import (
 const rawReads = true
 
 // readFD runs inside RawConn.Read: a buffer is taken from the pool only
-// when the socket has data, so a wheel waiting for input holds none.
-func (w *Wheel) readFD(fd uintptr) bool {
+// when the socket has data, so a wheel waiting for input holds none. Its
+// results go to o.buf, o.n and o.err.
+func (o *rawOp) readFD(fd uintptr) bool {
+	w := o.w
 	bp := getBuf()
 	for {
 		n, err := syscall.Read(int(fd), (*bp)[:cap(*bp)])
@@ -25,22 +27,22 @@ func (w *Wheel) readFD(fd uintptr) bool {
 			if w.parking || w.lastWords.Load() {
 				// Do not wait here: the wheel parks on the poller, or
 				// a write failed and what was readable has been read.
-				w.rerr = errAgain
+				o.err = errAgain
 				return true
 			}
 			return false
 		}
 		if err != nil {
 			putBuf(bp)
-			w.rerr = err
+			o.err = err
 			return true
 		}
 		if n == 0 {
 			putBuf(bp)
-			w.rerr = io.EOF
+			o.err = io.EOF
 			return true
 		}
-		w.rbuf, w.rn = shrinkRead(bp, n), int32(n)
+		o.buf, o.n = shrinkRead(bp, n), n
 		return true
 	}
 }

@@ -7,4 +7,4 @@ package sock
 const rawWrites = false
 
 // writeFD is never called where rawWrites is false.
-func (w *Wheel) writeFD(fd uintptr) bool { panic("sock: raw writes are unix-only") }
+func (o *rawOp) writeFD(fd uintptr) bool { panic("sock: raw writes are unix-only") }

@@ -9,20 +9,20 @@ import "syscall"
 const rawWrites = true
 
 // writeFD runs inside RawConn.Write and never waits: it makes one
-// write(2) of w.wbuf and reports how far it got in w.wn, or the error in
-// w.werr. A full socket buffer (EAGAIN) is not an error; the bytes stay
+// write(2) of o.buf and reports how far it got in o.n, or the error in
+// o.err. A full socket buffer (EAGAIN) is not an error; the bytes stay
 // queued for a writer goroutine that does wait.
-func (w *Wheel) writeFD(fd uintptr) bool {
+func (o *rawOp) writeFD(fd uintptr) bool {
 	for {
-		n, err := syscall.Write(int(fd), *w.wbuf)
+		n, err := syscall.Write(int(fd), *o.buf)
 		switch err {
 		case nil:
-			w.wn = int32(n) // at most len(wbuf), which MaxSendQ bounds below 1 GiB
+			o.n = n
 		case syscall.EINTR:
 			continue
 		case syscall.EAGAIN:
 		default:
-			w.werr = err
+			o.err = err
 		}
 		return true
 	}

@@ -166,8 +166,10 @@ type WheelConfig struct {
 // then the [EventClosed]. [WheelConfig.DrainTimeout] bounds that reading.
 type Wheel struct {
 	conn net.Conn
-	// raw is the socket of a plaintext TCP connection, nil for others;
-	// rawRead and rawWrite (below) say which ways go through it.
+	// raw is the socket of a plaintext TCP connection, nil for others:
+	// the wheel reads (rawReads) and the shared writers write
+	// (rawWrites) through its descriptor, with a pooled rawOp carrying
+	// the callback and its results, so that a wheel holds neither.
 	raw syscall.RawConn
 	h   Handler
 	in  filter.Filter
@@ -188,14 +190,6 @@ type Wheel struct {
 	lastWords atomic.Bool
 	lwUntil   int64
 
-	// rawRead is the fd callback, built once so a read allocates nothing;
-	// its results travel through rbuf, rn and rerr.
-	rawRead func(fd uintptr) bool
-	rbuf    *[]byte
-	rerr    error
-	rn      int32
-	wn      int32 // with the write side's wbuf and werr below: packed here
-
 	// Parking (Start on a plaintext TCP connection, Linux): between
 	// bursts of input the read loop's goroutine exits and the wheel
 	// waits on the shared poller. parked is true while no goroutine runs
@@ -207,9 +201,8 @@ type Wheel struct {
 	done    func() // Start's, called after EventClosed
 
 	opsPending atomic.Bool
-	poke       atomic.Bool // a ReadOp interrupted the read with a deadline
-	opsMu      sync.Mutex
-	readOps    []func(in filter.Filter) filter.Filter
+	poke       atomic.Bool                // a ReadOp interrupted the read with a deadline
+	readOps    atomic.Pointer[readOpList] // made by the first ReadOp
 
 	// Idle checks (idle.go): idleMu orders an EventIdle against Close,
 	// which sets idleDone; idleIx (1 + the wheel's place in the clock's
@@ -218,16 +211,6 @@ type Wheel struct {
 	idleDone bool
 	idleOff  bool
 	idleIx   int32
-
-	// rawWrite, set when raw is, is the fd callback through which the
-	// shared writers write a plaintext TCP wheel's batches without
-	// waiting (see writers.go); nil when a goroutine of the wheel's own
-	// does every write. Built once so that a write allocates nothing, it
-	// takes wbuf and leaves its results in wn and werr. Only the writer
-	// of the moment (writing is true) touches these three.
-	rawWrite func(fd uintptr) bool
-	wbuf     *[]byte
-	werr     error
 
 	wmu        sync.Mutex
 	out        filter.Filter
@@ -278,12 +261,6 @@ func NewWheel(conn net.Conn, in, out filter.Filter, h Handler, cfg WheelConfig) 
 		// One RawConn for both: each SyscallConn call allocates one.
 		if rc, err := sc.SyscallConn(); err == nil {
 			w.raw = rc
-			if rawReads {
-				w.rawRead = w.readFD
-			}
-			if rawWrites {
-				w.rawWrite = w.writeFD
-			}
 		}
 	}
 	w.lastSeen.Store(monoNow())
@@ -339,10 +316,17 @@ func (w *Wheel) SetInput(f filter.Filter) { w.in = f }
 // replacement that took over in's pending bytes). fn must not block. Use
 // it to change the input filter from another goroutine.
 func (w *Wheel) ReadOp(fn func(in filter.Filter) filter.Filter) {
-	w.opsMu.Lock()
-	w.readOps = append(w.readOps, fn)
+	l := w.readOps.Load()
+	if l == nil {
+		l = new(readOpList)
+		if !w.readOps.CompareAndSwap(nil, l) {
+			l = w.readOps.Load()
+		}
+	}
+	l.mu.Lock()
+	l.fns = append(l.fns, fn)
 	w.opsPending.Store(true)
-	w.opsMu.Unlock()
+	l.mu.Unlock()
 	// Wake a reader waiting for input: bytes it holds undecoded (a
 	// partial line that is really the start of a zlib stream, say) must
 	// not wait for the peer's next bytes, which may never come first.
@@ -351,12 +335,24 @@ func (w *Wheel) ReadOp(fn func(in filter.Filter) filter.Filter) {
 	w.resume()
 }
 
+// A readOpList holds the ReadOps not yet applied. Few wheels ever have
+// one (a compression switch), so a wheel keeps a pointer to it, made by
+// the first ReadOp, instead of the list and its lock.
+type readOpList struct {
+	mu  sync.Mutex
+	fns []func(in filter.Filter) filter.Filter
+}
+
 func (w *Wheel) applyReadOps() {
-	w.opsMu.Lock()
-	ops := w.readOps
-	w.readOps = nil
+	l := w.readOps.Load()
+	if l == nil {
+		return // opsPending is set only once the list exists
+	}
+	l.mu.Lock()
+	ops := l.fns
+	l.fns = nil
 	w.opsPending.Store(false)
-	w.opsMu.Unlock()
+	l.mu.Unlock()
 	for _, fn := range ops {
 		w.in = fn(w.in)
 	}
@@ -391,7 +387,7 @@ func (w *Wheel) Run() {
 func (w *Wheel) Start(done func()) {
 	w.done = done
 	w.startIdle()
-	if canPark && w.rawRead != nil && w.register() {
+	if canPark && rawReads && w.raw != nil && w.register() {
 		w.parking = true
 	}
 	go w.loop()
@@ -446,7 +442,7 @@ func (w *Wheel) loop() {
 		// After a write error, a read waits for nothing more than what
 		// the peer had already sent (see failWriteLocked).
 		drained := false // this read was told not to wait at all
-		if w.lastWords.Load() && w.rawRead == nil {
+		if w.lastWords.Load() && !(rawReads && w.raw != nil) {
 			drained = w.lastWordsDeadline()
 		}
 		bp, n, err := w.read()
@@ -590,14 +586,14 @@ func (w *Wheel) process(p []byte) error {
 
 // read returns a pooled buffer holding n bytes (bp may be nil when n is 0).
 func (w *Wheel) read() (bp *[]byte, n int, err error) {
-	if w.rawRead != nil {
-		err = w.raw.Read(w.rawRead)
-		bp, n = w.rbuf, int(w.rn)
-		w.rbuf, w.rn = nil, 0
+	if rawReads && w.raw != nil {
+		o := getRawOp(w)
+		err = w.raw.Read(o.read)
+		bp, n = o.buf, o.n
 		if err == nil {
-			err = w.rerr
+			err = o.err
 		}
-		w.rerr = nil
+		putRawOp(o)
 		return bp, n, err
 	}
 	if rw, ok := w.conn.(ReadWaiter); ok {
@@ -928,7 +924,7 @@ func (w *Wheel) startSharedLocked() {
 	w.held = false
 	if !w.writing {
 		w.writing = true
-		if w.rawWrite != nil {
+		if rawWrites && w.raw != nil {
 			writers.add(w)
 		} else {
 			go w.writeLoop()

@@ -127,10 +127,11 @@ func (w *Wheel) writeShared() {
 	w.inflight = len(*batch)
 	w.wmu.Unlock()
 
-	w.wbuf = batch
-	err := w.raw.Write(w.rawWrite)
-	n, werr := int(w.wn), w.werr
-	w.wbuf, w.wn, w.werr = nil, 0, nil
+	o := getRawOp(w)
+	o.buf = batch
+	err := w.raw.Write(o.write)
+	n, werr := o.n, o.err
+	putRawOp(o)
 	if err == nil && werr != nil {
 		err = writeError(w.conn, werr)
 	}

@@ -99,7 +99,7 @@ func TestWheelSharedWriterTakeover(t *testing.T) {
 	r := newRecorder()
 	w, stop := startWheel(t, s, r, WheelConfig{MaxSendQ: 16 << 20})
 	defer stop()
-	if w.rawWrite == nil {
+	if w.raw == nil {
 		t.Fatal("a *net.TCPConn wheel has no descriptor to write through")
 	}
 	n := backedUp(t, w)
