@@ -24,28 +24,31 @@ type Conn struct {
 	id        ConnID
 	b         *Backend
 	w         *sock.Wheel
-	listener  *Listener
+	listener  *Listener // or connector: the one the connection came from
 	connector *Connector
-	idle      time.Duration
 
-	outZ    atomic.Bool                                  // output compressed
-	inZ     atomic.Bool                                  // input compressed: zlib layer in place
-	inArmed atomic.Bool                                  // input compressed, or a switch armed
-	match   atomic.Pointer[func(m *ircmsg.Message) bool] // CompressInputAfter, armed
+	// Every connection has one Conn, so its fields are ordered to leave
+	// no padding (112 bytes, a size class of the allocator); the flags
+	// are grouped at the end, each with what guards it.
+
+	outZ     atomic.Bool                                  // output compressed
+	inZ      atomic.Bool                                  // input compressed: zlib layer in place
+	inArmed  atomic.Bool                                  // input compressed, or a switch armed
+	watching atomic.Bool                                  // the reader records the first lines (below)
+	match    atomic.Pointer[func(m *ircmsg.Message) bool] // CompressInputAfter, armed
 
 	// The first input lines, kept until an input switch is armed, so that
 	// CompressInputAfter can tell whether it came too late (see
-	// armInput). watching says the reader records them; the rest is
-	// guarded by hmu.
-	watching  atomic.Bool
-	hmu       sync.Mutex
-	early     []byte // the lines, each followed by '\n'
-	earlyOver bool   // more was decoded than early could keep
-	pending   bool   // a late arm switches before the next line
+	// armInput), while watching; guarded by hmu.
+	hmu   sync.Mutex
+	early []byte // the lines, each followed by '\n'
 
 	// lag holds input back under the listener's FloodControl; nil
 	// when the connection has none.
 	lag *lagGate
+
+	earlyOver bool // under hmu: more was decoded than early could keep
+	pending   bool // under hmu: a late arm switches before the next line
 
 	// Guarded by b.pmu: the Disconnect event is queued (nothing may follow
 	// it), and an idle event is waiting in the pump (do not queue another).
@@ -111,10 +114,15 @@ func (c *Conn) Idle() time.Duration {
 
 // IdleTime returns the configured idle period (negative: no idle events).
 func (c *Conn) IdleTime() time.Duration {
-	if c == nil {
+	switch {
+	case c == nil:
 		return 0
+	case c.listener != nil:
+		return c.listener.idle
+	case c.connector.cfg.Idle == 0:
+		return DefaultIdle
 	}
-	return c.idle
+	return c.connector.cfg.Idle
 }
 
 // Compressed reports whether either direction is compressed (or the input
@@ -254,17 +262,12 @@ func (b *Backend) serveConn(nc net.Conn, l *Listener, k *Connector, release func
 	var preset func(*ircmsg.Message) bool
 	var tlsRecord int
 	if l != nil {
-		c.idle = l.idle
 		tlsRecord = l.cfg.MaxTLSRecord
 		if l.cfg.Flood.Burst > 0 && !l.exempt(addrPort(nc.RemoteAddr()).Addr()) {
 			c.lag = newLagGate(l.cfg.Flood)
 		}
 		preset = l.cfg.CompressInputAfter
 	} else {
-		c.idle = k.cfg.Idle
-		if c.idle == 0 {
-			c.idle = DefaultIdle
-		}
 		preset = k.cfg.CompressInputAfter
 		tlsRecord = k.cfg.MaxTLSRecord
 	}
@@ -277,7 +280,7 @@ func (b *Backend) serveConn(nc net.Conn, l *Listener, k *Connector, release func
 		c.watching.Store(true)
 	}
 	c.w = sock.NewWheel(nc, &filter.Line{Max: b.maxLine}, lineOut, connHandler{c}, sock.WheelConfig{
-		MaxSendQ: b.cfg.MaxSendQ, Idle: c.idle, DrainTimeout: b.cfg.DrainTimeout,
+		MaxSendQ: b.cfg.MaxSendQ, Idle: c.IdleTime(), DrainTimeout: b.cfg.DrainTimeout,
 		MaxTLSRecord: tlsRecord,
 	})
 	b.mu.Lock()
