@@ -396,6 +396,21 @@ func TestListenerProxy(t *testing.T) {
 	t.Run("close while waiting for a header", func(t *testing.T) {
 		l, h := proxyListener(t, ListenConfig{ProxyFrom: loopback, ProxyTimeout: time.Hour})
 		dialSend(t, l, []byte("PROXY "))
+		// Close only once the connection is accepted: closed before, the
+		// listener would never see it, and nothing would be reported.
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			l.mu.Lock()
+			open := l.open
+			l.mu.Unlock()
+			if open > 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("connection not accepted within 10 s")
+			}
+			time.Sleep(time.Millisecond)
+		}
 		// The header read holds the connection until Close stops it.
 		done := make(chan struct{})
 		go func() {
