@@ -41,7 +41,10 @@ type FDConn struct {
 	rdl   atomic.Int64  // read deadline, Unix nanoseconds; 0: none
 	wdl   atomic.Int64  // write deadline
 
-	remote, local netip.AddrPort
+	remote netip.AddrPort
+	// local is shared by the connections a listener accepts on one
+	// address, which is most of them (see fdConnOf).
+	local *netip.AddrPort
 
 	// One Read and one Write at a time, as net's own locks make them:
 	// a Write goes out whole, and each way has at most one waiter.
@@ -66,7 +69,7 @@ type fdWait struct {
 const fdClosed = 1 << 31
 
 // newFDConn takes over fd, a connected non-blocking TCP socket.
-func newFDConn(fd int, remote, local netip.AddrPort) *FDConn {
+func newFDConn(fd int, remote netip.AddrPort, local *netip.AddrPort) *FDConn {
 	return &FDConn{fd: int32(fd), remote: remote, local: local}
 }
 
@@ -367,13 +370,13 @@ func (c *FDConn) setsockopt(level, opt, v int) error {
 }
 
 // LocalAddr returns the local address, a *net.TCPAddr.
-func (c *FDConn) LocalAddr() net.Addr { return net.TCPAddrFromAddrPort(c.local) }
+func (c *FDConn) LocalAddr() net.Addr { return net.TCPAddrFromAddrPort(*c.local) }
 
 // RemoteAddr returns the peer's address, a *net.TCPAddr.
 func (c *FDConn) RemoteAddr() net.Addr { return net.TCPAddrFromAddrPort(c.remote) }
 
 // LocalAddrPort returns the local address without allocating.
-func (c *FDConn) LocalAddrPort() netip.AddrPort { return c.local }
+func (c *FDConn) LocalAddrPort() netip.AddrPort { return *c.local }
 
 // RemoteAddrPort returns the peer's address without allocating.
 func (c *FDConn) RemoteAddrPort() netip.AddrPort { return c.remote }
@@ -550,8 +553,9 @@ func (p *waitPoller) dispatch(evs []epollReady) {
 // delay, keep-alive) and the addresses net read. A listener's socket
 // cannot be waited on through its RawConn, so the accept itself stays
 // net's. If the descriptor cannot be duplicated (out of descriptors),
-// c is kept as it is.
-func fdConnOf(c net.Conn) net.Conn {
+// c is kept as it is. last is the local address of the listener's
+// previous FDConn: shared with this one when it is the same.
+func fdConnOf(c net.Conn, last **netip.AddrPort) net.Conn {
 	tc, ok := c.(*net.TCPConn)
 	if !ok {
 		return c
@@ -570,7 +574,10 @@ func fdConnOf(c net.Conn) net.Conn {
 	remote, _ := tc.RemoteAddr().(*net.TCPAddr)
 	local, _ := tc.LocalAddr().(*net.TCPAddr)
 	_ = tc.Close()
-	return newFDConn(nfd, addrPortOf(remote), addrPortOf(local))
+	if lap := addrPortOf(local); *last == nil || **last != lap {
+		*last = &lap
+	}
+	return newFDConn(nfd, addrPortOf(remote), *last)
 }
 
 func dupCloexec(fd int) (int, error) {

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/netip"
 	"os"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -140,11 +142,63 @@ func TestFDConnDeadlineWhileWaiting(t *testing.T) {
 	}
 }
 
-// TestFDConnSize guards the FDConn's size class (112 bytes): every
+// TestFDConnSize guards the FDConn's size class (96 bytes): every
 // plaintext connection of a Backend has one, and what only a blocking
 // call needs lives in the fdWait made by the first wait.
 func TestFDConnSize(t *testing.T) {
-	if got := unsafe.Sizeof(FDConn{}); got > 112 {
-		t.Errorf("an FDConn is %d bytes, past the 112-byte size class", got)
+	if got := unsafe.Sizeof(FDConn{}); got > 96 {
+		t.Errorf("an FDConn is %d bytes, past the 96-byte size class", got)
+	}
+}
+
+// TestFDConnLocalShared: a listener on every address hands out FDConns
+// whose local address is the one each client dialed, shared between
+// consecutive connections to the same one and never mixed up.
+func TestFDConnLocalShared(t *testing.T) {
+	got := make(chan ListenEvent, 4)
+	l, err := Listen(ListenConfig{Addr: ":0", FDConns: true}, ListenHandlerFunc(func(ev ListenEvent) { got <- ev }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Start()
+	defer l.Wait()
+	defer l.Close()
+	hosts := []string{"127.0.0.1", "127.0.0.1", "::1", "127.0.0.1"}
+	var conns []*FDConn
+	for _, host := range hosts {
+		c, err := net.Dial("tcp", net.JoinHostPort(host, strconv.Itoa(l.Port())))
+		if err != nil {
+			if host == "::1" && os.Getenv("CI") != "true" {
+				t.Skipf("no IPv6 loopback here: %v", err)
+			}
+			t.Fatal(err)
+		}
+		defer c.Close()
+		var ev ListenEvent
+		select {
+		case ev = <-got:
+		case <-time.After(10 * time.Second):
+			t.Fatal("no connection accepted within 10s")
+		}
+		if ev.Err != nil {
+			t.Fatal(ev.Err)
+		}
+		defer ev.Release()
+		defer ev.Conn.Close()
+		fc, ok := ev.Conn.(*FDConn)
+		if !ok {
+			t.Fatalf("served a %T, want *FDConn", ev.Conn)
+		}
+		want := c.RemoteAddr().(*net.TCPAddr).AddrPort()
+		if got := fc.LocalAddrPort(); netip.AddrPortFrom(got.Addr().Unmap(), got.Port()) != netip.AddrPortFrom(want.Addr().Unmap(), want.Port()) {
+			t.Errorf("dialed %s: LocalAddrPort() = %v, want %v", host, got, want)
+		}
+		conns = append(conns, fc)
+	}
+	if conns[0].local != conns[1].local {
+		t.Error("two connections to the same local address do not share it")
+	}
+	if conns[1].local == conns[2].local || conns[2].local == conns[3].local {
+		t.Error("connections to different local addresses share one")
 	}
 }

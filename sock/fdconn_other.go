@@ -2,7 +2,10 @@
 
 package sock
 
-import "net"
+import (
+	"net"
+	"net/netip"
+)
 
 // canFD is false where FDConns are not built: [ListenConfig.FDConns] is
 // ignored and connections are *net.TCPConn.
@@ -12,4 +15,4 @@ const canFD = false
 // (see the Linux build).
 type FDConn struct{ net.Conn }
 
-func fdConnOf(c net.Conn) net.Conn { return c }
+func fdConnOf(c net.Conn, _ **netip.AddrPort) net.Conn { return c }

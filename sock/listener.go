@@ -159,11 +159,13 @@ type ListenConfig struct {
 // A Listener accepts connections and hands each one to its
 // [ListenHandler] on a new goroutine.
 type Listener struct {
-	ln   net.Listener
-	fds  bool // hand out FDConns
-	cfg  ListenConfig
-	h    ListenHandler
-	addr netip.AddrPort
+	ln  net.Listener
+	fds bool // hand out FDConns
+
+	fdLocal *netip.AddrPort // the accept loop's: see fdConnOf
+	cfg     ListenConfig
+	h       ListenHandler
+	addr    netip.AddrPort
 
 	quit    chan struct{}
 	ctx     context.Context // cancelled by Close: ends TLS handshakes in progress
@@ -321,7 +323,7 @@ func (l *Listener) acceptLoop() {
 		}
 		delay = 0
 		if l.fds {
-			c = fdConnOf(c)
+			c = fdConnOf(c, &l.fdLocal)
 		}
 		ip := remoteAddr(c)
 		// A trusted proxy's connection is counted per address only once
