@@ -77,8 +77,7 @@ func (c *Conn) Peer() netip.AddrPort {
 		return netip.AddrPort{}
 	}
 	if fc, ok := c.w.Conn().(interface{ RemoteAddrPort() netip.AddrPort }); ok {
-		ap := fc.RemoteAddrPort()
-		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+		return unmapped(fc.RemoteAddrPort())
 	}
 	return addrPort(c.w.Conn().RemoteAddr())
 }
@@ -89,8 +88,7 @@ func (c *Conn) Local() netip.AddrPort {
 		return netip.AddrPort{}
 	}
 	if fc, ok := c.w.Conn().(interface{ LocalAddrPort() netip.AddrPort }); ok {
-		ap := fc.LocalAddrPort()
-		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+		return unmapped(fc.LocalAddrPort())
 	}
 	return addrPort(c.w.Conn().LocalAddr())
 }
@@ -244,10 +242,14 @@ func (c *Conn) wheel() *sock.Wheel {
 
 func addrPort(a net.Addr) netip.AddrPort {
 	if ta, ok := a.(*net.TCPAddr); ok {
-		ap := ta.AddrPort()
-		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+		return unmapped(ta.AddrPort())
 	}
 	return netip.AddrPort{}
+}
+
+// unmapped is ap with an IPv4-mapped IPv6 address as plain IPv4.
+func unmapped(ap netip.AddrPort) netip.AddrPort {
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 }
 
 // serveConn sets a connection up and sends its open event on the calling
