@@ -123,3 +123,27 @@ func TestInputReleaseTwicePanics(t *testing.T) {
 	}()
 	in.Release()
 }
+
+// TestReleaseScribbles: under the race detector a released line reads
+// "XXXX", so a string a controller keeps past Release fails its tests
+// instead of changing only once a later line reuses the block; without
+// it Release leaves the bytes alone (it costs nothing).
+func TestReleaseScribbles(t *testing.T) {
+	for _, n := range []int{0, 200, 400} {
+		line := "PRIVMSG #c :" + strings.Repeat("t", n) + "kept"
+		blk, buf := newInputBlock([]byte(line))
+		if err := (ircmsg.Limits{}).ParseOwnedInto(&blk.m, buf); err != nil {
+			t.Fatal(err)
+		}
+		kept := blk.m.Params[1] // wrongly: not copied before Release
+		text := strings.Clone(kept)
+		Input{blk}.Release()
+		want := text
+		if scribbleReleased {
+			want = strings.Repeat("X", len(text))
+		}
+		if kept != want {
+			t.Errorf("line of %d bytes: after Release the kept param reads %q, want %q (race detector: %v)", len(line), kept, want, scribbleReleased)
+		}
+	}
+}
