@@ -1,6 +1,8 @@
 package ircd
 
 import (
+	"context"
+	"log/slog"
 	"math"
 	"slices"
 	"strconv"
@@ -75,7 +77,7 @@ func (s *core) input(id ircsock.ConnID, m *ircmsg.Message, now time.Time) {
 	case !ok:
 		// Logged: a command a client sends that the server does not
 		// know is a gap worth seeing in the log.
-		s.log.Info("unknown command", "conn", c.id, "nick", c.nick, "command", truncate(m.Command, 32), "numeric", "421")
+		s.log.Info("unknown command", "conn", c.id, "nick", c.nick, "command", keep(truncate(m.Command, 32)), "numeric", "421")
 		s.numeric(c, now, "421", m.Command, "Unknown command")
 	case !cmd.preReg && !c.registered:
 		s.numeric(c, now, "451", "You have not registered")
@@ -242,10 +244,10 @@ func (s *core) tryRegister(c *client, now time.Time) {
 	}
 	c.registered = true
 	s.trimRegq()
-	s.log.Info("registered", "conn", c.id, "nick", c.nick, "user", c.user, "host", c.host, "tls", c.secure)
+	s.log.LogAttrs(context.Background(), slog.LevelInfo, "registered", slog.Uint64("conn", uint64(c.id)), slog.String("nick", c.nick), slog.String("user", c.user), slog.String("host", c.host), slog.Bool("tls", c.secure))
 	s.numeric(c, now, "001", "Welcome to the "+s.cfg.Network+" IRC Network "+c.source())
-	s.numeric(c, now, "002", "Your host is "+s.cfg.ServerName+", running version "+s.cfg.Version)
-	s.numeric(c, now, "003", "This server was created "+s.created.UTC().Format(time.RFC1123))
+	s.numeric(c, now, "002", s.welcome.host)
+	s.numeric(c, now, "003", s.welcome.created)
 	s.numeric(c, now, "004", s.cfg.ServerName, s.cfg.Version, "io", "beIiklmnostv", "beIklov")
 	s.sendISupport(c, now)
 	s.lusers(c, now)
@@ -278,9 +280,9 @@ func (s *core) motd(c *client, now time.Time) {
 		s.numeric(c, now, "422", "MOTD File is missing")
 		return
 	}
-	s.numeric(c, now, "375", "- "+s.cfg.ServerName+" Message of the day - ")
-	for _, line := range s.cfg.MOTD {
-		s.numeric(c, now, "372", "- "+truncate(line, 400))
+	s.numeric(c, now, "375", s.welcome.motdStart)
+	for _, line := range s.welcome.motd {
+		s.numeric(c, now, "372", line)
 	}
 	s.numeric(c, now, "376", "End of /MOTD command.")
 }
@@ -598,7 +600,10 @@ func (s *core) listNumeric(c *client, now time.Time, code string, fixed, items [
 	var line strings.Builder
 	flush := func() {
 		if line.Len() > 0 {
-			s.numeric(c, now, code, append(append([]string(nil), fixed...), line.String())...)
+			args := append(append(s.args[:0], fixed...), line.String())
+			s.numeric(c, now, code, args...)
+			clear(args)
+			s.args = args[:0]
 			line.Reset()
 		}
 	}

@@ -1,6 +1,7 @@
 package ircd
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -196,10 +197,11 @@ type regEntry struct {
 // core is the IRC server's state and command logic. Every method runs on
 // the one goroutine that owns the event loop; nothing here is locked.
 type core struct {
-	cfg      Config
-	out      transport
-	log      *slog.Logger
-	created  time.Time
+	cfg     Config
+	out     transport
+	log     *slog.Logger
+	created time.Time
+	// isupport holds the 005 lines' params, each ending with its text.
 	isupport [][]string
 
 	clients map[ircsock.ConnID]*client
@@ -210,6 +212,7 @@ type core struct {
 	// lastHost is the host of the last connection opened, whose string
 	// the next one from the same address shares.
 	lastHost string
+	lastPeer netip.Addr
 
 	// stsPort and stsDuration are the IRCv3 STS policy; stsPort is zero
 	// when there is none.
@@ -237,6 +240,26 @@ type core struct {
 	peerBuf   []*client
 	peerEpoch uint32
 	peerLen   int
+
+	// The reply paths' scratch. Send formats a message before it
+	// returns and the core runs on one goroutine, so one Message and
+	// its slices serve every reply in turn; made afresh, a client's
+	// welcome burst (some twenty numerics) left about 4 KB of garbage,
+	// scattered between the records that stay. Each is cleared after
+	// use, so that it holds no string of a released input line.
+	num       ircmsg.Message // numeric's reply
+	numParams []string
+	out1      ircmsg.Message // deliver's copy, with its tags
+	outTags   []ircmsg.Tag
+	args      []string // for callers that build a numeric's params
+	// welcome holds the texts of registration's burst that are the same
+	// for every client (002, 003, 375 and the 372 lines).
+	welcome welcomeTexts
+}
+
+type welcomeTexts struct {
+	host, created, motdStart string
+	motd                     []string
 }
 
 func newCore(cfg Config, out transport, now time.Time) *core {
@@ -277,8 +300,17 @@ func newCore(cfg Config, out transport, now time.Time) *core {
 	// RPL_ISUPPORT: at most 13 tokens per line (Modern IRC docs).
 	for len(tokens) > 0 {
 		n := min(len(tokens), 13)
-		s.isupport = append(s.isupport, tokens[:n])
+		line := append(tokens[:n:n], "are supported by this server")
+		s.isupport = append(s.isupport, line)
 		tokens = tokens[n:]
+	}
+	s.welcome = welcomeTexts{
+		host:      "Your host is " + cfg.ServerName + ", running version " + cfg.Version,
+		created:   "This server was created " + now.UTC().Format(time.RFC1123),
+		motdStart: "- " + cfg.ServerName + " Message of the day - ",
+	}
+	for _, line := range cfg.MOTD {
+		s.welcome.motd = append(s.welcome.motd, "- "+truncate(line, 400))
 	}
 	return s
 }
@@ -288,17 +320,17 @@ func (s *core) open(id ircsock.ConnID, peer netip.Addr, secure bool, now time.Ti
 	if s.closing {
 		return
 	}
-	host := peer.Unmap().String()
-	if strings.HasPrefix(host, ":") {
-		// "::1" would read as a trailing parameter in 352 and 311.
-		host = "0" + host
-	}
 	// Connections from one address often come in runs (a bouncer, a web
 	// gateway, a NAT): such a run shares one copy of the host.
-	if host == s.lastHost {
-		host = s.lastHost
-	} else {
-		s.lastHost = host
+	peer = peer.Unmap()
+	host := s.lastHost
+	if peer != s.lastPeer || host == "" {
+		host = peer.String()
+		if strings.HasPrefix(host, ":") {
+			// "::1" would read as a trailing parameter in 352 and 311.
+			host = "0" + host
+		}
+		s.lastPeer, s.lastHost = peer, host
 	}
 	s.clients[id] = &client{
 		id:        id,
@@ -309,7 +341,10 @@ func (s *core) open(id ircsock.ConnID, peer netip.Addr, secure bool, now time.Ti
 	if s.cfg.RegisterTimeout > 0 {
 		s.regq = append(s.regq, regEntry{id, now.Add(s.cfg.RegisterTimeout)})
 	}
-	s.log.Debug("open", "conn", id, "peer", host, "tls", secure)
+	// LogAttrs: the lifecycle lines come once per connection, and Info
+	// or Debug with loose arguments would box each value (an allocation)
+	// whether the line is written or not.
+	s.log.LogAttrs(context.Background(), slog.LevelDebug, "open", slog.Uint64("conn", uint64(id)), slog.String("peer", host), slog.Bool("tls", secure))
 }
 
 // setSTS turns on the IRCv3 STS policy: plain-text clients are told to
@@ -334,7 +369,7 @@ func (s *core) closed(id ircsock.ConnID, reason string, now time.Time) {
 	if !ok {
 		return
 	}
-	s.log.Debug("closed", "conn", id, "nick", c.nick, "reason", reason)
+	s.log.LogAttrs(context.Background(), slog.LevelDebug, "closed", slog.Uint64("conn", uint64(id)), slog.String("nick", c.nick), slog.String("reason", reason))
 	s.part(c, reason, now)
 }
 
@@ -432,9 +467,13 @@ func (s *core) inputError(id ircsock.ConnID, err error, now time.Time) {
 
 // drop closes c with an ERROR line giving reason, and tells its channels.
 func (s *core) drop(c *client, reason string, now time.Time) {
-	s.log.Info("drop", "conn", c.id, "nick", c.nick, "host", c.host, "reason", reason)
-	_ = s.out.Send(&ircmsg.Message{Command: "ERROR",
-		Params: []string{"Closing Link: " + c.host + " (" + reason + ")"}}, c.id)
+	s.log.LogAttrs(context.Background(), slog.LevelInfo, "drop", slog.Uint64("conn", uint64(c.id)), slog.String("nick", c.nick), slog.String("host", c.host), slog.String("reason", reason))
+	m := &s.num
+	*m = ircmsg.Message{Command: "ERROR", Params: append(s.numParams[:0], "Closing Link: "+c.host+" ("+reason+")")}
+	_ = s.out.Send(m, c.id)
+	clear(m.Params)
+	s.numParams = m.Params[:0]
+	*m = ircmsg.Message{}
 	_ = s.out.Disconnect(c.id, reason)
 	s.part(c, reason, now)
 }
@@ -533,12 +572,13 @@ func (s *core) deliver(m *ircmsg.Message, to []*client, clientTags []ircmsg.Tag,
 		groups[g] = append(groups[g], c.id)
 	}
 	stamp := "" // formatted once, and only if a recipient wants it
+	mm := &s.out1
 	for g, ids := range groups {
 		if len(ids) == 0 {
 			continue
 		}
-		mm := *m
-		mm.Tags = nil
+		*mm = *m
+		mm.Tags = s.outTags[:0]
 		if capSet(g)&capServerTime != 0 {
 			if stamp == "" {
 				stamp = now.UTC().Format("2006-01-02T15:04:05.000Z")
@@ -548,10 +588,13 @@ func (s *core) deliver(m *ircmsg.Message, to []*client, clientTags []ircmsg.Tag,
 		if capSet(g)&capMessageTags != 0 {
 			mm.Tags = append(mm.Tags, clientTags...)
 		}
-		if err := s.out.Send(&mm, ids...); err != nil {
-			s.log.Debug("send", "command", m.Command, "err", err)
+		if err := s.out.Send(mm, ids...); err != nil {
+			s.log.Debug("send", "command", keep(m.Command), "err", err)
 		}
+		s.outTags = mm.Tags[:0]
+		clear(mm.Tags)
 	}
+	*mm = ircmsg.Message{}
 }
 
 // sendTo sends m to c alone.
@@ -561,13 +604,17 @@ func (s *core) sendTo(c *client, m *ircmsg.Message, now time.Time) {
 
 // numeric sends c a reply from the server: code, c's nick, then params.
 func (s *core) numeric(c *client, now time.Time, code string, params ...string) {
-	p := make([]string, 0, len(params)+1)
-	p = append(p, c.target())
+	p := append(s.numParams[:0], c.target())
 	for i, v := range params {
 		if i < len(params)-1 {
 			v = middle(v)
 		}
 		p = append(p, v)
 	}
-	s.sendTo(c, &ircmsg.Message{Source: s.cfg.ServerName, Command: code, Params: p}, now)
+	m := &s.num
+	*m = ircmsg.Message{Source: s.cfg.ServerName, Command: code, Params: p}
+	s.sendTo(c, m, now)
+	*m = ircmsg.Message{}
+	clear(p)
+	s.numParams = p[:0]
 }

@@ -20,8 +20,7 @@ func (s *core) cmdVersion(c *client, _ *ircmsg.Message, now time.Time) {
 
 func (s *core) sendISupport(c *client, now time.Time) {
 	for _, line := range s.isupport {
-		p := append(append([]string(nil), line...), "are supported by this server")
-		s.numeric(c, now, "005", p...)
+		s.numeric(c, now, "005", line...)
 	}
 }
 
@@ -204,7 +203,7 @@ func (s *core) cmdInvite(c *client, m *ircmsg.Message, now time.Time) {
 func (s *core) cmdOper(c *client, m *ircmsg.Message, now time.Time) {
 	pass, ok := s.cfg.Opers[m.Params[0]]
 	if !ok || subtle.ConstantTimeCompare([]byte(pass), []byte(m.Params[1])) != 1 {
-		s.log.Info("failed OPER", "conn", c.id, "nick", c.nick, "name", m.Params[0])
+		s.log.Info("failed OPER", "conn", c.id, "nick", c.nick, "name", keep(m.Params[0]))
 		s.numeric(c, now, "464", "Password incorrect")
 		return
 	}
@@ -212,6 +211,6 @@ func (s *core) cmdOper(c *client, m *ircmsg.Message, now time.Time) {
 		c.oper = true
 		s.sendTo(c, &ircmsg.Message{Source: c.source(), Command: "MODE", Params: []string{c.nick, "+o"}}, now)
 	}
-	s.log.Info("OPER", "conn", c.id, "nick", c.nick, "name", m.Params[0])
+	s.log.Info("OPER", "conn", c.id, "nick", c.nick, "name", keep(m.Params[0]))
 	s.numeric(c, now, "381", "You are now an IRC operator")
 }
