@@ -76,7 +76,10 @@ func cleanUser(s string) string {
 // stores it for longer than the message. The Backend parses each line in
 // place, so a parameter shares one allocation with the whole line and its
 // Message: keeping the bare parameter (a nick, a channel name) would keep
-// all of it, several hundred bytes per client for its life.
+// all of it, several hundred bytes per client for its life. Once the
+// core has handled a line, the Server hands its block back (Release) to
+// be overwritten by a later line, so whatever outlives the call, a log
+// record's attributes included (a handler may keep them), must be kept.
 func keep(s string) string { return strings.Clone(s) }
 
 // truncate cuts s to at most n bytes without splitting a UTF-8 sequence.

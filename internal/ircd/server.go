@@ -248,6 +248,11 @@ func (s *Server) handle(ev ircsock.Event, now time.Time) {
 		}
 	case ircsock.Input:
 		s.core.input(ev.Conn().ID(), ev.Msg(), now)
+		// The core copies what it keeps (keep, cleanUser, ...) and
+		// Send has formatted every reply, so the line's block goes
+		// back to the Backend: a client's input then allocates nothing
+		// on the read path, and a registration leaves no garbage there.
+		ev.Release()
 	case ircsock.InputError:
 		s.core.inputError(ev.Conn.ID(), ev.Err, now)
 	case ircsock.ConnectionIdle:
