@@ -120,6 +120,11 @@ func New(cfg Config) *Backend {
 // reading connections wait, which stops reading their sockets, so TCP
 // flow control slows the peers down: input is never dropped. A controller
 // must therefore keep reading, including while Shutdown runs.
+//
+// A connection's lines come in wire order, and its reading goroutine
+// sends those of one read together, in runs of at most 16, before it
+// reads again: the controller is then woken once per run, not once per
+// line, and no line waits for the peer's next bytes.
 func (b *Backend) Events() <-chan Event { return b.events }
 
 // send delivers ev, waiting while the channel is full, unless Close.

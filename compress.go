@@ -45,14 +45,14 @@ func (b *Backend) SetCompressedLink(id ConnID) error {
 }
 
 func (c *Conn) compressOutput() error {
-	if !c.outZ.CompareAndSwap(false, true) {
+	if !c.flags.CompareAndSwap(flagOutZ, false, true) {
 		return ErrAlreadyCompressed
 	}
 	err := c.w.WriteOp(func(out filter.Filter, dst []byte) (filter.Filter, []byte, error) {
 		return withZlib(out), dst, nil
 	})
 	if err != nil {
-		c.outZ.Store(false)
+		c.flags.Store(flagOutZ, false)
 		return err
 	}
 	return nil
@@ -71,9 +71,9 @@ func (b *Backend) SetCompressedLinkNow(id ConnID) error {
 	}
 	oerr := c.compressOutput()
 	var ierr error
-	if c.inArmed.CompareAndSwap(false, true) {
+	if c.flags.CompareAndSwap(flagInArmed, false, true) {
 		c.stopWatching()
-		c.inZ.Store(true)
+		c.flags.Store(flagInZ, true)
 		c.w.ReadOp(func(in filter.Filter) filter.Filter { return withZlib(in) })
 	} else {
 		ierr = ErrAlreadyCompressed
@@ -100,7 +100,7 @@ func (b *Backend) UnsetCompressedLink(id ConnID) error {
 		return err
 	}
 	did := false
-	if c.outZ.Load() {
+	if c.flags.Load(flagOutZ) {
 		err := c.w.WriteOp(func(out filter.Filter, dst []byte) (filter.Filter, []byte, error) {
 			if st, ok := out.(*filter.Stack); ok && st.Len() > 1 {
 				st.Shift()
@@ -111,10 +111,10 @@ func (b *Backend) UnsetCompressedLink(id ConnID) error {
 		if err != nil {
 			return err
 		}
-		c.outZ.Store(false)
+		c.flags.Store(flagOutZ, false)
 		did = true
 	}
-	if c.inArmed.CompareAndSwap(true, false) {
+	if c.flags.CompareAndSwap(flagInArmed, true, false) {
 		c.hmu.Lock()
 		wasPending := c.pending
 		c.pending = false
@@ -130,7 +130,7 @@ func (b *Backend) UnsetCompressedLink(id ConnID) error {
 				return in
 			})
 		}
-		c.inZ.Store(false)
+		c.flags.Store(flagInZ, false)
 		did = true
 	}
 	if !did {
@@ -181,7 +181,7 @@ func (b *Backend) CompressInputAfter(id ConnID, match func(*ircmsg.Message) bool
 // the connection keeps its first lines; it runs on the reading goroutine.
 func (c *Conn) watch(rec []byte) {
 	c.hmu.Lock()
-	if !c.watching.Load() {
+	if !c.flags.Load(flagWatching) {
 		c.hmu.Unlock()
 		return
 	}
@@ -190,11 +190,11 @@ func (c *Conn) watch(rec []byte) {
 		// A late arm promised the switch before this line, but the
 		// reader decoded it first: the switch is off, and said so.
 		c.pending = false
-		c.inArmed.Store(false)
+		c.flags.Store(flagInArmed, false)
 	}
 	if len(c.early)+len(rec)+1 > c.b.earlyMax {
 		c.early, c.earlyOver = nil, true
-		c.watching.Store(false)
+		c.flags.Store(flagWatching, false)
 	} else {
 		c.early = append(append(c.early, rec...), '\n')
 	}
@@ -208,19 +208,19 @@ func (c *Conn) watch(rec []byte) {
 // armed or made.
 func (c *Conn) stopWatching() {
 	c.hmu.Lock()
-	c.watching.Store(false)
+	c.flags.Store(flagWatching, false)
 	c.early = nil
 	c.hmu.Unlock()
 }
 
 func (c *Conn) armInput(match func(*ircmsg.Message) bool) error {
-	if !c.inArmed.CompareAndSwap(false, true) {
+	if !c.flags.CompareAndSwap(flagInArmed, false, true) {
 		return ErrAlreadyCompressed
 	}
 	c.hmu.Lock()
 	defer c.hmu.Unlock()
-	if !c.watching.Load() {
-		c.inArmed.Store(false)
+	if !c.flags.Load(flagWatching) {
+		c.flags.Store(flagInArmed, false)
 		if c.earlyOver {
 			return fmt.Errorf("%w: more input was decoded than the %d bytes it can check (Config.EarlyInput)", ErrArmedLate, max(c.b.earlyMax, 0))
 		}
@@ -244,7 +244,7 @@ func (c *Conn) armInput(match func(*ircmsg.Message) bool) error {
 	switch {
 	case hit < 0:
 		c.match.Store(&match)
-		c.watching.Store(false)
+		c.flags.Store(flagWatching, false)
 		c.early = nil
 		return nil
 	case hit == n-1:
@@ -258,14 +258,14 @@ func (c *Conn) armInput(match func(*ircmsg.Message) bool) error {
 				return in
 			}
 			c.pending = false
-			c.inZ.Store(true)
-			c.watching.Store(false)
+			c.flags.Store(flagInZ, true)
+			c.flags.Store(flagWatching, false)
 			c.early = nil
 			return withZlib(in)
 		})
 		return nil
 	default:
-		c.inArmed.Store(false)
+		c.flags.Store(flagInArmed, false)
 		return fmt.Errorf("%w: input line %d matched and the %d after it were already decoded uncompressed", ErrArmedLate, hit+1, n-1-hit)
 	}
 }
@@ -301,11 +301,11 @@ func (b *Backend) CompressInputNow(id ConnID) error {
 	if err != nil {
 		return err
 	}
-	if !c.inArmed.CompareAndSwap(false, true) {
+	if !c.flags.CompareAndSwap(flagInArmed, false, true) {
 		return ErrAlreadyCompressed
 	}
 	c.stopWatching()
-	c.inZ.Store(true)
+	c.flags.Store(flagInZ, true)
 	c.w.ReadOp(func(in filter.Filter) filter.Filter { return withZlib(in) })
 	return nil
 }

@@ -28,7 +28,11 @@ type Config struct {
 	// connection is dropped with the reason "Max SendQ exceeded". Zero
 	// means 1 MiB.
 	MaxSendQ int
-	// Events is the events channel's buffer. Zero means 1024.
+	// Events is the events channel's buffer. Zero means 1024. Besides
+	// what the channel holds, a connection's reading goroutine sends the
+	// lines of one read in runs of at most 16, so while the channel is
+	// full each connection being read may hold up to 16 decoded lines
+	// more (it reads nothing further meanwhile).
 	Events int
 	// ConnectTimeout bounds a connector's dial. Zero means 30 s.
 	ConnectTimeout time.Duration

@@ -29,13 +29,20 @@ type Conn struct {
 
 	// Every connection has one Conn, so its fields are ordered to leave
 	// no padding (112 bytes, a size class of the allocator); the flags
-	// are grouped at the end, each with what guards it.
+	// are grouped, each with what guards it.
 
-	outZ     atomic.Bool                                  // output compressed
-	inZ      atomic.Bool                                  // input compressed: zlib layer in place
-	inArmed  atomic.Bool                                  // input compressed, or a switch armed
-	watching atomic.Bool                                  // the reader records the first lines (below)
-	match    atomic.Pointer[func(m *ircmsg.Message) bool] // CompressInputAfter, armed
+	// flags holds flagOutZ, flagInZ, flagInArmed and flagWatching, one
+	// atomic word for the four.
+	flags connFlags
+
+	earlyOver bool // under hmu: more was decoded than early could keep
+	pending   bool // under hmu: a late arm switches before the next line
+
+	// Guarded by b.pmu: the Disconnect event is queued (nothing may follow
+	// it), and an idle event is waiting in the pump (do not queue another).
+	gone, idleQueued bool
+
+	match atomic.Pointer[func(m *ircmsg.Message) bool] // CompressInputAfter, armed
 
 	// The first input lines, kept until an input switch is armed, so that
 	// CompressInputAfter can tell whether it came too late (see
@@ -47,16 +54,54 @@ type Conn struct {
 	// when the connection has none.
 	lag *lagGate
 
-	earlyOver bool // under hmu: more was decoded than early could keep
-	pending   bool // under hmu: a late arm switches before the next line
-
-	// Guarded by b.pmu: the Disconnect event is queued (nothing may follow
-	// it), and an idle event is waiting in the pump (do not queue another).
-	gone, idleQueued bool
+	// batch holds the Inputs decoded from the current read and not yet
+	// in the events channel (see connHandler.HandleReadEnd); nil between
+	// reads. Only the reading goroutine touches it.
+	batch *inputBatch
 
 	// dirty: Send queued lines here without waking the writer; guarded
 	// by b.dmu (coalesce.go).
 	dirty bool
+}
+
+// The bits of connFlags.
+const (
+	flagOutZ     connFlag = 1 << iota // output compressed
+	flagInZ                           // input compressed: zlib layer in place
+	flagInArmed                       // input compressed, or a switch armed
+	flagWatching                      // the reader records the first lines (Conn.early)
+)
+
+// connFlag is one bit of connFlags.
+type connFlag uint32
+
+// connFlags is a set of atomic booleans in one word: four atomic.Bools
+// would take four words of every Conn.
+type connFlags struct{ v atomic.Uint32 }
+
+// Load reports whether f is set.
+func (fs *connFlags) Load(f connFlag) bool { return fs.v.Load()&uint32(f) != 0 }
+
+// Store sets or clears f.
+func (fs *connFlags) Store(f connFlag, on bool) {
+	if on {
+		fs.v.Or(uint32(f))
+	} else {
+		fs.v.And(^uint32(f))
+	}
+}
+
+// CompareAndSwap sets f to new if it is old, and reports whether it did,
+// as atomic.Bool's does.
+func (fs *connFlags) CompareAndSwap(f connFlag, old, new bool) bool {
+	switch {
+	case old == new:
+		return fs.Load(f) == old
+	case new:
+		return fs.v.Or(uint32(f))&uint32(f) == 0
+	default:
+		return fs.v.And(^uint32(f))&uint32(f) != 0
+	}
 }
 
 // ID returns the connection id.
@@ -125,7 +170,9 @@ func (c *Conn) IdleTime() time.Duration {
 
 // Compressed reports whether either direction is compressed (or the input
 // switch is armed by CompressInputAfter).
-func (c *Conn) Compressed() bool { return c != nil && (c.outZ.Load() || c.inZ.Load()) }
+func (c *Conn) Compressed() bool {
+	return c != nil && (c.flags.Load(flagOutZ) || c.flags.Load(flagInZ))
+}
 
 // Disconnecting reports whether a disconnect was requested or the
 // connection is closed.
@@ -276,10 +323,10 @@ func (b *Backend) serveConn(nc net.Conn, l *Listener, k *Connector, release func
 	if preset != nil {
 		// Armed before the reader starts: exact whatever the peer sends
 		// first, however fast.
-		c.inArmed.Store(true)
+		c.flags.Store(flagInArmed, true)
 		c.match.Store(&preset)
 	} else {
-		c.watching.Store(true)
+		c.flags.Store(flagWatching, true)
 	}
 	c.w = sock.NewWheel(nc, &filter.Line{Max: b.maxLine}, lineOut, connHandler{c}, sock.WheelConfig{
 		MaxSendQ: b.cfg.MaxSendQ, Idle: c.IdleTime(), DrainTimeout: b.cfg.DrainTimeout,
@@ -323,7 +370,7 @@ func (h connHandler) Handle(w *sock.Wheel, ev sock.Event) {
 	case sock.EventRecord:
 		h.record(w, ev.Record)
 	case sock.EventRecordError:
-		if h.c.watching.Load() {
+		if h.c.flags.Load(flagWatching) {
 			h.c.watch(nil) // a line all the same: a switch cannot fall before it
 		}
 		h.c.deliver(InputError{Conn: h.c, Err: ev.Err})
@@ -338,7 +385,7 @@ func (h connHandler) record(w *sock.Wheel, rec []byte) {
 	c := h.c
 	blk, line := newInputBlock(rec)
 	m := &blk.m
-	if c.watching.Load() {
+	if c.flags.Load(flagWatching) {
 		c.watch(rec)
 	}
 	if err := c.b.cfg.Format.Limits.ParseOwnedInto(m, line); err != nil {
@@ -354,17 +401,25 @@ func (h connHandler) record(w *sock.Wheel, rec []byte) {
 	// uncompressed.
 	if mp := c.match.Load(); mp != nil && (*mp)(m) && c.match.CompareAndSwap(mp, nil) {
 		w.SetInput(withZlib(w.Input()))
-		c.inZ.Store(true)
+		c.flags.Store(flagInZ, true)
 	}
 	blk.conn = c
-	c.deliver(Input{blk})
+	if c.lag != nil {
+		c.lag.push(c, Input{blk})
+		return
+	}
+	c.hold(Input{blk}) // sent with the rest of the read (batch.go)
 }
 
-// deliver sends an input event, through the flood gate if there is one.
+// deliver sends an event of the reading goroutine, through the flood
+// gate if there is one, after the Inputs it holds back.
 func (c *Conn) deliver(ev Event) {
 	if c.lag != nil {
 		c.lag.push(c, ev)
 		return
+	}
+	if c.batch != nil {
+		c.sendHeld()
 	}
 	c.b.send(ev)
 }
@@ -385,6 +440,7 @@ func (h connHandler) idle() {
 func (h connHandler) closed(w *sock.Wheel, reason string, err error) {
 	c := h.c
 	b := c.b
+	c.endRun() // the last Inputs before their Disconnect
 	if c.lag != nil {
 		c.lag.closing() // held-back input first, then the Disconnect
 		// The wheel saw a requested close: name the limit that asked

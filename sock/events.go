@@ -110,6 +110,21 @@ type Handler interface {
 	Handle(w *Wheel, ev Event)
 }
 
+// A ReadEndHandler is a [Handler] that is also told each time the wheel
+// has decoded all it can of what it has read: HandleReadEnd runs on the
+// reading goroutine after the last record of that pass (or none, when the
+// bytes held no complete record), before the wheel reads again or waits
+// for input. A handler that passes records on in runs, so that whoever
+// consumes them is woken once per run rather than once per record, passes
+// its run on there; as nothing is read in between, a record it holds
+// never waits for the peer's next bytes. It is not called once the wheel
+// is closed (no record is handed over then either): a run still held is
+// the handler's to pass on at [EventClosed], which comes last as ever.
+type ReadEndHandler interface {
+	Handler
+	HandleReadEnd(w *Wheel)
+}
+
 // HandlerFunc adapts a function to a [Handler], as net/http's HandlerFunc
 // does.
 type HandlerFunc func(w *Wheel, ev Event)

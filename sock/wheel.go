@@ -573,6 +573,9 @@ func (w *Wheel) process(p []byte) error {
 			return err
 		}
 		if !ok {
+			if re, ok := w.h.(ReadEndHandler); ok && !w.dead.Load() {
+				re.HandleReadEnd(w)
+			}
 			return nil
 		}
 		if !w.dead.Load() {
