@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 func TestLineMatrix(t *testing.T) {
@@ -331,4 +332,13 @@ func FuzzLine(f *testing.F) {
 			t.Fatalf("buffer capacity %d for Max %d", cap(l.buf), l.max())
 		}
 	})
+}
+
+// TestLineSize: every connection holds a Line, idle or not; a field
+// added or moved between the slices would take it to the next size
+// class.
+func TestLineSize(t *testing.T) {
+	if n := unsafe.Sizeof(Line{}); n > 80 {
+		t.Errorf("Line is %d bytes, over 80", n)
+	}
 }
