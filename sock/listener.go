@@ -353,6 +353,11 @@ func (l *Listener) trusted(ip netip.Addr) bool {
 }
 
 func remoteAddr(c net.Conn) netip.Addr {
+	// An FDConn's RemoteAddr makes a *net.TCPAddr (two allocations per
+	// accepted connection, garbage at once); it keeps an AddrPort.
+	if fc, ok := c.(interface{ RemoteAddrPort() netip.AddrPort }); ok {
+		return fc.RemoteAddrPort().Addr().Unmap()
+	}
 	if ta, ok := c.RemoteAddr().(*net.TCPAddr); ok {
 		return ta.AddrPort().Addr().Unmap()
 	}
