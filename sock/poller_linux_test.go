@@ -90,7 +90,7 @@ func TestWheelStartParks(t *testing.T) {
 	pollMu.Lock()
 	registered := 0
 	if curPoll != nil {
-		registered = len(curPoll.wheels)
+		registered = curPoll.n
 	}
 	pollMu.Unlock()
 	if registered != n {
@@ -138,7 +138,7 @@ func TestWheelStartParks(t *testing.T) {
 	left := curPoll
 	pollMu.Unlock()
 	if left != nil {
-		t.Errorf("poller still running with %d wheels after every wheel closed", len(left.wheels))
+		t.Errorf("poller still running with %d wheels after every wheel closed", left.n)
 	}
 }
 
@@ -271,5 +271,31 @@ func TestWheelStartTLSKeepsReader(t *testing.T) {
 	stop()
 	if ci := waitClosed(t, r); ci.reason != "test end" {
 		t.Errorf("closed with %q, want %q", ci.reason, "test end")
+	}
+}
+
+// TestPollerSlotReuse: a slot freed by a wheel and taken by another
+// answers only to the new wheel's id, so that an event still in flight
+// for the first cannot resume the second.
+func TestPollerSlotReuse(t *testing.T) {
+	p := &poller{}
+	w1, w2, w3 := new(Wheel), new(Wheel), new(Wheel)
+	id1 := p.take()
+	p.slots[uint32(id1)].w = w1
+	id3 := p.take()
+	p.slots[uint32(id3)].w = w3
+	p.put(id1)
+	id2 := p.take()
+	p.slots[uint32(id2)].w = w2
+	if uint32(id2) != uint32(id1) || id2 == id1 {
+		t.Fatalf("ids %#x then %#x: want the same slot under a new generation", id1, id2)
+	}
+	for _, c := range []struct {
+		id   uint64
+		want *Wheel
+	}{{id1, nil}, {id2, w2}, {id3, w3}, {uint64(len(p.slots)), nil}, {id3 + 1<<32, nil}} {
+		if got := p.wheel(c.id); got != c.want {
+			t.Errorf("wheel(%#x) = %p, want %p", c.id, got, c.want)
+		}
 	}
 }
