@@ -123,7 +123,8 @@ func New(cfg Config) *Backend {
 //
 // A connection's lines come in wire order, and its reading goroutine
 // sends those of one read together, in runs of at most 16, before it
-// reads again: the controller is then woken once per run, not once per
+// reads again: it takes the channel's lock for a run while the controller
+// works through the last one, instead of taking turns with it line by
 // line, and no line waits for the peer's next bytes.
 func (b *Backend) Events() <-chan Event { return b.events }
 

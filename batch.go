@@ -15,9 +15,10 @@ import (
 // line, each from its own core, so that the lock and the channel's
 // counters moved from one core's cache to the other's twice a line; in
 // runs, the reader fills the channel while the controller works through
-// what it already has. Measured with BenchmarkEcho, this took the
-// Backend's CPU time per echoed line down by about a fifth (BENCHMARKS.md,
-// "Echo: lines handed over in runs").
+// what it already has. It pays where both cores are free and the two
+// goroutines run side by side, and costs a little on one core; see
+// BENCHMARKS.md, "Echo: lines handed over in runs", for BenchmarkEcho's
+// figures.
 //
 // Nothing waits for the peer meanwhile: the run is sent before the next
 // read, so a line is never held back for input that has not come. The
