@@ -68,7 +68,9 @@
 // The handlers are one-method interfaces, [Handler] and [ListenHandler],
 // that take an event struct ([Event], [ListenEvent]); most code fills in
 // the optional functions of a [Funcs] or [ListenFuncs] instead, or adapts
-// one function with [HandlerFunc] or [ListenHandlerFunc]. Every failed
+// one function with [HandlerFunc] or [ListenHandlerFunc]. A handler that
+// passes records on in runs also implements [ReadEndHandler], which tells
+// it when a read is decoded, before the wheel reads again. Every failed
 // socket operation is an *[OpError] naming its [Op].
 //
 // sock knows nothing about IRC: the root package ircsock builds the
