@@ -163,10 +163,11 @@ func (f Format) measure(m *Message) (n int, colon bool, err error) {
 		body += 1 + len(m.Source) + 1
 	}
 
-	switch c := m.Command; {
-	case c == "" || c[0] == ':' || c[0] == '@' || scan(c) == 1:
+	if c := m.Command; c == "" || c[0] == ':' || c[0] == '@' {
 		return 0, false, &FormatError{Field: "command", Err: ErrBadCommand}
-	case scan(c) != 0:
+	} else if sc := scan(c); sc == 1 { // a space alone
+		return 0, false, &FormatError{Field: "command", Err: ErrBadCommand}
+	} else if sc != 0 {
 		return 0, false, &FormatError{Field: "command", Err: ErrBadByte}
 	}
 	body += len(m.Command)
