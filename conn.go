@@ -24,8 +24,8 @@ type Conn struct {
 	id        ConnID
 	b         *Backend
 	w         *sock.Wheel
-	listener  *Listener // or connector: the one the connection came from
-	connector *Connector
+	listener  *Listener  // the one the connection came from, or
+	connector *Connector // this one
 
 	// Every connection has one Conn, so its fields are ordered to leave
 	// no padding (112 bytes, a size class of the allocator); the flags

@@ -44,8 +44,8 @@
 // take addresses as "host:port" strings, as net.Listen and net.Dial do.
 // With [ListenConfig.FDConns] a plaintext listener on Linux hands out each
 // connection as an *[FDConn], its bare socket descriptor: a full net.Conn
-// that leaves out the Go runtime's own per-socket state, about 900 bytes
-// an idle connection would pay for nothing.
+// that leaves out the Go runtime's own per-socket state, which an idle
+// connection would pay for nothing (BENCHMARKS.md has what it saves).
 //
 // A listener's limits (MaxConns, MaxConnsPerIP, a per-address [Throttle]
 // whose table is bounded by [Throttle].MaxAddrs) live in an [Admission],

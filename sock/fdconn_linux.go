@@ -25,8 +25,8 @@ const canFD = true
 //
 // What it saves is the Go runtime's own per-socket state: a *net.TCPConn
 // carries a netFD and its addresses on the heap and a poll descriptor
-// outside it, together about 900 bytes that an idle connection pays for
-// nothing. An FDConn is one small object; the runtime's poller never sees
+// outside it, which an idle connection pays for nothing (BENCHMARKS.md,
+// "Bare descriptors and smaller records", has what it comes to). An FDConn is one small object; the runtime's poller never sees
 // its descriptor. A goroutine that must wait for it (a blocking Read or
 // Write, never a parked [Wheel]) waits on a second epoll instance shared
 // by the process, started on the first wait and stopped when the last

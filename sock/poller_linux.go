@@ -26,10 +26,10 @@ type poller struct {
 	// the low 32 bits of a wheel's id; the high 32 bits are the slot's
 	// generation, which unregister bumps, so that an event still in
 	// flight for a wheel that is gone finds nothing once another wheel
-	// has its slot. A table, not a map: 16 bytes a wheel instead of
-	// about 40, and growing it leaves one old array to the collector
-	// where a map's growth left about 90 bytes a wheel. Neither shrinks
-	// while the poller lives; free lists the slots to reuse.
+	// has its slot. A table, not a map: one 16-byte slot a wheel, where
+	// a map entry takes more, and growing it leaves one old array to the
+	// collector where a map leaves old tables. Neither shrinks while the
+	// poller lives; free lists the slots to reuse.
 	slots []pollSlot
 	free  []uint32
 	n     int // wheels registered

@@ -6,8 +6,8 @@ import "sync"
 // RawConn.Read or Write and its results out: the buffer read into or
 // written from, the byte count, the error. They are pooled with their
 // callbacks built once, so that a read or write allocates nothing and a
-// wheel keeps no callback or result fields of its own (about 90 bytes of
-// every connection, most of which wait for input).
+// wheel keeps no callback or result fields of its own (fields every
+// connection would carry, though most of them wait for input).
 type rawOp struct {
 	w     *Wheel
 	buf   *[]byte
