@@ -2,6 +2,7 @@ package sock
 
 import (
 	"bytes"
+	"crypto/tls"
 	"errors"
 	"net"
 	"os"
@@ -248,4 +249,36 @@ func waitParked(t *testing.T, w *Wheel) {
 // *FDConn.
 func setWriteBuffer(c net.Conn, n int) error {
 	return c.(interface{ SetWriteBuffer(int) error }).SetWriteBuffer(n)
+}
+
+// goWheel runs w with Start when start is set, else with Run on a
+// goroutine of its own, and returns a wait for its end.
+func goWheel(w *Wheel, start bool) (wait func()) {
+	var wg sync.WaitGroup
+	if start {
+		wg.Add(1)
+		w.Start(wg.Done)
+	} else {
+		wg.Go(w.Run)
+	}
+	return wg.Wait
+}
+
+// handshake completes the TLS handshake of srv and cli, the two ends of
+// one connection, within 10s, and leaves neither with a deadline.
+func handshake(t *testing.T, srv, cli *tls.Conn) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	_ = srv.SetDeadline(deadline)
+	_ = cli.SetDeadline(deadline)
+	errc := make(chan error, 1)
+	go func() { errc <- cli.Handshake() }()
+	if err := srv.Handshake(); err != nil {
+		t.Fatalf("server handshake: %v", err)
+	}
+	if err := <-errc; err != nil {
+		t.Fatalf("client handshake: %v", err)
+	}
+	_ = srv.SetDeadline(time.Time{})
+	_ = cli.SetDeadline(time.Time{})
 }

@@ -56,33 +56,9 @@ func newLastWordsPeer(t *testing.T, withTLS bool) *lastWordsPeer {
 	// of ending its stream.
 	srv := tls.Server(s, &tls.Config{Certificates: []tls.Certificate{selfSignedCert(t)}, SessionTicketsDisabled: true})
 	cli := tls.Client(c, &tls.Config{InsecureSkipVerify: true})
-	deadline := time.Now().Add(10 * time.Second)
-	_ = srv.SetDeadline(deadline)
-	_ = cli.SetDeadline(deadline)
-	errc := make(chan error, 1)
-	go func() { errc <- cli.Handshake() }()
-	if err := srv.Handshake(); err != nil {
-		t.Fatalf("server handshake: %v", err)
-	}
-	if err := <-errc; err != nil {
-		t.Fatalf("client handshake: %v", err)
-	}
-	_ = srv.SetDeadline(time.Time{})
-	_ = cli.SetDeadline(time.Time{})
+	handshake(t, srv, cli)
 	p.srv, p.peer = srv, cli
 	return p
-}
-
-// runLastWords runs w as tc says and returns a wait for its end.
-func runLastWords(w *Wheel, tc lastWordsCase) func() {
-	var wg sync.WaitGroup
-	if tc.start {
-		wg.Add(1)
-		w.Start(wg.Done)
-	} else {
-		wg.Go(w.Run)
-	}
-	return wg.Wait
 }
 
 // writeUntilFailed writes to w, as tc says, until a write has failed and
@@ -185,7 +161,7 @@ func TestWheelLastWords(t *testing.T) {
 				r := newRecorder()
 				release := blockFirst(r)
 				w := NewWheel(p.srv, &nlFilter{max: 1000}, &nlFilter{}, r, WheelConfig{})
-				wait := runLastWords(w, tc)
+				wait := goWheel(w, tc.start)
 				defer wait()
 				defer w.Close("test end", nil)
 
@@ -244,7 +220,7 @@ func TestWheelLastWordsSilentPeer(t *testing.T) {
 			p := newLastWordsPeer(t, tc.tls)
 			r := newRecorder()
 			w := NewWheel(p.srv, &nlFilter{max: 1000}, &nlFilter{}, r, WheelConfig{DrainTimeout: time.Hour})
-			wait := runLastWords(w, tc)
+			wait := goWheel(w, tc.start)
 			defer wait()
 			defer w.Close("test end", nil)
 			if tc.start && !tc.tls && canPark {
@@ -273,7 +249,7 @@ func TestWheelLastWordsCut(t *testing.T) {
 			release := blockFirst(r)
 			// The limit has run out by the first read after the error.
 			w := NewWheel(p.srv, &nlFilter{max: 1000}, &nlFilter{}, r, WheelConfig{DrainTimeout: time.Nanosecond})
-			wait := runLastWords(w, tc)
+			wait := goWheel(w, tc.start)
 			defer wait()
 			defer w.Close("test end", nil)
 

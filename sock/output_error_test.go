@@ -3,7 +3,6 @@ package sock
 import (
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 )
 
@@ -35,13 +34,7 @@ func TestWheelOutputErrorCloses(t *testing.T) {
 			defer c.Close() // the peer stays silent and never closes
 			r := newRecorder()
 			w := NewWheel(s, &nlFilter{max: 1000}, &flushFails{}, r, WheelConfig{})
-			var wg sync.WaitGroup
-			if tc.start {
-				wg.Add(1)
-				w.Start(wg.Done)
-			} else {
-				wg.Go(w.Run)
-			}
+			wait := goWheel(w, tc.start)
 			var err error
 			if tc.queue {
 				err = w.Queue([]byte("hello"))
@@ -56,7 +49,7 @@ func TestWheelOutputErrorCloses(t *testing.T) {
 			if !errors.Is(ci.err, errFlushBroken) || !strings.HasPrefix(ci.reason, "Output error") {
 				t.Errorf("closed with %q, %v; want an output error wrapping the filter's", ci.reason, ci.err)
 			}
-			wg.Wait()
+			wait()
 		})
 	}
 }

@@ -70,18 +70,8 @@ func TestWheelMaxTLSRecord(t *testing.T) {
 			// cap prevents.
 			srv := tls.Server(sc, &tls.Config{Certificates: []tls.Certificate{cert}, DynamicRecordSizingDisabled: true})
 			cli := tls.Client(c, &tls.Config{InsecureSkipVerify: true})
-			deadline := time.Now().Add(10 * time.Second)
-			_ = srv.SetDeadline(deadline)
-			_ = cli.SetDeadline(deadline)
-			errc := make(chan error, 1)
-			go func() { errc <- cli.Handshake() }()
-			if err := srv.Handshake(); err != nil {
-				t.Fatalf("server handshake: %v", err)
-			}
-			if err := <-errc; err != nil {
-				t.Fatalf("client handshake: %v", err)
-			}
-			_ = srv.SetDeadline(time.Time{})
+			handshake(t, srv, cli)
+			_ = cli.SetDeadline(time.Now().Add(10 * time.Second)) // bounds the reads below
 			sc.reset()
 
 			w := NewWheel(srv, &nlFilter{}, &nlFilter{}, newRecorder(), WheelConfig{MaxSendQ: 16 << 20, MaxTLSRecord: tc.max})
