@@ -250,13 +250,7 @@ func expired(dl int64) bool { return dl != 0 && time.Now().UnixNano() >= dl }
 // system call of its own. A wake-up left from an earlier edge only costs
 // the caller one more try.
 func (c *FDConn) wait(write bool, dl *atomic.Int64) error {
-	wt := c.wt.Load()
-	if wt == nil {
-		wt = new(fdWait)
-		if !c.wt.CompareAndSwap(nil, wt) {
-			wt = c.wt.Load()
-		}
-	}
+	wt := loadOrNew(&c.wt)
 	wt.mu.Lock()
 	if wt.id == 0 {
 		if err := c.registerLocked(wt); err != nil {

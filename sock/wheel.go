@@ -316,13 +316,7 @@ func (w *Wheel) SetInput(f filter.Filter) { w.in = f }
 // replacement that took over in's pending bytes). fn must not block. Use
 // it to change the input filter from another goroutine.
 func (w *Wheel) ReadOp(fn func(in filter.Filter) filter.Filter) {
-	l := w.readOps.Load()
-	if l == nil {
-		l = new(readOpList)
-		if !w.readOps.CompareAndSwap(nil, l) {
-			l = w.readOps.Load()
-		}
-	}
+	l := loadOrNew(&w.readOps)
 	l.mu.Lock()
 	l.fns = append(l.fns, fn)
 	w.opsPending.Store(true)
