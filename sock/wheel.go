@@ -221,6 +221,7 @@ type Wheel struct {
 	written    uint64 // bytes ever written
 	writing    bool
 	held       bool // Queue left records for Flush
+	corked     bool // Cork: Write queues as Queue does, until Uncork
 	closing    bool // graceful close under way: writes refused
 	closed     bool // hard closed
 	shut       bool // write side shut down (FIN, and close_notify for TLS)
@@ -642,6 +643,50 @@ func (w *Wheel) Flush() {
 	w.wmu.Unlock()
 }
 
+// Cork makes [Wheel.Write] queue without waking the writer, as
+// [Wheel.Queue] does, until [Wheel.Uncork]. It serves a goroutine that
+// reads, answers what it read and reads again, the way an event loop's
+// turn does: it corks the wheel when a read brings input and uncorks it
+// when that input is handled, and everything written meanwhile, by it or
+// by any other goroutine, goes out at the Uncork in one system call. The
+// cork is the caller's promise to uncork soon: until then the bytes wait.
+// Disconnect, WriteOp and Flush still write what is queued.
+func (w *Wheel) Cork() {
+	w.wmu.Lock()
+	w.corked = true
+	w.wmu.Unlock()
+}
+
+// Uncork ends a [Wheel.Cork] and writes what waits on the calling
+// goroutine: when no writer is at work on a plaintext TCP wheel, what was
+// queued goes to the kernel in one write(2) before Uncork returns, with no
+// goroutine woken. Bytes the socket would not take, and wheels of other
+// kinds (TLS, WebSocket, a net.Conn of the caller's), go to the wheel's
+// writer as with Flush, and a writer already at work takes the new bytes
+// with the ones it has. It never waits for the peer. It also writes what
+// [Wheel.Queue] left on a wheel that was never corked.
+func (w *Wheel) Uncork() {
+	w.wmu.Lock()
+	w.corked = false
+	if !w.held || w.closed {
+		w.wmu.Unlock()
+		return
+	}
+	w.held = false
+	if w.writing {
+		w.wmu.Unlock()
+		return
+	}
+	w.writing = true
+	if !rawWrites || w.raw == nil {
+		go w.writeLoop()
+		w.wmu.Unlock()
+		return
+	}
+	w.wmu.Unlock()
+	w.writeShared()
+}
+
 func (w *Wheel) write(rec []byte, wake bool) error {
 	w.wmu.Lock()
 	if w.closing || w.closed {
@@ -667,7 +712,7 @@ func (w *Wheel) write(rec []byte, wake bool) error {
 		_ = w.conn.Close()
 		return ErrSendQExceeded
 	}
-	if wake {
+	if wake && !w.corked {
 		w.startWriterLocked()
 	} else {
 		w.held = true
