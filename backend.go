@@ -60,7 +60,8 @@ type Backend struct {
 
 	// scratch is Send's format buffer. One goroutine, the controller,
 	// usually sends, so a single swapped slot serves it at the cost of one
-	// atomic swap; a concurrent Send finding it empty makes its own.
+	// atomic swap; a concurrent Send finding it empty takes one from a
+	// pool (send.go).
 	scratch atomic.Pointer[[]byte]
 
 	// Write coalescing (coalesce.go): conns whose lines Send queued
@@ -126,6 +127,12 @@ func New(cfg Config) *Backend {
 // reads again: it takes the channel's lock for a run while the controller
 // works through the last one, instead of taking turns with it line by
 // line, and no line waits for the peer's next bytes.
+//
+// With Config.InputHandler the channel carries no Input: each goes to the
+// handler on its reading goroutine, and every other event still comes
+// here. A connection's open event is in the channel before its first
+// Input is handled, and its Disconnect is sent after the handler has
+// returned from its last.
 func (b *Backend) Events() <-chan Event { return b.events }
 
 // send delivers ev, waiting while the channel is full, unless Close.

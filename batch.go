@@ -68,8 +68,13 @@ func (c *Conn) sendHeld() {
 // gives its batch back (sock.ReadEndHandler).
 func (h connHandler) HandleReadEnd(*sock.Wheel) { h.c.endRun() }
 
-// endRun sends the Inputs held back, if any, and gives their batch back.
+// endRun sends the Inputs held back, if any, and gives their batch back;
+// with an InputHandler it writes what the read's lines queued instead
+// (handler.go).
 func (c *Conn) endRun() {
+	if c.flags.Load(flagInRun) {
+		c.flushRun()
+	}
 	if c.batch == nil {
 		return
 	}

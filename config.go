@@ -34,6 +34,16 @@ type Config struct {
 	// full each connection being read may hold up to 16 decoded lines
 	// more (it reads nothing further meanwhile).
 	Events int
+	// InputHandler, when set, is called with every Input on the goroutine
+	// that read it, instead of the Input going to Events: one connection
+	// works like an event loop's turn, with no hand-over between
+	// goroutines (see Backend.Events for what the channel still carries,
+	// and the package documentation, "Handling input where it is read").
+	// It is called for one connection at a time, in wire order, and for
+	// different connections at once, so it must be safe for concurrent
+	// use. While it runs its connection is not read; Close and Shutdown
+	// wait for it to return.
+	InputHandler func(Input)
 	// ConnectTimeout bounds a connector's dial. Zero means 30 s.
 	ConnectTimeout time.Duration
 	// HandshakeTimeout bounds a TLS handshake. Zero means 10 s.

@@ -70,13 +70,14 @@ const (
 	flagInZ                           // input compressed: zlib layer in place
 	flagInArmed                       // input compressed, or a switch armed
 	flagWatching                      // the reader records the first lines (Conn.early)
+	flagInRun                         // the reader hands a read's lines to InputHandler (handler.go)
 )
 
 // connFlag is one bit of connFlags.
 type connFlag uint32
 
-// connFlags is a set of atomic booleans in one word: four atomic.Bools
-// would take four words of every Conn.
+// connFlags is a set of atomic booleans in one word: an atomic.Bool per
+// flag would take a word of every Conn each.
 type connFlags struct{ v atomic.Uint32 }
 
 // Load reports whether f is set.
@@ -404,8 +405,15 @@ func (h connHandler) record(w *sock.Wheel, rec []byte) {
 		c.flags.Store(flagInZ, true)
 	}
 	blk.conn = c
+	if c.b.cfg.InputHandler != nil {
+		c.beginRun()
+	}
 	if c.lag != nil {
 		c.lag.push(c, Input{blk})
+		return
+	}
+	if h := c.b.cfg.InputHandler; h != nil {
+		h(Input{blk}) // on this goroutine (handler.go)
 		return
 	}
 	c.hold(Input{blk}) // sent with the rest of the read (batch.go)

@@ -42,6 +42,25 @@
 // only by asking ([Conn.WebSocket], [Conn.Peer] for the client's address,
 // [Conn.CertFP] for a TLS client certificate's fingerprint).
 //
+// # Handling input where it is read
+//
+// A Backend with [Config.InputHandler] hands each [Input] to that function
+// on the goroutine that read it instead of the channel: one connection's
+// lines in wire order, one call at a time, different connections' at
+// once (ExampleConfig_inputHandler). Lines sent to a connection while its
+// reader handles a read, by the handler or anyone else, go out together
+// when that read's lines are handled, written by the reader itself. This
+// is an event loop's turn: no line crosses from one goroutine, and so
+// from one core, to another on its way in or its reply on its way out,
+// which on a machine with cores to spare is most of what the channel
+// costs (BenchmarkEcho's "ratio-handler" beside "ratio-release"). The
+// price is the one controller: the handler must be safe for concurrent
+// use, the state it shares needs its own locks, and a handler that waits
+// stops its connection's reading meanwhile. Every other event (opens,
+// InputError, idle, Disconnect) still comes on [Backend.Events]. A
+// handler must not call Close or Shutdown itself, since they wait for it
+// to return; it may start them on another goroutine.
+//
 // # Performance
 //
 // The hot path is built so that one message costs at most one allocation

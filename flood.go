@@ -90,7 +90,7 @@ func (g *lagGate) push(c *Conn, ev Event) {
 		return
 	case !g.active && (g.off || g.lim.Allow()):
 		g.mu.Unlock()
-		c.b.send(ev)
+		c.emit(ev)
 		return
 	case len(g.q)+g.held >= g.max:
 		g.dead = true
@@ -151,7 +151,7 @@ func (g *lagGate) drain(c *Conn, idle chan struct{}) {
 				}
 			}
 		}
-		c.b.send(ev)
+		c.emit(ev)
 		g.mu.Lock()
 		g.held = 0
 		g.mu.Unlock()

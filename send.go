@@ -3,6 +3,7 @@ package ircsock
 import (
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/ircsock/ircsock/ircmsg"
 	"github.com/ircsock/ircsock/sock"
@@ -30,21 +31,26 @@ func (b *Backend) Send(m *ircmsg.Message, ids ...ConnID) error {
 	// More events waiting for the controller: queue now, write with the
 	// rest of the burst (coalesce.go). The format buffer then is the one
 	// b.dmu guards, which costs no atomic operation beyond the lock
-	// itself; otherwise it is the swapped scratch slot.
-	deferred := len(b.events) > 0
+	// itself; otherwise it is the swapped scratch slot, or with an
+	// InputHandler, where many reading goroutines send at once, a buffer
+	// from a pool (putScratch).
+	// With an InputHandler the channel holds no Inputs and says nothing
+	// about bursts; a line to a connection whose reader is handling a
+	// read waits for the end of that read instead (handler.go).
+	deferred := b.cfg.InputHandler == nil && len(b.events) > 0
 	var bp *[]byte
 	if deferred {
 		b.dmu.Lock()
 		bp = &b.dbuf
-	} else if bp = b.scratch.Swap(nil); bp == nil {
-		bp = new([]byte)
+	} else {
+		bp = b.getScratch()
 	}
 	line, err := b.cfg.Format.Append((*bp)[:0], m)
 	if err != nil {
 		if deferred {
 			b.dmu.Unlock()
 		} else {
-			b.scratch.Store(bp)
+			b.putScratch(bp)
 		}
 		return fmt.Errorf("ircsock: send %s: %w", m.Command, err)
 	}
@@ -80,7 +86,7 @@ func (b *Backend) Send(m *ircmsg.Message, ids ...ConnID) error {
 		b.armFlushLocked()
 		b.dmu.Unlock()
 	} else {
-		b.scratch.Store(bp)
+		b.putScratch(bp)
 		if b.hasDirty.Load() {
 			b.flushDirty()
 		}
@@ -128,4 +134,27 @@ func (b *Backend) DisconnectNow(id ConnID, reason string) error {
 	}
 	c.w.Close(reason, nil)
 	return nil
+}
+
+// sendBufs are the format buffers of Sends made with an InputHandler, or
+// made while another Send holds the scratch slot: per-P, where the one
+// slot would make every handler's Send take its cache line from the last
+// core that sent.
+var sendBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// getScratch returns a format buffer for a Send that does not coalesce.
+func (b *Backend) getScratch() *[]byte {
+	if b.cfg.InputHandler == nil {
+		if bp := b.scratch.Swap(nil); bp != nil {
+			return bp
+		}
+	}
+	return sendBufs.Get().(*[]byte)
+}
+
+// putScratch gives back a buffer of getScratch.
+func (b *Backend) putScratch(bp *[]byte) {
+	if b.cfg.InputHandler != nil || !b.scratch.CompareAndSwap(nil, bp) {
+		sendBufs.Put(bp)
+	}
 }
