@@ -306,18 +306,39 @@ func startBackendEcho(b *testing.B) echoServer { return startEcho(b, false) }
 // every Input back with Release once it is sent.
 func startReleasingEcho(b *testing.B) echoServer { return startEcho(b, true) }
 
+// startHandlerEcho echoes from a Config.InputHandler on the goroutine
+// that read each line, and releases every Input once it is sent; its
+// controller only drains the other events.
+func startHandlerEcho(b *testing.B) echoServer {
+	var be *ircsock.Backend
+	be = ircsock.New(ircsock.Config{InputHandler: func(in ircsock.Input) {
+		be.Send(in.Msg(), in.Conn().ID())
+		in.Release()
+	}})
+	return listenEcho(b, be, func(ircsock.Event) {})
+}
+
 func startEcho(b *testing.B, release bool) echoServer {
 	be := ircsock.New(ircsock.Config{})
+	return listenEcho(b, be, func(ev ircsock.Event) {
+		if in, ok := ev.(ircsock.Input); ok {
+			be.Send(in.Msg(), in.Conn().ID())
+			if release {
+				in.Release()
+			}
+		}
+	})
+}
+
+// listenEcho adds a listener to be, runs its controller, a goroutine
+// that calls control with every event, and returns it as an echoServer
+// whose stop closes be and waits for the controller.
+func listenEcho(b *testing.B, be *ircsock.Backend, control func(ircsock.Event)) echoServer {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		for ev := range be.Events() {
-			if in, ok := ev.(ircsock.Input); ok {
-				be.Send(in.Msg(), in.Conn().ID())
-				if release {
-					in.Release()
-				}
-			}
+			control(ev)
 		}
 	}()
 	l, err := be.CreateListener(ircsock.ListenerConfig{Addr: "127.0.0.1:0"})
@@ -390,15 +411,17 @@ func mallocs() uint64 {
 // system calls per round (clients included: 8 writes and at least 8 reads
 // of theirs), which show how well each server batches. Its controller
 // keeps every Message (the default ownership); "ratio-release" is the
-// same with a controller that hands every Input back with Release. The
-// "backend", "backend-release" and "bufio" cases run one server alone,
-// for profiling.
+// same with a controller that hands every Input back with Release;
+// "ratio-handler" echoes from a Config.InputHandler on the reading
+// goroutines instead of a controller, and releases. The "backend",
+// "backend-release", "backend-handler" and "bufio" cases run one server
+// alone, for profiling.
 func BenchmarkEcho(b *testing.B) {
 	const perRound = echoClients * echoBatch
 	for _, tc := range []struct {
 		name  string
 		start func(*testing.B) echoServer
-	}{{"backend", startBackendEcho}, {"backend-release", startReleasingEcho}, {"bufio", startBufioEcho}} {
+	}{{"backend", startBackendEcho}, {"backend-release", startReleasingEcho}, {"backend-handler", startHandlerEcho}, {"bufio", startBufioEcho}} {
 		b.Run(tc.name, func(b *testing.B) {
 			s := tc.start(b)
 			defer s.stop()
@@ -415,6 +438,7 @@ func BenchmarkEcho(b *testing.B) {
 	}
 	b.Run("ratio", func(b *testing.B) { echoRatio(b, startBackendEcho) })
 	b.Run("ratio-release", func(b *testing.B) { echoRatio(b, startReleasingEcho) })
+	b.Run("ratio-handler", func(b *testing.B) { echoRatio(b, startHandlerEcho) })
 }
 
 // echoRatio runs the Backend that start starts and the bufio echo side
