@@ -201,8 +201,7 @@ func TestInputHandlerDisconnectLast(t *testing.T) {
 	defer hd.check(t)
 	l := h.listen(ircsock.ListenerConfig{Addr: "127.0.0.1:0"})
 	c := dialRaw(t, h, listenAddr(l))
-	open := waitEvent(h, "ListenerOpen", func(ircsock.ListenerOpen) bool { return true })
-	id := open.Conn.ID()
+	id := h.accepted(c).ID()
 
 	const n = 5000
 	var lines, want []string
@@ -218,11 +217,7 @@ func TestInputHandlerDisconnectLast(t *testing.T) {
 	}
 	c.writeLines(t, lines...)
 	c.Close()
-	select {
-	case <-h.disconnected(id):
-	case <-h.ctx.Done():
-		t.Fatalf("no Disconnect: %v\n%s", h.ctx.Err(), h.dump())
-	}
+	waitEvent(h, "Disconnect", forConn[ircsock.Disconnect](id))
 	checkSeq(t, "lines handled when the Disconnect arrived", hd.of(id), want)
 	if errs := eventsOf(h, forConn[ircsock.InputError](id)); len(errs) != bad {
 		t.Errorf("%d InputErrors on Events, want %d", len(errs), bad)
@@ -278,8 +273,7 @@ func TestInputHandlerSendsAcrossRuns(t *testing.T) {
 	h := newHarness(t, ircsock.Config{InputHandler: func(in ircsock.Input) { in.Release() }})
 	l := h.listen(ircsock.ListenerConfig{Addr: "127.0.0.1:0"})
 	c := dialRaw(t, h, listenAddr(l))
-	open := waitEvent(h, "ListenerOpen", func(ircsock.ListenerOpen) bool { return true })
-	id := open.Conn.ID()
+	id := h.accepted(c).ID()
 
 	const n = 5000
 	stop := make(chan struct{})
@@ -326,8 +320,7 @@ func TestInputHandlerFlood(t *testing.T) {
 	defer hd.check(t)
 	l := h.listen(ircsock.ListenerConfig{Addr: "127.0.0.1:0", Flood: ircsock.FloodControl{Burst: 5, Interval: time.Millisecond}})
 	c := dialRaw(t, h, listenAddr(l))
-	open := waitEvent(h, "ListenerOpen", func(ircsock.ListenerOpen) bool { return true })
-	id := open.Conn.ID()
+	id := h.accepted(c).ID()
 
 	const n = 60 // under the gate's default MaxQueued
 	var lines, want []string
