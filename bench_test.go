@@ -402,8 +402,8 @@ func mallocs() uint64 {
 // (client -> Input event -> controller -> Send -> client) beside a plain
 // bufio line echo server over TCP, with the same clients and pipelining.
 //
-// The "ratio" case is the figure of merit: it runs one round on each
-// server per iteration, alternating which goes first, so both see the
+// The "ratio" cases are the figures of merit, one for each way of taking
+// input: "ratio" runs one round on each server per iteration, alternating which goes first, so both see the
 // same machine noise, and reports both rates, the Backend's share of the
 // bufio rate in percent, the Backend's allocations per message, and the
 // CPU time (user and system, clients included) per message of each, which
