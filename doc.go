@@ -49,7 +49,8 @@
 // lines in wire order, one call at a time, different connections' at
 // once (ExampleConfig_inputHandler). Lines sent to a connection while its
 // reader handles a read, by the handler or anyone else, go out together
-// when that read's lines are handled, written by the reader itself. This
+// when that read's lines are handled, written by the reader itself (or by
+// the connection's writer as soon as 64 KiB of them wait). This
 // is an event loop's turn: no line crosses from one goroutine, and so
 // from one core, to another on its way in or its reply on its way out,
 // which on a machine with cores to spare is most of what the channel

@@ -6,7 +6,8 @@ package ircsock
 // connection meanwhile, all before it reads again. The run of one read
 // starts with its first line (beginRun), which corks the wheel
 // (sock.Wheel.Cork): a Send to the connection, from the handler or from
-// any other goroutine, then queues without waking a writer. The run ends
+// any other goroutine, then queues without waking a writer (up to the
+// cork's 64 KiB, past which the writer takes over). The run ends
 // when the read is decoded (connHandler.HandleReadEnd) or the connection
 // closes, and the uncork writes everything queued on the reading
 // goroutine, in one write(2) when the socket takes it. An echo thus

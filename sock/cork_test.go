@@ -69,6 +69,26 @@ func TestUncorkLeavesTheRestToTheWriter(t *testing.T) {
 	readNumbered(t, cli, n)
 }
 
+// TestCorkHoldsAtMostCorkMax: a corked wheel whose queue passes corkMax
+// is written without an Uncork, so the peer gets every record of a long
+// turn while the turn goes on.
+func TestCorkHoldsAtMostCorkMax(t *testing.T) {
+	srv, cli := tcpPair(t)
+	defer cli.Close()
+	w, stop := startWheel(t, srv, newRecorder(), WheelConfig{})
+	defer stop()
+
+	w.Cork()
+	n := corkMax/len(numbered(0)) + 1 // the last Write passes corkMax
+	for i := range n {
+		if err := w.Write(numbered(i)); err != nil {
+			t.Fatalf("Write(%d) = %v", i, err)
+		}
+	}
+	readNumbered(t, cli, n)
+	w.Uncork()
+}
+
 // TestCorkFromOtherGoroutines: one goroutine corks and uncorks the wheel
 // over and over, as a reader does around each read, while another writes
 // one record at a time and waits for the peer to get it: every record

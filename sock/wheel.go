@@ -650,12 +650,19 @@ func (w *Wheel) Flush() {
 // when that input is handled, and everything written meanwhile, by it or
 // by any other goroutine, goes out at the Uncork in one system call. The
 // cork is the caller's promise to uncork soon: until then the bytes wait.
-// Disconnect, WriteOp and Flush still write what is queued.
+// Disconnect, WriteOp and Flush still write what is queued, and so does
+// a Write that leaves more than corkMax bytes queued: a turn that answers
+// a big read with big replies is written while it goes on, instead of
+// piling its replies up against MaxSendQ.
 func (w *Wheel) Cork() {
 	w.wmu.Lock()
 	w.corked = true
 	w.wmu.Unlock()
 }
+
+// corkMax is the most bytes a cork holds back: 64 KiB, a few socket
+// writes' worth, more than the replies to any ordinary read.
+const corkMax = 64 << 10
 
 // Uncork ends a [Wheel.Cork] and writes what waits on the calling
 // goroutine: when no writer is at work on a plaintext TCP wheel, what was
@@ -712,7 +719,7 @@ func (w *Wheel) write(rec []byte, wake bool) error {
 		_ = w.conn.Close()
 		return ErrSendQExceeded
 	}
-	if wake && !w.corked {
+	if wake && (!w.corked || len(b) >= corkMax) {
 		w.startWriterLocked()
 	} else {
 		w.held = true
