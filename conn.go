@@ -405,15 +405,16 @@ func (h connHandler) record(w *sock.Wheel, rec []byte) {
 		c.flags.Store(flagInZ, true)
 	}
 	blk.conn = c
-	if c.b.cfg.InputHandler != nil {
-		c.beginRun()
+	handle := c.b.cfg.InputHandler
+	if handle != nil {
+		c.beginRun() // handler.go
 	}
 	if c.lag != nil {
 		c.lag.push(c, Input{blk})
 		return
 	}
-	if h := c.b.cfg.InputHandler; h != nil {
-		h(Input{blk}) // on this goroutine (handler.go)
+	if handle != nil {
+		handle(Input{blk})
 		return
 	}
 	c.hold(Input{blk}) // sent with the rest of the read (batch.go)

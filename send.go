@@ -31,12 +31,10 @@ func (b *Backend) Send(m *ircmsg.Message, ids ...ConnID) error {
 	// More events waiting for the controller: queue now, write with the
 	// rest of the burst (coalesce.go). The format buffer then is the one
 	// b.dmu guards, which costs no atomic operation beyond the lock
-	// itself; otherwise it is the swapped scratch slot, or with an
-	// InputHandler, where many reading goroutines send at once, a buffer
-	// from a pool (putScratch).
-	// With an InputHandler the channel holds no Inputs and says nothing
-	// about bursts; a line to a connection whose reader is handling a
-	// read waits for the end of that read instead (handler.go).
+	// itself; otherwise it comes from getScratch. With an InputHandler
+	// the channel holds no Inputs and says nothing about bursts; a line
+	// to a connection whose reader is handling a read waits for the end
+	// of that read instead (handler.go).
 	deferred := b.cfg.InputHandler == nil && len(b.events) > 0
 	var bp *[]byte
 	if deferred {
