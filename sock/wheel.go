@@ -154,7 +154,11 @@ type WheelConfig struct {
 // write(2) per wheel that never waits; only when the socket's buffer is
 // full does a goroutine of the wheel's own take over the rest and wait
 // for the socket. Write-side changes ([Wheel.WriteOp]) happen at that
-// point in the byte stream.
+// point in the byte stream. A handler that answers its input can instead
+// write like an event loop: [Wheel.Cork] at the first record of a read
+// and [Wheel.Uncork] at its end ([ReadEndHandler]) send the answers to
+// one read in one write(2), made by the reading goroutine itself
+// (ExampleWheel_Cork).
 //
 // A write that fails (the peer reset the connection, or closed it and our
 // bytes met the reset) closes the wheel with the reason "Write error: ..."
