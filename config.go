@@ -39,10 +39,10 @@ type Config struct {
 	// works like an event loop's turn, with no hand-over between
 	// goroutines (see Backend.Events for what the channel still carries,
 	// and the package documentation, "Handling input where it is read").
-	// It is called for one connection at a time, in wire order, and for
-	// different connections at once, so it must be safe for concurrent
-	// use. While it runs its connection is not read; Close and Shutdown
-	// wait for it to return.
+	// The calls for one connection come one at a time, in wire order;
+	// calls for different connections run at once, so it must be safe
+	// for concurrent use. While it runs its connection is not read; Close
+	// and Shutdown wait for it to return, so it must not call them.
 	InputHandler func(Input)
 	// ConnectTimeout bounds a connector's dial. Zero means 30 s.
 	ConnectTimeout time.Duration
