@@ -403,19 +403,19 @@ func mallocs() uint64 {
 // bufio line echo server over TCP, with the same clients and pipelining.
 //
 // The "ratio" cases are the figures of merit, one for each way of taking
-// input: "ratio" runs one round on each server per iteration, alternating which goes first, so both see the
-// same machine noise, and reports both rates, the Backend's share of the
-// bufio rate in percent, the Backend's allocations per message, and the
-// CPU time (user and system, clients included) per message of each, which
-// a busy machine disturbs less than the rates, and the read and write
-// system calls per round (clients included: 8 writes and at least 8 reads
-// of theirs), which show how well each server batches. Its controller
-// keeps every Message (the default ownership); "ratio-release" is the
-// same with a controller that hands every Input back with Release;
-// "ratio-handler" echoes from a Config.InputHandler on the reading
-// goroutines instead of a controller, and releases. The "backend",
-// "backend-release", "backend-handler" and "bufio" cases run one server
-// alone, for profiling.
+// input: "ratio" runs one round on each server per iteration, alternating
+// which goes first, so both see the same machine noise, and reports both
+// rates, the Backend's share of the bufio rate in percent, the Backend's
+// allocations per message, and the CPU time (user and system, clients
+// included) per message of each, which a busy machine disturbs less than
+// the rates, and the read and write system calls per round (clients
+// included: 8 writes and at least 8 reads of theirs), which show how well
+// each server batches. Its controller keeps every Message (the default
+// ownership); "ratio-release" is the same with a controller that hands
+// every Input back with Release; "ratio-handler" echoes from a
+// Config.InputHandler on the reading goroutines instead of a controller,
+// and releases. The "backend", "backend-release", "backend-handler" and
+// "bufio" cases run one server alone, for profiling.
 func BenchmarkEcho(b *testing.B) {
 	const perRound = echoClients * echoBatch
 	for _, tc := range []struct {

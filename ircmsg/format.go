@@ -165,9 +165,12 @@ func (f Format) measure(m *Message) (n int, colon bool, err error) {
 
 	if c := m.Command; c == "" || c[0] == ':' || c[0] == '@' {
 		return 0, false, &FormatError{Field: "command", Err: ErrBadCommand}
-	} else if sc := scan(c); sc == 1 { // a space alone
+	}
+	switch scan(m.Command) {
+	case 0:
+	case 1: // a space alone
 		return 0, false, &FormatError{Field: "command", Err: ErrBadCommand}
-	} else if sc != 0 {
+	default:
 		return 0, false, &FormatError{Field: "command", Err: ErrBadByte}
 	}
 	body += len(m.Command)

@@ -26,8 +26,10 @@
 // batches by a goroutine of the wheel's own that exists only while the
 // queue is not empty, or, for a plaintext TCP wheel that [Wheel.Flush]
 // wakes, by a few writers shared by every wheel, one write(2) per wheel
-// that never waits; [Wheel.WriteOp] changes the output at an exact point of the
-// stream. [Wheel.Disconnect] closes after the queue is written,
+// that never waits, or, between [Wheel.Cork] and [Wheel.Uncork], by the
+// goroutine that uncorks, once for all it answered to one read;
+// [Wheel.WriteOp] changes the output at an exact point of the stream.
+// [Wheel.Disconnect] closes after the queue is written,
 // [Wheel.Close] at once. A plaintext *net.TCPConn or *[FDConn] waiting
 // for input holds no buffer: the wheel waits for readability and takes a pooled buffer
 // only when data is there. Started with [Wheel.Start] instead of

@@ -26,8 +26,9 @@ const canFD = true
 // What it saves is the Go runtime's own per-socket state: a *net.TCPConn
 // carries a netFD and its addresses on the heap and a poll descriptor
 // outside it, which an idle connection pays for nothing (BENCHMARKS.md,
-// "Bare descriptors and smaller records", has what it comes to). An FDConn is one small object; the runtime's poller never sees
-// its descriptor. A goroutine that must wait for it (a blocking Read or
+// "Bare descriptors and smaller records", has what it comes to). An
+// FDConn is one small object; the runtime's poller never sees its
+// descriptor. A goroutine that must wait for it (a blocking Read or
 // Write, never a parked [Wheel]) waits on a second epoll instance shared
 // by the process, started on the first wait and stopped when the last
 // FDConn that waited is closed.

@@ -150,8 +150,8 @@ type ListenConfig struct {
 	// FDConns, on Linux, hands each plaintext TCP connection out as an
 	// *[FDConn], its bare socket descriptor, instead of a *net.TCPConn:
 	// less memory per connection, without the runtime's own per-socket
-	// state, for a server that holds many idle ones. Code that type-asserts *net.TCPConn must leave it off.
-	// It is ignored with TLS or WebSocket, when Listener is not a
+	// state, for a server that holds many idle ones. Code that
+	// type-asserts *net.TCPConn must leave it off. It is ignored with TLS or WebSocket, when Listener is not a
 	// *net.TCPListener, and on other systems.
 	FDConns bool
 }
